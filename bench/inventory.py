@@ -1,0 +1,57 @@
+"""Create and validate 100 racks from the H100 template; print the times.
+
+python bench/inventory.py [--racks 100] [--db URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from rackctl.inventory import devicetypes
+from rackctl.inventory.db import Database
+from rackctl.inventory.models import Device, Site
+from rackctl.inventory.schema import upgrade
+from rackctl.inventory.templates.build import create_racks
+from rackctl.inventory.templates.loader import load_template
+from rackctl.inventory.validate import validate
+from rackctl.paths import data_dir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--racks", type=int, default=100)
+    parser.add_argument("--template", default="h100-4node-air")
+    parser.add_argument("--db", help="database URL (default: a scratch SQLite file)")
+    args = parser.parse_args()
+    url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='rackctl-bench-')) / 'inventory.db'}"
+    db = Database(url)
+    upgrade(db)
+    with db.transaction() as session:
+        devicetypes.import_files(session, [data_dir("devicetypes")])
+        session.add(Site(name="bench"))
+    template = load_template(args.template)
+
+    started = time.perf_counter()
+    for number in range(1, args.racks + 1):
+        with db.transaction() as session:
+            create_racks(session, template, f"b{number:03d}", "bench", "bench")
+    created = time.perf_counter() - started
+
+    started = time.perf_counter()
+    with db.transaction() as session:
+        devices = list(session.scalars(select(Device)))
+        checks = validate(session, devices)
+    validated = time.perf_counter() - started
+    failed = sum(not c.ok for c in checks)
+    print(f"{args.racks} racks from {args.template} ({len(devices)} devices) on {db.engine.dialect.name}")
+    print(f"  create:   {created:6.2f} s  ({created / args.racks * 1000:.0f} ms per rack, one transaction each)")
+    print(f"  validate: {validated:6.2f} s  ({len(checks)} checks, {failed} failed)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""`python -m rackctl` runs the CLI."""
+
+from rackctl.cli.app import main
+
+main()

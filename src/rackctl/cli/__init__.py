@@ -1,0 +1,1 @@
+"""The rackctl command line: parses, resolves targets, prints. Services do the work."""

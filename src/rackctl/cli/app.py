@@ -1,0 +1,45 @@
+"""The `rackctl` command: global options and the command groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rackctl.cli import demo, devices, racks, reports, setup
+from rackctl.cli.common import AppState, RackctlGroup, begin
+
+app = typer.Typer(
+    name="rackctl",
+    cls=RackctlGroup,
+    help="Bring GPU inference racks up from the inventory, control them out of band, keep them true to plan.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    db: Annotated[str | None, typer.Option("--db", envvar="RACKCTL_DB_URL", help="Inventory database URL.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    begin(AppState(db_url=db, debug=debug))
+
+
+app.command("init")(setup.init)
+app.command("info")(setup.info)
+app.command("validate")(reports.validate_cmd)
+app.command("log")(reports.log_cmd)
+app.command("demo")(demo.demo)
+app.add_typer(racks.site_app, name="site")
+app.add_typer(racks.rack_app, name="rack")
+app.add_typer(devices.device_app, name="device")
+app.add_typer(devices.devicetype_app, name="devicetype")
+app.add_typer(devices.profile_app, name="profile")
+app.add_typer(reports.import_app, name="import")
+app.add_typer(reports.export_app, name="export")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,128 @@
+"""What every command shares: settings, the database, the actor, targets and error handling."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.orm import Session
+from typer.core import TyperGroup
+
+from rackctl.cli import output
+from rackctl.config import Settings, load_settings
+from rackctl.errors import RackctlError
+from rackctl.inventory.db import Database, require_schema
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print what would be done and stop.")]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass
+class AppState:
+    """Per-invocation state, kept on the click context."""
+
+    db_url: str | None = None
+    debug: bool = False
+    _settings: Settings | None = field(default=None, repr=False)
+    _db: Database | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def url(self) -> str:
+        return self.db_url or self.settings.resolved_db_url
+
+    def database(self, require: bool = True) -> Database:
+        if self._db is None:
+            _ensure_sqlite_folder(self.url)
+            self._db = Database(self.url)
+        if require:
+            require_schema(self._db)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        folder = os.path.dirname(url.removeprefix("sqlite:///"))
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+
+
+_STATE: ContextVar[AppState | None] = ContextVar("rackctl_state", default=None)
+
+
+def begin(app_state: AppState) -> None:
+    """Make `app_state` the state of the command now running (set by the root callback)."""
+    _STATE.set(app_state)
+
+
+def state() -> AppState:
+    current = _STATE.get()
+    if current is None:
+        current = AppState()
+        _STATE.set(current)
+    return current
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """A session on the inventory, committed when the command's work succeeds."""
+    with state().database().transaction() as session:
+        yield session
+
+
+def actor() -> str:
+    """Who is acting, for the operation log and lifecycle history."""
+    explicit = os.environ.get("RACKCTL_ACTOR")
+    if explicit:
+        return explicit
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid:{os.getuid()}"
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask before something destructive; `--yes` answers for scripts. Refuses when nobody can answer."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise RackctlError(f"{question} - refusing without confirmation", hint="pass --yes to confirm")
+    if not typer.confirm(question, default=False):
+        raise typer.Exit(EXIT_FAILED)
+
+
+class RackctlGroup(TyperGroup):
+    """Turns rackctl's own errors into one line and exit code 2 (tracebacks only with --debug)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RackctlError as exc:
+            if state().debug:
+                traceback.print_exc()
+            output.error(str(exc), exc.hint)
+            raise typer.Exit(EXIT_USAGE) from None
+        finally:
+            state().close()
+            _STATE.set(None)

@@ -1,0 +1,92 @@
+"""The capabilities drivers implement: one Protocol each.
+
+A driver class lists the capabilities it implements; the same contract tests run against every
+driver that claims one. One method is one round trip to the device and returns rackctl's value
+types; vendor errors are translated to rackctl.errors in one place per driver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Protocol, runtime_checkable
+
+from rackctl.types import BootDevice, Health, PowerAction, PowerState, SensorReading
+
+
+@dataclass(frozen=True)
+class BootSetting:
+    device: BootDevice | None
+    persistent: bool
+    uefi: bool | None
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One event: an IPMI SEL record or a Redfish LogService entry."""
+
+    id: str
+    timestamp: str
+    severity: Health
+    message: str
+    sensor: str = ""
+
+
+@dataclass(frozen=True)
+class HardwareInventory:
+    """What a BMC says about the machine it manages."""
+
+    manufacturer: str = ""
+    model: str = ""
+    serial: str = ""
+    bmc_firmware: str = ""
+    bios_firmware: str = ""
+    power_supplies: tuple[str, ...] = ()
+    macs: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Session(Protocol):
+    """Every driver is a context manager: open on enter, always close (log out) on exit."""
+
+    def __enter__(self) -> Session: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+@runtime_checkable
+class PowerControl(Protocol):
+    def power_state(self) -> PowerState: ...
+
+    def set_power(self, action: PowerAction) -> None: ...
+
+
+@runtime_checkable
+class BootControl(Protocol):
+    def set_boot(self, device: BootDevice, persistent: bool = False, uefi: bool = True) -> None: ...
+
+    def boot_setting(self) -> BootSetting: ...
+
+
+@runtime_checkable
+class SensorReader(Protocol):
+    def sensors(self) -> list[SensorReading]: ...
+
+
+@runtime_checkable
+class EventLog(Protocol):
+    def events(self) -> list[LogEntry]: ...
+
+    def clear_events(self) -> None: ...
+
+
+@runtime_checkable
+class FirmwareInventory(Protocol):
+    def inventory(self) -> HardwareInventory: ...
+
+
+@runtime_checkable
+class Identify(Protocol):
+    def identify(self, on: bool) -> None: ...

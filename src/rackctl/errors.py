@@ -1,0 +1,114 @@
+"""The one exception tree of rackctl.
+
+    RackctlError                      exit code 2 unless a fan-out says otherwise
+    ├── ConfigError                   bad settings file, unresolvable secret reference
+    ├── InventoryError
+    │   ├── NotFound                  a name that is not in the inventory
+    │   ├── Conflict                  a name, U position, address, MAC or serial already taken
+    │   └── ValidationError           bad input; carries where: file, line, field (or CSV row)
+    ├── DriverError                   anything a device said or failed to say
+    │   ├── ConnectError              no answer, refused, unreachable
+    │   ├── AuthError                 wrong user or password
+    │   ├── Timeout                   answered too late
+    │   ├── CommandError              answered, but refused or failed the request
+    │   └── Unsupported               the device cannot do this at all
+    └── PlaybookError                 an Ansible run could not start or finish
+
+Vendor and library exceptions are translated into these in exactly one place per driver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RackctlError(Exception):
+    """Base of every error rackctl raises on purpose."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class ConfigError(RackctlError):
+    """Settings or a secret reference cannot be used."""
+
+
+class InventoryError(RackctlError):
+    """The inventory refuses a request."""
+
+
+class NotFound(InventoryError):
+    """A named thing is not in the inventory."""
+
+
+class Conflict(InventoryError):
+    """The request collides with something already in the inventory."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where bad input sits: a file, and optionally a line and a field (or a CSV row)."""
+
+    source: str | None = None
+    line: int | None = None
+    field: str | None = None
+    row: int | None = None
+
+    def __str__(self) -> str:
+        parts = []
+        if self.source:
+            parts.append(self.source + (f":{self.line}" if self.line else ""))
+        elif self.line:
+            parts.append(f"line {self.line}")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        return ", ".join(parts)
+
+
+class ValidationError(InventoryError):
+    """Input that cannot be accepted, with the place it came from."""
+
+    def __init__(self, message: str, where: Location | None = None, *, hint: str | None = None) -> None:
+        self.where = where or Location()
+        self.reason = message
+        text = f"{self.where}: {message}" if str(self.where) else message
+        super().__init__(text, hint=hint)
+
+
+class DriverError(RackctlError):
+    """A device or its protocol failed the request."""
+
+
+class ConnectError(DriverError):
+    """The device could not be reached."""
+
+
+class AuthError(DriverError):
+    """The device rejected the credentials."""
+
+
+class Timeout(DriverError):
+    """The device did not answer in time."""
+
+
+class CommandError(DriverError):
+    """The device answered but refused or failed the request."""
+
+
+class Unsupported(DriverError):
+    """The device or driver cannot do this."""
+
+
+class PlaybookError(RackctlError):
+    """An Ansible run could not start or finish."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether retrying the same request might succeed."""
+    return isinstance(error, ConnectError | Timeout)

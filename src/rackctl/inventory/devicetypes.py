@@ -1,0 +1,298 @@
+"""Import device types written in the NetBox community devicetype-library YAML format.
+
+Real files are uneven, so the reader takes what is there, fills gaps from explicit overrides (an
+`x-rackctl:` section in the file, or an overrides file keyed by slug), and reports what it could not
+use. Structural errors (no slug, malformed YAML) refuse the whole import: nothing is written.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rackctl.errors import ValidationError
+from rackctl.inventory.models import (
+    DeviceType,
+    DeviceTypeConsolePort,
+    DeviceTypeInterface,
+    DeviceTypeModuleBay,
+    DeviceTypeOutlet,
+    DeviceTypePowerPort,
+)
+from rackctl.types import InterfaceKind
+from rackctl.yamlsrc import load_file, locate
+
+EXTENSION_KEY = "x-rackctl"
+_USED_KEYS = {
+    "manufacturer",
+    "model",
+    "slug",
+    "u_height",
+    "is_full_depth",
+    "airflow",
+    "weight",
+    "weight_unit",
+    "power-ports",
+    "power-outlets",
+    "interfaces",
+    "console-ports",
+    "console-server-ports",
+    "module-bays",
+    "part_number",
+    "comments",
+    "description",
+    EXTENSION_KEY,
+}
+_OVERRIDE_KEYS = {
+    "max_draw_w",
+    "inrush_w",
+    "rated_power_w",
+    "gpu_model",
+    "gpu_count",
+    "airflow",
+    "weight_kg",
+    "u_height",
+    "power_ports",
+    "interfaces",
+    "psus_from_module_bays",
+}
+_WEIGHT_TO_KG = {"kg": 1.0, "g": 0.001, "lb": 0.45359237, "oz": 0.028349523}
+_IB_SPEEDS = {
+    "sdr": 10,
+    "ddr": 20,
+    "qdr": 40,
+    "fdr10": 40,
+    "fdr": 56,
+    "edr": 100,
+    "hdr": 200,
+    "ndr": 400,
+    "xdr": 800,
+}
+_ETH_SPEED = re.compile(r"^(\d+(?:\.\d+)?)(g|m)?base", re.IGNORECASE)
+_PSU_BAY = re.compile(r"^(psu|ps|power[ -]?supply)[ _-]?\d+$", re.IGNORECASE)
+
+
+@dataclass
+class FileReport:
+    """What one file gave the catalogue, and what it could not."""
+
+    source: str
+    slug: str
+    action: str = "created"  # created, updated, unchanged
+    notes: list[str] = field(default_factory=list)
+
+
+def find_files(paths: list[Path]) -> list[Path]:
+    """Every .yml/.yaml file named, or found below a named folder, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise ValidationError("no such file or folder", locate(None, [], str(path)))
+    return found
+
+
+def load_overrides(path: Path | None) -> dict[str, dict[str, Any]]:
+    """An overrides file: a mapping of slug to override fields."""
+    if path is None:
+        return {}
+    data = load_file(path)
+    if not isinstance(data, dict):
+        raise ValidationError("an overrides file maps device-type slugs to fields", locate(data, [], str(path)))
+    for slug, fields_ in data.items():
+        _check_override(fields_, str(path), data, [slug])
+    return data
+
+
+def _check_override(values: Any, source: str, root: Any, path: list[str | int]) -> None:
+    if not isinstance(values, dict):
+        raise ValidationError("overrides must be a mapping", locate(root, path, source))
+    for key in values:
+        if key not in _OVERRIDE_KEYS:
+            raise ValidationError(
+                f"unknown override '{key}'",
+                locate(root, [*path, key], source),
+                hint=", ".join(sorted(_OVERRIDE_KEYS)),
+            )
+
+
+def import_files(
+    session: Session, paths: list[Path], overrides: dict[str, dict[str, Any]] | None = None
+) -> list[FileReport]:
+    """Create or update a device type per file; the caller's transaction makes it all-or-nothing."""
+    reports = []
+    seen: dict[str, str] = {}
+    for path in find_files(paths):
+        data = load_file(path)
+        report = _import_one(session, data, str(path), overrides or {})
+        if report.slug in seen:
+            raise ValidationError(
+                f"slug '{report.slug}' is also defined in {seen[report.slug]}",
+                locate(data, ["slug"], str(path)),
+            )
+        seen[report.slug] = str(path)
+        reports.append(report)
+    return reports
+
+
+def _import_one(session: Session, data: Any, source: str, overrides: dict[str, dict[str, Any]]) -> FileReport:
+    if not isinstance(data, dict):
+        raise ValidationError("a device type file is a YAML mapping", locate(data, [], source))
+    for key in ("manufacturer", "model", "slug"):
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            raise ValidationError(f"'{key}' is required", locate(data, [key], source))
+    slug = data["slug"]
+    extension = data.get(EXTENSION_KEY) or {}
+    _check_override(extension, source, data, [EXTENSION_KEY])
+    extra = {**extension, **overrides.get(slug, {})}
+    report = FileReport(source, slug)
+    unused = sorted(k for k in data if k not in _USED_KEYS)
+    if unused:
+        report.notes.append("not used: " + ", ".join(unused))
+    existing = session.scalars(select(DeviceType).where(DeviceType.slug == slug)).one_or_none()
+    dtype = existing or DeviceType(slug=slug)
+    report.action = "updated" if existing else "created"
+    _fill_scalars(dtype, data, extra, source, report)
+    _fill_components(dtype, data, extra, source, report)
+    if existing is None:
+        session.add(dtype)
+    return report
+
+
+def _number(data: Any, key: str, source: str, kind: type = float) -> Any:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(f"'{key}' must be a number, got {value!r}", locate(data, [key], source))
+    if value < 0:
+        raise ValidationError(f"'{key}' must not be negative", locate(data, [key], source))
+    return kind(value)
+
+
+def _fill_scalars(dtype: DeviceType, data: Any, extra: dict[str, Any], source: str, report: FileReport) -> None:
+    dtype.manufacturer = data["manufacturer"]
+    dtype.model = data["model"]
+    u_height = _number(extra, "u_height", source) if "u_height" in extra else _number(data, "u_height", source)
+    dtype.u_height = 1.0 if u_height is None else u_height
+    dtype.is_full_depth = bool(data.get("is_full_depth", True))
+    dtype.airflow = extra.get("airflow") or data.get("airflow")
+    weight = _number(data, "weight", source)
+    unit = str(data.get("weight_unit", "kg")).lower()
+    if weight is not None and unit not in _WEIGHT_TO_KG:
+        report.notes.append(f"weight unit '{unit}' unknown: weight not used")
+        weight = None
+    dtype.weight_kg = _number(extra, "weight_kg", source) or (weight * _WEIGHT_TO_KG[unit] if weight else None)
+    dtype.gpu_model = extra.get("gpu_model")
+    dtype.gpu_count = _number(extra, "gpu_count", source, int) or 0
+    dtype.max_draw_w = _number(extra, "max_draw_w", source, int)
+    dtype.inrush_w = _number(extra, "inrush_w", source, int)
+    dtype.rated_power_w = _number(extra, "rated_power_w", source, int)
+    dtype.source = source
+
+
+def _items(data: Any, key: str, source: str) -> list[Any]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(i, dict) and i.get("name") is not None for i in value):
+        raise ValidationError(f"'{key}' must be a list of mappings with a name", locate(data, [key], source))
+    return value
+
+
+def _fill_components(dtype: DeviceType, data: Any, extra: dict[str, Any], source: str, report: FileReport) -> None:
+    dtype.power_ports = _power_ports(data, extra, source, report)
+    dtype.outlets = [
+        DeviceTypeOutlet(
+            name=str(o["name"]),
+            type=o.get("type"),
+            feed_leg=o.get("feed_leg"),
+            power_port=o.get("power_port"),
+        )
+        for o in _items(data, "power-outlets", source)
+    ]
+    dtype.interfaces = [_interface(i, extra) for i in _items(data, "interfaces", source)]
+    unknown = sorted({i.type or "" for i in dtype.interfaces if i.speed_mbps is None and i.kind != InterfaceKind.BOND})
+    if unknown:
+        report.notes.append(f"speed unknown for interface type(s) {', '.join(unknown)}")
+    dtype.console_ports = [
+        DeviceTypeConsolePort(name=str(c["name"]), type=c.get("type"), server=server)
+        for key, server in (("console-ports", False), ("console-server-ports", True))
+        for c in _items(data, key, source)
+    ]
+    dtype.module_bays = [
+        DeviceTypeModuleBay(name=str(m["name"]), position=_str_or_none(m.get("position")))
+        for m in _items(data, "module-bays", source)
+    ]
+    if not dtype.power_ports and not dtype.outlets and not dtype.max_draw_w:
+        report.notes.append("no power figures: give max_draw_w in an override")
+    elif dtype.power_ports and not dtype.max_draw_w and not any(p.maximum_draw_w for p in dtype.power_ports):
+        report.notes.append("power ports carry no maximum_draw: give max_draw_w in an override")
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _power_ports(data: Any, extra: dict[str, Any], source: str, report: FileReport) -> list[DeviceTypePowerPort]:
+    filled = extra.get("power_ports") or {}
+
+    def draw(port: Any, key: str) -> int | None:
+        return _number(port, key, source, int) or _number(filled.get(str(port["name"]), {}), key, source, int)
+
+    ports = [
+        DeviceTypePowerPort(
+            name=str(p["name"]),
+            type=p.get("type"),
+            maximum_draw_w=draw(p, "maximum_draw"),
+            allocated_draw_w=draw(p, "allocated_draw"),
+        )
+        for p in _items(data, "power-ports", source)
+    ]
+    if ports or extra.get("psus_from_module_bays") is False:
+        return ports
+    bays = [str(m["name"]) for m in _items(data, "module-bays", source) if _PSU_BAY.match(str(m["name"]))]
+    if bays:
+        report.notes.append(f"power ports taken from PSU module bays: {', '.join(bays)}")
+    return [
+        DeviceTypePowerPort(
+            name=name,
+            maximum_draw_w=draw({"name": name}, "maximum_draw"),
+            allocated_draw_w=draw({"name": name}, "allocated_draw"),
+        )
+        for name in bays
+    ]
+
+
+def _interface(item: dict[str, Any], extra: dict[str, Any]) -> DeviceTypeInterface:
+    name, itype = str(item["name"]), str(item.get("type") or "other")
+    mgmt = bool(item.get("mgmt_only", False))
+    kind, speed = classify_interface(itype, mgmt)
+    for pattern, values in (extra.get("interfaces") or {}).items():
+        if fnmatch.fnmatchcase(name, pattern):
+            kind = InterfaceKind(values.get("kind", kind))
+            speed = values.get("speed_mbps", speed)
+    return DeviceTypeInterface(name=name, type=itype, kind=kind, speed_mbps=speed, mgmt_only=mgmt)
+
+
+def classify_interface(itype: str, mgmt_only: bool = False) -> tuple[InterfaceKind, int | None]:
+    """The kind and speed (Mb/s) a NetBox interface type stands for."""
+    lowered = itype.lower()
+    if lowered.startswith("infiniband-"):
+        gbps = _IB_SPEEDS.get(lowered.removeprefix("infiniband-"))
+        return InterfaceKind.INFINIBAND, gbps * 1000 if gbps else None
+    if lowered == "lag":
+        return InterfaceKind.BOND, None
+    match = _ETH_SPEED.match(lowered)
+    speed = None
+    if match:
+        value = float(match.group(1))
+        speed = int(value * 1000) if match.group(2) == "g" else int(value)  # 1000base-t: no unit, Mb/s
+    return (InterfaceKind.BMC if mgmt_only else InterfaceKind.ETHERNET), speed

@@ -1,0 +1,39 @@
+"""Typed SQLAlchemy models of the inventory; importing this package registers every table."""
+
+from rackctl.inventory.models.device import Device, ManagementEndpoint, PowerPort, StateChange
+from rackctl.inventory.models.devicetype import (
+    DeviceType,
+    DeviceTypeConsolePort,
+    DeviceTypeInterface,
+    DeviceTypeModuleBay,
+    DeviceTypeOutlet,
+    DeviceTypePowerPort,
+)
+from rackctl.inventory.models.network import Cable, Interface, IpAddress
+from rackctl.inventory.models.oplog import Operation, OperationResult
+from rackctl.inventory.models.power import PduOutlet, PowerFeed
+from rackctl.inventory.models.profile import Profile
+from rackctl.inventory.models.site import Rack, Site
+
+__all__ = [
+    "Cable",
+    "Device",
+    "DeviceType",
+    "DeviceTypeConsolePort",
+    "DeviceTypeInterface",
+    "DeviceTypeModuleBay",
+    "DeviceTypeOutlet",
+    "DeviceTypePowerPort",
+    "Interface",
+    "IpAddress",
+    "ManagementEndpoint",
+    "Operation",
+    "OperationResult",
+    "PduOutlet",
+    "PowerFeed",
+    "PowerPort",
+    "Profile",
+    "Rack",
+    "Site",
+    "StateChange",
+]

@@ -1,0 +1,49 @@
+"""The append-only operation log: who did what to which targets, and each target's result."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from rackctl.errors import InventoryError
+from rackctl.inventory.db import Base, UtcDateTime, utcnow
+
+
+class Operation(Base):
+    __tablename__ = "operations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    command: Mapped[str] = mapped_column(String(255))
+    targets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ok: Mapped[bool]
+    summary: Mapped[str] = mapped_column(String(512), default="")
+
+    results: Mapped[list[OperationResult]] = relationship(
+        back_populates="operation", order_by="OperationResult.id", cascade="save-update"
+    )
+
+
+class OperationResult(Base):
+    __tablename__ = "operation_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    target: Mapped[str] = mapped_column(String(128))
+    ok: Mapped[bool]
+    message: Mapped[str] = mapped_column(String(1024), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    operation: Mapped[Operation] = relationship(back_populates="results")
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_rewriting_history(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Operation | OperationResult) and (obj in session.deleted or session.is_modified(obj)):
+            raise InventoryError("the operation log is append-only: entries cannot be changed or deleted")

@@ -1,0 +1,88 @@
+"""Address pools of a template: each rack takes the first subnet of the pool with nothing in it."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rackctl.errors import ValidationError
+from rackctl.inventory.models import Device, IpAddress, ManagementEndpoint
+
+if TYPE_CHECKING:
+    from rackctl.inventory.templates.build import Built
+
+
+def used_addresses(session: Session) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address the inventory already holds: hosts and management endpoints."""
+    found = set()
+    for text in [
+        *session.scalars(select(IpAddress.address)),
+        *session.scalars(select(ManagementEndpoint.address)),
+    ]:
+        try:
+            found.add(ipaddress.ip_address(text))
+        except ValueError:
+            continue  # a hostname, not an address
+    return found
+
+
+def _free_subnets(pool: dict[str, Any], used: set[Any], count: int, where: Any) -> list[Any]:
+    try:
+        network = ipaddress.ip_network(pool["network"])
+        subnets = network.subnets(new_prefix=pool["prefix"])
+    except ValueError as exc:
+        raise ValidationError(str(exc), where) from None
+    chosen = []
+    for subnet in subnets:
+        if not any(addr in subnet for addr in used):
+            chosen.append(subnet)
+            if len(chosen) == count:
+                return chosen
+    raise ValidationError(f"pool {network} has no {count} free /{pool['prefix']} subnet(s) left", where)
+
+
+def _hosts(subnet: Any, first: int, wanted: int, where: Any) -> list[str]:
+    hosts = list(subnet.hosts())[first - 1 :]
+    if len(hosts) < wanted:
+        raise ValidationError(f"/{subnet.prefixlen} gives {len(hosts)} addresses from {first}, {wanted} needed", where)
+    return [str(h) for h in hosts[:wanted]]
+
+
+def assign_addresses(session: Session, built: Built) -> None:
+    """Give management endpoints and host interfaces their addresses, rack by rack."""
+    pools = built.template.data.get("addressing") or {}
+    used = used_addresses(session)
+    for kind in ("management", "host"):
+        if kind not in pools:
+            continue
+        pool, where = pools[kind], built.template.where("addressing", kind)
+        subnets = _free_subnets(pool, used, len(built.racks), where)
+        for rack, subnet in zip(built.racks, subnets, strict=True):
+            members = [d for d in built.devices if d.rack is rack and _wants(kind, pool, d)]
+            addresses = _hosts(subnet, pool.get("first", 10), len(members), where)
+            for device, address in zip(members, addresses, strict=True):
+                _assign(kind, pool, device, address, subnet.prefixlen)
+            # A second pool drawing from the same network must not get this subnet again.
+            used.add(subnet.network_address)
+
+
+def _wants(kind: str, pool: dict[str, Any], device: Device) -> bool:
+    roles = pool.get("roles")
+    if roles is not None and device.role not in ([roles] if isinstance(roles, str) else roles):
+        return False
+    if kind == "management":
+        return device.mgmt is not None
+    return device.interface(pool.get("interface", "")) is not None
+
+
+def _assign(kind: str, pool: dict[str, Any], device: Device, address: str, prefix: int) -> None:
+    if kind == "management":
+        assert device.mgmt is not None
+        device.mgmt.address = address
+        return
+    interface = device.interface(pool["interface"])
+    assert interface is not None
+    interface.addresses.append(IpAddress(address=address, prefix_len=prefix))

@@ -1,0 +1,231 @@
+"""Build racks from a checked template: racks, feeds, profiles, devices by U, then the wiring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rackctl.errors import Conflict, NotFound, ValidationError
+from rackctl.inventory.components import populate
+from rackctl.inventory.lifecycle import record_initial_state
+from rackctl.inventory.models import (
+    Device,
+    DeviceType,
+    Interface,
+    ManagementEndpoint,
+    PowerFeed,
+    Profile,
+    Rack,
+    Site,
+)
+from rackctl.inventory.templates.addressing import assign_addresses
+from rackctl.inventory.templates.expr import PatternError, render
+from rackctl.inventory.templates.loader import RackTemplate, rack_numbers
+from rackctl.inventory.templates.wiring import build_bonds, build_cables, build_power
+from rackctl.secrets import check_reference
+from rackctl.types import DeviceRole, Face, MgmtProtocol
+
+
+@dataclass
+class Built:
+    """Devices made from the template, in template order, with the template entry each came from."""
+
+    session: Session
+    template: RackTemplate
+    pod: str
+    racks: list[Rack] = field(default_factory=list)
+    devices: list[Device] = field(default_factory=list)
+    entry_of: dict[str, int] = field(default_factory=dict)
+    site: str = ""
+    cabled: set[Interface] = field(default_factory=set)
+
+    def variables(self, device: Device, **more: Any) -> dict[str, Any]:
+        rack = device.rack.name if device.rack else ""
+        return {"rack": rack, "pod": self.pod, "site": self.site, "u": device.position or 0, **more}
+
+    def render(self, pattern: str, variables: dict[str, Any], *where: str | int) -> str:
+        try:
+            return render(pattern, variables)
+        except PatternError as exc:
+            raise ValidationError(str(exc), self.template.where(*where)) from None
+
+
+def create_racks(session: Session, template: RackTemplate, name: str, site_name: str, actor: str) -> Built:
+    """Create every rack of the template under `name`; the caller's transaction makes it atomic."""
+    site = session.scalars(select(Site).where(Site.name == site_name)).one_or_none()
+    if site is None:
+        raise NotFound(f"no site named '{site_name}'", hint="rackctl site add NAME")
+    built = Built(session, template, name, site=site.name)
+    built.racks = [_rack(session, template, site, rack_name) for rack_name in _rack_names(template, name)]
+    profiles = _profiles(session, template)
+    types = _device_types(session, template)
+    for index, entry in enumerate(template.data["devices"]):
+        for rack_number in rack_numbers(entry):
+            for u in _positions(entry):
+                rack = built.racks[rack_number - 1]
+                built.devices.append(_device(session, built, index, entry, rack, u, types, profiles))
+    session.flush()
+    for device in built.devices:
+        record_initial_state(session, device, actor, f"created from template {template.name}")
+    build_bonds(built)
+    assign_addresses(session, built)
+    build_cables(built)
+    build_power(built)
+    return built
+
+
+def _rack_names(template: RackTemplate, name: str) -> list[str]:
+    entries = template.data.get("racks") or [{"name": "{pod}"}]
+    return [render(entry["name"], {"pod": name}) for entry in entries]
+
+
+def _rack(session: Session, template: RackTemplate, site: Site, name: str) -> Rack:
+    if session.scalars(select(Rack).where(Rack.name == name)).first():
+        raise Conflict(f"rack '{name}' already exists")
+    spec = template.data["rack"]
+    rack = Rack(
+        name=name,
+        site=site,
+        u_height=spec.get("u_height", 42),
+        power_capacity_kw=spec["power_capacity_kw"],
+        cooling_kind=spec["cooling"]["kind"],
+        cooling_limit_kw=spec["cooling"]["limit_kw"],
+        template=template.name,
+    )
+    rack.feeds = [
+        PowerFeed(
+            name=f["name"],
+            voltage=f["voltage"],
+            amperage=f["amperage"],
+            phases=f.get("phases", 3),
+            max_utilisation=f.get("max_utilisation", 0.8),
+        )
+        for f in spec["feeds"]
+    ]
+    session.add(rack)
+    return rack
+
+
+def _profiles(session: Session, template: RackTemplate) -> dict[str, Profile]:
+    found = {}
+    for name, values in (template.data.get("profiles") or {}).items():
+        profile = session.scalars(select(Profile).where(Profile.name == name)).one_or_none()
+        if profile is None:
+            profile = Profile(name=name, **{k: v for k, v in values.items()})
+            session.add(profile)
+        found[name] = profile
+    return found
+
+
+def _device_types(session: Session, template: RackTemplate) -> dict[str, DeviceType]:
+    slugs = {entry["type"] for entry in template.data["devices"]}
+    types = {t.slug: t for t in session.scalars(select(DeviceType).where(DeviceType.slug.in_(slugs)))}
+    for index, entry in enumerate(template.data["devices"]):
+        if entry["type"] not in types:
+            raise ValidationError(
+                f"unknown device type '{entry['type']}'",
+                template.where("devices", index, "type"),
+                hint="rackctl devicetype import PATH (rackctl init imports the shipped ones)",
+            )
+    return types
+
+
+def _positions(entry: dict[str, Any]) -> list[int | None]:
+    u = entry.get("u")
+    if u is None:
+        return [None]
+    return list(u) if isinstance(u, list) else [u]
+
+
+def _device(
+    session: Session,
+    built: Built,
+    index: int,
+    entry: dict[str, Any],
+    rack: Rack,
+    u: int | None,
+    types: dict[str, DeviceType],
+    profiles: dict[str, Profile],
+) -> Device:
+    count = sum(1 for d in built.devices if built.entry_of.get(d.name) == index and d.rack is rack)
+    variables = {"rack": rack.name, "pod": built.pod, "site": built.site, "u": u or 0, "i": count + 1}
+    name = built.render(entry["name"], variables, "devices", index, "name")
+    if name in built.entry_of or session.scalars(select(Device.id).where(Device.name == name)).first():
+        raise Conflict(f"{built.template.where('devices', index, 'name')}: device name '{name}' is already taken")
+    with session.no_autoflush:  # the device is complete before the session sees it
+        device = _new_device(built, index, entry, rack, u, name, types[entry["type"]], profiles)
+    session.add(device)
+    built.entry_of[name] = index
+    return device
+
+
+def _new_device(
+    built: Built,
+    index: int,
+    entry: dict[str, Any],
+    rack: Rack,
+    u: int | None,
+    name: str,
+    dtype: DeviceType,
+    profiles: dict[str, Profile],
+) -> Device:
+    device = Device(
+        name=name,
+        rack=rack,
+        position=u,
+        face=Face(entry.get("face", Face.REAR if u is None else Face.FRONT)),
+        device_type=dtype,
+        role=DeviceRole(entry["role"]),
+        platform=entry.get("platform"),
+        profile=profiles.get(entry.get("profile", "")),
+    )
+    _check_space(built, index, device)
+    if "feed" in entry:
+        device.power_feed = next(f for f in rack.feeds if f.name == entry["feed"])
+    populate(device, dtype)
+    if "management" in entry:
+        device.mgmt = _management(entry["management"], built, index)
+    return device
+
+
+def _management(spec: dict[str, Any], built: Built, index: int) -> ManagementEndpoint:
+    credential = spec.get("credential", "")
+    if credential:
+        check_reference(credential, str(built.template.where("devices", index, "management", "credential")))
+    return ManagementEndpoint(
+        protocol=MgmtProtocol(spec["protocol"]),
+        address="",  # filled from the management pool, or by hand, or by the lab
+        port=spec.get("port"),
+        username=spec.get("username", ""),
+        credential_ref=credential,
+        verify_tls=spec.get("verify_tls", True),
+        options=dict(spec.get("options") or {}),
+    )
+
+
+def _check_space(built: Built, index: int, device: Device) -> None:
+    """Refuse a device that leaves the rack or lands on another's units (same face or full depth)."""
+    if device.position is None:
+        return
+    rack = device.rack
+    assert rack is not None
+    top = device.units.stop - 1
+    where = built.template.where("devices", index, "u")
+    if top > rack.u_height:
+        raise ValidationError(
+            f"{device.name} needs U{device.position}-U{top}, rack {rack.name} has {rack.u_height}U", where
+        )
+    for other in built.devices:
+        if other.rack is rack and set(other.units) & set(device.units) and _faces_clash(other, device):
+            raise ValidationError(
+                f"{device.name} at U{device.position} overlaps {other.name} "
+                f"(U{other.position}-U{other.units.stop - 1})",
+                where,
+            )
+
+
+def _faces_clash(a: Device, b: Device) -> bool:
+    return a.face == b.face or a.device_type.is_full_depth or b.device_type.is_full_depth

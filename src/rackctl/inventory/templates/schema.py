@@ -1,0 +1,174 @@
+"""The JSON Schema every rack template is checked against before anything is built from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rackctl.types import CoolingKind, DeviceRole, Face, MgmtProtocol
+
+_NAME_PATTERN = {"type": "string", "minLength": 1, "maxLength": 128}
+_POSITIVE = {"type": "number", "exclusiveMinimum": 0}
+_ROLE = {"enum": [r.value for r in DeviceRole]}
+_ROLES = {"anyOf": [_ROLE, {"type": "array", "items": _ROLE, "minItems": 1}]}
+_LOOP = {"type": "object", "additionalProperties": {"type": ["array", "string", "integer"]}}
+
+_MANAGEMENT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["protocol"],
+    "properties": {
+        "protocol": {"enum": [p.value for p in MgmtProtocol]},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+        "username": {"type": "string"},
+        "credential": {"type": "string", "pattern": "^(env:[A-Za-z_][A-Za-z0-9_]*|file:/.+)$"},
+        "verify_tls": {"type": "boolean"},
+        "options": {"type": "object"},
+    },
+}
+
+_DEVICE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "type", "role"],
+    "properties": {
+        "name": _NAME_PATTERN,
+        "type": {"type": "string"},
+        "role": _ROLE,
+        "rack": {
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1},
+            ]
+        },
+        "u": {
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1},
+            ]
+        },
+        "face": {"enum": [f.value for f in Face]},
+        "feed": {"type": "string"},
+        "platform": {"type": "string"},
+        "profile": {"type": "string"},
+        "management": _MANAGEMENT,
+    },
+}
+
+_CABLE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["from", "to", "kind"],
+    "properties": {
+        "from": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["interface"],
+            "properties": {"role": _ROLES, "device": _NAME_PATTERN, "interface": _NAME_PATTERN},
+        },
+        "to": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["device", "interface"],
+            "properties": {"device": _NAME_PATTERN, "interface": _NAME_PATTERN},
+        },
+        "each": _LOOP,
+        "kind": {"type": "string"},
+        "length_m": _POSITIVE,
+        "label": _NAME_PATTERN,
+    },
+}
+
+_POOL = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["network", "prefix"],
+    "properties": {
+        "network": {"type": "string"},
+        "prefix": {"type": "integer", "minimum": 8, "maximum": 30},
+        "first": {"type": "integer", "minimum": 1},
+        "interface": {"type": "string"},
+        "roles": _ROLES,
+    },
+}
+
+TEMPLATE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "rack", "devices"],
+    "properties": {
+        "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"},
+        "description": {"type": "string"},
+        "racks": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name"],
+                "properties": {"name": _NAME_PATTERN},
+            },
+        },
+        "rack": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["power_capacity_kw", "cooling", "feeds"],
+            "properties": {
+                "u_height": {"type": "integer", "minimum": 1, "maximum": 60},
+                "power_capacity_kw": _POSITIVE,
+                "cooling": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["kind", "limit_kw"],
+                    "properties": {"kind": {"enum": [c.value for c in CoolingKind]}, "limit_kw": _POSITIVE},
+                },
+                "feeds": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name", "voltage", "amperage"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "voltage": {"type": "integer", "minimum": 1},
+                            "amperage": _POSITIVE,
+                            "phases": {"enum": [1, 3]},
+                            "max_utilisation": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                        },
+                    },
+                },
+            },
+        },
+        "profiles": {"type": "object", "additionalProperties": {"type": "object"}},
+        "devices": {"type": "array", "minItems": 1, "items": _DEVICE},
+        "bonds": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["role", "name", "members"],
+                "properties": {
+                    "role": _ROLES,
+                    "name": {"type": "string"},
+                    "members": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "mtu": {"type": "integer", "minimum": 576, "maximum": 9216},
+                },
+            },
+        },
+        "addressing": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"management": _POOL, "host": _POOL},
+        },
+        "cabling": {"type": "array", "items": _CABLE},
+        "power": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["pdus"],
+            "properties": {
+                "pdus": {"type": "object", "additionalProperties": {"type": "array", "items": _NAME_PATTERN}},
+                "cable_kind": {"type": "string"},
+            },
+        },
+    },
+}

@@ -1,0 +1,101 @@
+"""Shared fixtures: an inventory per test (SQLite by default, PostgreSQL when RACKCTL_TEST_DB_URL is set)
+and a CLI runner bound to it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from rackctl.cli import output
+from rackctl.cli.app import app
+from rackctl.inventory import devicetypes
+from rackctl.inventory.db import Base, Database
+from rackctl.inventory.models import Site
+from rackctl.inventory.schema import upgrade
+from rackctl.paths import data_dir
+
+PG_URL = os.environ.get("RACKCTL_TEST_DB_URL", "")
+
+
+def _seed(db: Database) -> None:
+    with db.transaction() as session:
+        devicetypes.import_files(session, [data_dir("devicetypes")])
+        session.add(Site(name="fra1", description="test site"))
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, seeded database made once per run: a SQLite file to copy, or the PostgreSQL URL."""
+    if PG_URL:
+        db = Database(PG_URL)
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade(db)
+        db.dispose()
+        yield PG_URL
+        return
+    path = tmp_path_factory.mktemp("template") / "inventory.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    _seed(db)
+    db.dispose()
+    yield str(path)
+
+
+@pytest.fixture
+def db_url(_template_db: str, tmp_path: Path) -> str:
+    if PG_URL:
+        db = Database(PG_URL)
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        _seed(db)
+        db.dispose()
+        return PG_URL
+    path = tmp_path / "inventory.db"
+    shutil.copy(_template_db, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> object:
+        import json
+
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """Run `rackctl ARGS...` in-process against this test's inventory."""
+    monkeypatch.setenv("RACKCTL_DB_URL", db_url)
+    monkeypatch.setenv("RACKCTL_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("RACKCTL_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("RACKCTL_ACTOR", "tester")
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> CliResult:
+        output.reset()
+        result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        output.reset()
+        return CliResult(result.exit_code, result.stdout, result.stderr)
+
+    return invoke
