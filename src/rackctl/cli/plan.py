@@ -155,30 +155,38 @@ def plan_rack(
         raise typer.Exit(EXIT_FAILED)
 
 
+def _rack_rows(plan: rack.RackPlan) -> list[tuple[object, ...]]:
+    return [
+        (
+            r.name,
+            ", ".join(f"{n} {role}" for role, n in r.devices.items()),
+            f"{r.u_used}/{r.u_height}",
+            f"{r.draw_kw:.1f}",
+            f"{r.power_capacity_kw:g}",
+            f"{r.cooling} {r.cooling_limit_kw:g} kW",
+            output.status(r.cooling_ok and r.power_ok),
+        )
+        for r in plan.per_rack
+    ]
+
+
+def _feed_rows(plan: rack.RackPlan) -> list[tuple[object, ...]]:
+    return [
+        (r.name, f.feed, f"{f.normal_kw:.1f}", f"{f.one_lost_kw:.1f}", f"{f.limit_kw:.1f}", output.status(f.ok))
+        for r in plan.per_rack
+        for f in r.feeds
+    ]
+
+
 def _print_rack(plan: rack.RackPlan) -> None:
     output.line(
         f"{plan.template}: {plan.gpu_nodes} x {plan.node_type} ({plan.gpus} x {plan.gpu_model}) need "
         f"{plan.templates} x {plan.racks_per_template} = {plan.racks} rack(s); {plan.spare_node_slots} node slots spare"
     )
-    output.table(
-        "Each rack, fully populated",
-        ["rack", "devices", "U used", "draw kW", "contracted kW", "cooling", "within limits"],
-        [
-            (r.name, ", ".join(f"{n} {role}" for role, n in r.devices.items()), f"{r.u_used}/{r.u_height}",
-             f"{r.draw_kw:.1f}", f"{r.power_capacity_kw:g}", f"{r.cooling} {r.cooling_limit_kw:g} kW",
-             output.status(r.cooling_ok and r.power_ok))
-            for r in plan.per_rack
-        ],
-    )
-    output.table(
-        "Feeds",
-        ["rack", "feed", "normal kW", "one feed lost kW", "limit kW (derated)", "ok"],
-        [
-            (r.name, f.feed, f"{f.normal_kw:.1f}", f"{f.one_lost_kw:.1f}", f"{f.limit_kw:.1f}", output.status(f.ok))
-            for r in plan.per_rack
-            for f in r.feeds
-        ],
-    )
+    columns = ["rack", "devices", "U used", "draw kW", "contracted kW", "cooling", "within limits"]
+    output.table("Each rack, fully populated", columns, _rack_rows(plan))
+    columns = ["rack", "feed", "normal kW", "one feed lost kW", "limit kW (derated)", "ok"]
+    output.table("Feeds", columns, _feed_rows(plan))
     output.line(f"total draw {plan.total_draw_kw:,.1f} kW for {plan.gpus} GPUs ({plan.kw_per_gpu:.2f} kW per GPU)")
     if plan.inventory_types:
         output.line(f"device types: shipped, with {len(plan.inventory_types)} taken from the inventory")
@@ -217,23 +225,23 @@ def plan_tco(
     _print_tco(result)
 
 
+def _month_rows(result: tco.Tco) -> list[tuple[str, str]]:
+    return [
+        ("cloud", _money(result.cloud_month)),
+        ("owned: amortisation", _money(result.amortisation_month)),
+        ("owned: power", _money(result.power_month)),
+        ("owned: colocation", _money(result.colo_month)),
+        ("owned: staff", _money(result.staff_month)),
+        ("owned: total", _money(result.owned_month)),
+    ]
+
+
 def _print_tco(result: tco.Tco) -> None:
     output.line(
         f"{result.gpus} GPUs in the cloud, or {result.servers} servers ({result.owned_gpus} GPUs) "
         f"in {result.racks} rack(s) of {result.template}"
     )
-    output.table(
-        "Per month",
-        ["", "USD"],
-        [
-            ("cloud", _money(result.cloud_month)),
-            ("owned: amortisation", _money(result.amortisation_month)),
-            ("owned: power", _money(result.power_month)),
-            ("owned: colocation", _money(result.colo_month)),
-            ("owned: staff", _money(result.staff_month)),
-            ("owned: total", _money(result.owned_month)),
-        ],
-    )
+    output.table("Per month", ["", "USD"], _month_rows(result))
     saving = result.cloud_total - result.owned_total
     verdict = f"owning saves {_money(saving)}" if saving >= 0 else f"owning costs {_money(-saving)} more"
     output.line(
@@ -242,6 +250,11 @@ def _print_tco(result: tco.Tco) -> None:
     )
     when = f"month {result.break_even_month}" if result.break_even_month else f"never within {result.months} months"
     output.line(f"break-even: {when}")
-    if result.break_even_utilisation is not None:
-        output.line(f"owning pays off within the horizon above {result.break_even_utilisation:.0%} utilisation")
+    threshold = result.break_even_utilisation
+    if threshold is not None:
+        output.line(
+            f"owning pays off within the horizon above {threshold:.0%} utilisation"
+            if threshold <= 1
+            else "owning does not pay off within the horizon even at 100% utilisation"
+        )
     _sources_table([(f"{a.name} ({a.unit})", _number(a.value), a.source) for a in result.assumptions])

@@ -156,16 +156,23 @@ def _architecture(key: str, node: dict[str, Any]) -> Architecture:
     return Architecture(key, *(_figure(node[f]) for f in _ARCH_FIGURES))
 
 
+def _optional(node: dict[str, Any], key: str) -> Figure | None:
+    return _figure(node[key]) if key in node else None
+
+
 def _gpu(key: str, node: dict[str, Any]) -> Gpu:
-    optional = {k: _figure(node[k]) if k in node else None for k in ("price_usd", "cloud_usd_per_hour")}
     return Gpu(
         key=key,
         name=node["name"],
         interconnect=node["interconnect"],
         inventory_models=tuple(node["inventory_models"]),
         precisions=tuple(node["precisions"]),
-        **{k: _figure(node[k]) for k in _GPU_FIGURES},
-        **optional,
+        memory_gb=_figure(node["memory_gb"]),
+        tdp_w=_figure(node["tdp_w"]),
+        tp_domain=_figure(node["tp_domain"]),
+        rack_gpus=_figure(node["rack_gpus"]),
+        price_usd=_optional(node, "price_usd"),
+        cloud_usd_per_hour=_optional(node, "cloud_usd_per_hour"),
     )
 
 

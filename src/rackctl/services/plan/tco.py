@@ -157,8 +157,8 @@ def _inputs(planning: Planning, request: TcoRequest, rack: RackPlan, pick: _Pick
     hours = tco["hours_per_month"]
     plan = f"rack plan: {rack.gpu_nodes} x {rack.node_type} in {rack.racks} x {rack.template}, maximum draw"
     return _Inputs(
-        rate=pick.take("cloud rate per GPU-hour", request.cloud_rate, gpu and gpu.cloud_usd_per_hour, "USD",
-                       "--cloud-rate"),
+        rate=pick.take("cloud rate per GPU-hour", request.cloud_rate, gpu.cloud_usd_per_hour if gpu else None,
+                       "USD", "--cloud-rate"),
         utilisation=pick.take("utilisation", request.utilisation, tco["utilisation"], "fraction", "--utilisation"),
         hours=pick.note("hours per month", hours.value, "h", hours.source),
         months=int(pick.take("horizon and amortisation", request.months, tco["months"], "months", "--months")),
