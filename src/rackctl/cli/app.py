@@ -8,6 +8,7 @@ import typer
 
 from rackctl.cli import demo, devices, racks, reports, setup
 from rackctl.cli.common import AppState, RackctlGroup, begin
+from rackctl.cli.plan import plan_app
 
 app = typer.Typer(
     name="rackctl",
@@ -39,6 +40,7 @@ app.add_typer(devices.devicetype_app, name="devicetype")
 app.add_typer(devices.profile_app, name="profile")
 app.add_typer(reports.import_app, name="import")
 app.add_typer(reports.export_app, name="export")
+app.add_typer(plan_app, name="plan")
 
 
 def main() -> None:
