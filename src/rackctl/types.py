@@ -156,6 +156,7 @@ class SensorReading:
     value: float | None
     unit: str
     health: Health = Health.UNKNOWN
+    state: str = ""  # discrete sensors: "Present, Power input lost"
 
 
 @dataclass(frozen=True)

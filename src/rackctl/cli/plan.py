@@ -57,8 +57,18 @@ def plan_model(
 ) -> None:
     """Weights, KV cache and overhead of a model; GPUs per replica for each GPU; replicas for a target."""
     request = model.ModelRequest(
-        params, precision, context, concurrency, gpu, arch, layers, kv_heads, head_dim, kv_precision,
-        target_tps, replica_tps,
+        params,
+        precision,
+        context,
+        concurrency,
+        gpu,
+        arch,
+        layers,
+        kv_heads,
+        head_dim,
+        kv_precision,
+        target_tps,
+        replica_tps,
     )
     result = model.plan_model(data.load(), request)
     if as_json:
@@ -90,8 +100,9 @@ def _print_model(result: model.ModelPlan) -> None:
         [_gpu_row(row, throughput) for row in result.gpus],
     )
     if throughput:
-        output.line(f"{result.target_tps:,.0f} tokens/s at {result.replica_tps:,.0f} per replica: "
-                    f"{result.replicas} replicas")
+        output.line(
+            f"{result.target_tps:,.0f} tokens/s at {result.replica_tps:,.0f} per replica: {result.replicas} replicas"
+        )
     _sources_table([(k, _number(v.value), v.source) for k, v in result.assumptions.items()])
 
 

@@ -125,22 +125,24 @@ def _plumb_inside(prefix: str, index: int) -> None:
 def _sshd_config(folder: Path, keys: SshKeys, address: str) -> Path:
     config = folder / "sshd_config"
     config.write_text(
-        "\n".join([
-            f"ListenAddress {address}",
-            f"HostKey {keys.host}",
-            f"AuthorizedKeysFile {keys.authorized}",
-            "PermitRootLogin prohibit-password",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            "UsePAM no",
-            "StrictModes no",
-            "UseDNS no",
-            "MaxStartups 100:30:200",
-            f"PidFile {folder / 'sshd.pid'}",
-            "LogLevel ERROR",
-            "",
-        ])
-    )  # fmt: skip
+        "\n".join(
+            [
+                f"ListenAddress {address}",
+                f"HostKey {keys.host}",
+                f"AuthorizedKeysFile {keys.authorized}",
+                "PermitRootLogin prohibit-password",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                "UsePAM no",
+                "StrictModes no",
+                "UseDNS no",
+                "MaxStartups 100:30:200",
+                f"PidFile {folder / 'sshd.pid'}",
+                "LogLevel ERROR",
+                "",
+            ]
+        )
+    )
     return config
 
 
@@ -151,8 +153,20 @@ def _sshd_argv(namespace: str, spec: HostSpec, config: Path) -> list[str]:
         steps.append(f"hostname {shlex.quote(spec.hostname)}")
     steps.append(f"exec /usr/sbin/sshd -D -e -f {shlex.quote(str(config))}")
     script = " && ".join(steps)
-    return ["ip", "netns", "exec", namespace, "unshare", "--mount", "--uts", "--propagation", "private",
-            "sh", "-c", script]  # fmt: skip
+    return [
+        "ip",
+        "netns",
+        "exec",
+        namespace,
+        "unshare",
+        "--mount",
+        "--uts",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+    ]
 
 
 def start_hosts(

@@ -16,15 +16,31 @@ class LabError(RackctlError):
     """The lab could not start, find or stop what it manages."""
 
 
-def start(argv: Sequence[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> int:
-    """Start a program in its own session (it outlives rackctl); its output goes to `log`."""
+def start(
+    argv: Sequence[str],
+    log: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    ignore_sigpipe: bool = False,
+) -> int:
+    """Start a program in its own session (it outlives rackctl); its output goes to `log`.
+
+    `ignore_sigpipe` hands the child Python's ignored SIGPIPE instead of the default action.
+    """
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as sink:
         try:
             proc = subprocess.Popen(
-                list(argv), stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
-                start_new_session=True, env=env, cwd=cwd, close_fds=True,
-            )  # fmt: skip
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+                cwd=cwd,
+                close_fds=True,
+                restore_signals=not ignore_sigpipe,
+            )
         except OSError as exc:
             raise LabError(f"cannot start {argv[0]}: {exc.strerror}") from None
     return proc.pid

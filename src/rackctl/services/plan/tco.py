@@ -157,18 +157,27 @@ def _inputs(planning: Planning, request: TcoRequest, rack: RackPlan, pick: _Pick
     hours = tco["hours_per_month"]
     plan = f"rack plan: {rack.gpu_nodes} x {rack.node_type} in {rack.racks} x {rack.template}, maximum draw"
     return _Inputs(
-        rate=pick.take("cloud rate per GPU-hour", request.cloud_rate, gpu.cloud_usd_per_hour if gpu else None,
-                       "USD", "--cloud-rate"),
+        rate=pick.take(
+            "cloud rate per GPU-hour",
+            request.cloud_rate,
+            gpu.cloud_usd_per_hour if gpu else None,
+            "USD",
+            "--cloud-rate",
+        ),
         utilisation=pick.take("utilisation", request.utilisation, tco["utilisation"], "fraction", "--utilisation"),
         hours=pick.note("hours per month", hours.value, "h", hours.source),
         months=int(pick.take("horizon and amortisation", request.months, tco["months"], "months", "--months")),
         server_price=_server_price(pick, request, gpu, rack),
-        power_price=pick.take("power price", request.power_price, tco["power_usd_per_kwh"], "USD/kWh",
-                              "--power-price"),
+        power_price=pick.take("power price", request.power_price, tco["power_usd_per_kwh"], "USD/kWh", "--power-price"),
         pue=pick.take("PUE", request.pue, tco["pue"], "ratio", "--pue"),
         draw_kw=pick.note("IT draw of the owned racks", rack.total_draw_kw, "kW", plan),
-        colo=pick.take("colocation per GPU-month", request.colo_per_gpu_month, tco["colo_usd_per_gpu_month"], "USD",
-                       "--colo-per-gpu-month"),
+        colo=pick.take(
+            "colocation per GPU-month",
+            request.colo_per_gpu_month,
+            tco["colo_usd_per_gpu_month"],
+            "USD",
+            "--colo-per-gpu-month",
+        ),
         staff=pick.take("staff per month", request.staff_month, tco["staff_usd_month"], "USD", "--staff-month"),
     )
 
