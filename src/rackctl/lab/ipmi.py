@@ -10,6 +10,7 @@ also writes the matching SEL events.
 
 from __future__ import annotations
 
+import json
 import math
 import socket
 import struct
@@ -175,9 +176,25 @@ def prepare(node: SimNode, folder: Path, address: str, username: str, password: 
     (folder / "power").write_text("1\n" if node.power_on else "0\n")
     (folder / "boot").write_text("default\n")
     (folder / "outlets").write_text("".join(f"{path}\n" for _, path in node.outlet_files))
+    write_wiring(folder, list(node.psus), dict(node.outlet_files))
     (folder / "lan.conf").write_text(lan_config(node, folder, address, username, password, script))
     (folder / "bmc.emu").write_text("\n".join(emulator_commands(node, folder)))
     (folder / "state").mkdir(exist_ok=True)
+
+
+def write_wiring(folder: Path, psus: list[str], wiring: dict[str, str]) -> None:
+    """Which outlet state file really feeds each PSU (a miswiring fault rewrites this, not the inventory)."""
+    (folder / "wiring.json").write_text(json.dumps({"psus": psus, "outlets": wiring}, indent=1))
+    (folder / "outlets").write_text("".join(f"{path}\n" for path in sorted(set(wiring.values()))))
+
+
+def read_wiring(folder: Path) -> tuple[list[str], dict[str, str]]:
+    """(the node's PSUs in sensor order, PSU -> outlet state file)."""
+    path = folder / "wiring.json"
+    if not path.exists():
+        return [], {}
+    data = json.loads(path.read_text())
+    return list(data["psus"]), dict(data["outlets"])
 
 
 def start(folder: Path) -> int:
