@@ -1,0 +1,238 @@
+"""Redfish BMCs through DMTF's python-redfish-library.
+
+One session per operation, reused for its requests and always logged out (BMCs such as iDRAC run out
+of sessions). A 404 on a linked resource (no Power, no LogService) means the BMC lacks it, not that
+something broke. Vendor differences live in `redfish_quirks` as data. Library errors are translated in
+`_translated`, the only place that knows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from types import TracebackType
+from typing import Any
+
+import requests
+from redfish.rest import v1 as redfish_v1
+
+from rackctl.drivers import redfish_quirks as quirks
+from rackctl.drivers.base import BootSetting, HardwareInventory, LogEntry
+from rackctl.errors import AuthError, CommandError, ConnectError, DriverError, Unsupported
+from rackctl.types import BootDevice, Endpoint, Health, PowerAction, PowerState, SensorReading
+
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+_UNREACHABLE = (redfish_v1.ServerDownOrUnreachableError, redfish_v1.RetriesExhaustedError, requests.RequestException)
+
+
+@contextmanager
+def _translated(where: str) -> Iterator[None]:
+    try:
+        yield
+    except DriverError:
+        raise
+    except redfish_v1.InvalidCredentialsError:
+        raise AuthError(f"{where}: the BMC refused the credentials") from None
+    except _UNREACHABLE as exc:
+        raise ConnectError(f"{where}: no usable answer from the BMC ({_first_line(exc)})") from None
+    except (redfish_v1.JsonDecodingError, redfish_v1.DecompressResponseError, ValueError) as exc:
+        raise CommandError(f"{where}: the BMC's answer is not valid Redfish JSON ({_first_line(exc)})") from None
+    except (redfish_v1.SessionCreationError, redfish_v1.BadRequestError) as exc:
+        raise CommandError(f"{where}: {_first_line(exc)}") from None
+    except (KeyError, TypeError, IndexError) as exc:
+        raise CommandError(f"{where}: unexpected resource layout ({type(exc).__name__}: {exc})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def base_url(endpoint: Endpoint) -> str:
+    scheme = endpoint.options.get("scheme") or ("http" if endpoint.port in (80, 8000) else "https")
+    port = f":{endpoint.port}" if endpoint.port and endpoint.port not in (80, 443) else ""
+    return f"{scheme}://{endpoint.address}{port}"
+
+
+class RedfishBmc:
+    """A Redfish BMC: power, boot override, sensors, log services, inventory, identify LED."""
+
+    protocol = "redfish"
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self._client: Any = None
+        self._system: str = ""
+
+    @staticmethod
+    def answers(endpoint: Endpoint, timeout: float = 2.0) -> bool:
+        """Whether a Redfish service root answers (no credentials needed)."""
+        try:
+            reply = requests.get(f"{base_url(endpoint)}/redfish/v1/", timeout=timeout, verify=False)
+            return reply.status_code == 200 and "RedfishVersion" in reply.json()
+        except (requests.RequestException, ValueError):
+            return False
+
+    def __enter__(self) -> RedfishBmc:
+        endpoint = self.endpoint
+        password = endpoint.password.value if endpoint.password else ""
+        cafile = endpoint.options.get("cafile") or (SYSTEM_CA_BUNDLE if endpoint.verify_tls else None)
+        with _translated(f"Redfish session to {endpoint.address}"):
+            # NOTE(python-redfish-library 3.x): TLS is verified only when a CA file is given, and requests
+            # are retried 10 times by default; the fan-out owns retries and deadlines, so no retries here.
+            self._client = redfish_v1.redfish_client(
+                base_url=base_url(endpoint), username=endpoint.username, password=password,
+                cafile=cafile, timeout=endpoint.options.get("http_timeout", 10), max_retry=0,
+            )  # fmt: skip
+            self._login()
+            self._system = self._find_system()
+        return self
+
+    def _login(self) -> None:
+        root = self._client.root or {}
+        # NOTE(sushy-tools emulator, older iLO/XCC firmware): no SessionService; HTTP Basic auth is the way in.
+        if not root.get("SessionService") or not root.get("Links", {}).get("Sessions"):
+            self._client.login(auth="basic")
+            return
+        try:
+            self._client.login(auth="session")
+        except redfish_v1.SessionCreationError:
+            self._client.login(auth="basic")
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._client is not None:
+            with suppress(Exception):  # logging out must never hide the operation's own error
+                self._client.logout()
+            self._client = None
+
+    def _get(self, path: str, where: str, optional: bool = False) -> dict[str, Any] | None:
+        with _translated(where):
+            reply = self._client.get(path)
+        if reply.status == 404 and optional:
+            return None
+        if reply.status == 401:
+            raise AuthError(f"{where}: the BMC refused the credentials")
+        if reply.status >= 400:
+            raise CommandError(f"{where}: HTTP {reply.status} for {path} ({quirks.error_message(reply)})")
+        with _translated(where):
+            return dict(reply.dict)
+
+    def _send(self, method: str, path: str, body: dict[str, Any], where: str) -> None:
+        with _translated(where):
+            reply = getattr(self._client, method)(path, body=body)
+        if reply.status >= 400:
+            raise CommandError(f"{where}: HTTP {reply.status} ({quirks.error_message(reply)})")
+
+    def _find_system(self) -> str:
+        wanted = self.endpoint.options.get("system_id") or ""
+        members = quirks.member_paths(self._get("/redfish/v1/Systems", "systems") or {})
+        if wanted:
+            match = [m for m in members if m.rstrip("/").rsplit("/", 1)[-1] == wanted]
+            if not match:
+                raise CommandError(f"no system '{wanted}' on this BMC (it has {len(members)})")
+            return match[0]
+        if len(members) != 1:
+            raise CommandError(f"this BMC serves {len(members)} systems: set the node's system id in the inventory")
+        return members[0]
+
+    def _system_resource(self) -> dict[str, Any]:
+        return self._get(self._system, "system") or {}
+
+    def power_state(self) -> PowerState:
+        return quirks.power_state(self._system_resource().get("PowerState"))
+
+    def set_power(self, action: PowerAction) -> None:
+        system = self._system_resource()
+        target, allowed = quirks.reset_action(system)
+        reset_type = quirks.choose_reset_type(action, allowed)
+        self._send("post", target, {"ResetType": reset_type}, f"power {action.value} ({reset_type})")
+
+    def set_boot(self, device: BootDevice, persistent: bool = False, uefi: bool = True) -> None:
+        body = {"Boot": quirks.boot_override(device, persistent, uefi)}
+        self._send("patch", self._system, body, f"boot {device.value}")
+
+    def boot_setting(self) -> BootSetting:
+        return quirks.boot_setting(self._system_resource().get("Boot") or {})
+
+    def identify(self, on: bool) -> None:
+        system = self._system_resource()
+        self._send("patch", self._system, quirks.identify_body(system, on), "identify")
+
+    def _chassis(self) -> list[str]:
+        system = self._system_resource()
+        linked = quirks.links(system, "Chassis")
+        if linked:
+            return linked
+        return quirks.member_paths(self._get("/redfish/v1/Chassis", "chassis", optional=True) or {})
+
+    def sensors(self) -> list[SensorReading]:
+        readings: list[SensorReading] = []
+        for chassis_path in self._chassis():
+            chassis = self._get(chassis_path, "chassis", optional=True) or {}
+            for key, parse in (("Thermal", quirks.thermal_readings), ("Power", quirks.power_readings)):
+                link = quirks.link(chassis, key)
+                resource = self._get(link, key.lower(), optional=True) if link else None
+                readings += parse(resource or {})
+        return readings
+
+    def _log_services(self) -> list[str]:
+        paths = []
+        for owner in [self._system, *self._managers()]:
+            resource = self._get(owner, "log services", optional=True) or {}
+            link = quirks.link(resource, "LogServices")
+            collection = self._get(link, "log services", optional=True) if link else None
+            paths += quirks.member_paths(collection or {})
+        return paths
+
+    def events(self) -> list[LogEntry]:
+        services = self._log_services()
+        if not services:
+            raise Unsupported("this BMC has no Redfish log service")
+        entries: list[LogEntry] = []
+        for service_path in services:
+            service = self._get(service_path, "log service", optional=True) or {}
+            link = quirks.link(service, "Entries")
+            collection = self._get(link, "log entries", optional=True) if link else None
+            entries += [quirks.log_entry(e) for e in (collection or {}).get("Members", []) if isinstance(e, dict)]
+        return entries
+
+    def clear_events(self) -> None:
+        services = self._log_services()
+        if not services:
+            raise Unsupported("this BMC has no Redfish log service")
+        for service_path in services:
+            service = self._get(service_path, "log service", optional=True) or {}
+            target = quirks.action_target(service, "#LogService.ClearLog")
+            if target:
+                self._send("post", target, {}, "clear log")
+
+    def _managers(self) -> list[str]:
+        system = self._system_resource()
+        return quirks.links(system, "ManagedBy") or quirks.member_paths(
+            self._get("/redfish/v1/Managers", "managers", optional=True) or {}
+        )
+
+    def inventory(self) -> HardwareInventory:
+        system = self._system_resource()
+        managers = [self._get(m, "manager", optional=True) or {} for m in self._managers()[:1]]
+        nics_link = quirks.link(system, "EthernetInterfaces")
+        nics = self._get(nics_link, "network interfaces", optional=True) if nics_link else None
+        macs = {}
+        for member in quirks.member_paths(nics or {}):
+            nic = self._get(member, "network interface", optional=True) or {}
+            if nic.get("MACAddress"):
+                macs[str(nic.get("Id") or member.rstrip("/").rsplit("/", 1)[-1])] = str(nic["MACAddress"])
+        psus = tuple(r.name for r in self.sensors() if r.kind == "psu")
+        return HardwareInventory(
+            manufacturer=str(system.get("Manufacturer") or ""),
+            model=str(system.get("Model") or ""),
+            serial=str(system.get("SerialNumber") or ""),
+            bmc_firmware=str((managers[0] if managers else {}).get("FirmwareVersion") or ""),
+            bios_firmware=str(system.get("BiosVersion") or ""),
+            power_supplies=psus,
+            macs=macs,
+        )
+
+
+def health_of(status: dict[str, Any] | None) -> Health:
+    return quirks.health(status)

@@ -1,0 +1,157 @@
+"""How to read and write Redfish resources as real BMCs serve them: the differences as data.
+
+Each entry says which BMC needs it. Functions here are pure (resource dict in, value out), so the
+recorded vendor resources in tests/data/redfish exercise them directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rackctl.drivers.base import BootSetting, LogEntry
+from rackctl.errors import Unsupported
+from rackctl.types import BootDevice, Health, PowerAction, PowerState, SensorReading
+
+# ResetType preferences per action: the first one the BMC lists in ResetType@Redfish.AllowableValues wins.
+# NOTE(Dell iDRAC 9): no "PowerCycle" on older firmware, ForceRestart instead; NOTE(HPE iLO 5): "PushPowerButton"
+# is the only graceful path on some systems; NOTE(sushy-tools): no AllowableValues at all, so the first entry.
+RESET_PREFERENCES: dict[PowerAction, tuple[str, ...]] = {
+    PowerAction.ON: ("On", "ForceOn", "PushPowerButton"),
+    PowerAction.OFF: ("ForceOff", "PushPowerButton"),
+    PowerAction.SOFT: ("GracefulShutdown", "PushPowerButton"),
+    PowerAction.CYCLE: ("PowerCycle", "ForceRestart"),
+    PowerAction.RESET: ("ForceRestart", "GracefulRestart", "PowerCycle"),
+}
+BOOT_TARGETS = {BootDevice.PXE: "Pxe", BootDevice.DISK: "Hdd", BootDevice.BIOS: "BiosSetup"}
+_HEALTH = {"OK": Health.OK, "Warning": Health.WARNING, "Critical": Health.CRITICAL}
+_POWER = {"On": PowerState.ON, "PoweringOff": PowerState.ON, "Off": PowerState.OFF, "PoweringOn": PowerState.OFF}
+
+
+def link(resource: dict[str, Any], key: str) -> str | None:
+    """The @odata.id a property links to. NOTE(Supermicro X11/X12, some Lenovo XCC): keys vary in case."""
+    for name, value in resource.items():
+        if name.lower() == key.lower() and isinstance(value, dict) and value.get("@odata.id"):
+            return str(value["@odata.id"])
+    return None
+
+
+def links(resource: dict[str, Any], key: str) -> list[str]:
+    """Paths listed under Links.<key> (a list of {"@odata.id": ...})."""
+    found = (resource.get("Links") or {}).get(key) or []
+    return [str(item["@odata.id"]) for item in found if isinstance(item, dict) and item.get("@odata.id")]
+
+
+def member_paths(collection: dict[str, Any]) -> list[str]:
+    """Member paths of a collection. NOTE(HPE iLO 4/5): members end in a slash; kept as served, compared without."""
+    return [str(m["@odata.id"]) for m in collection.get("Members", []) if isinstance(m, dict) and m.get("@odata.id")]
+
+
+def power_state(value: Any) -> PowerState:
+    return _POWER.get(str(value), PowerState.UNKNOWN)
+
+
+def health(status: dict[str, Any] | None) -> Health:
+    if not status:
+        return Health.UNKNOWN
+    if str(status.get("State", "Enabled")) in ("Absent", "UnavailableOffline"):
+        return Health.UNKNOWN
+    return _HEALTH.get(str(status.get("Health")), Health.UNKNOWN)
+
+
+def action_target(resource: dict[str, Any], name: str) -> str | None:
+    action = (resource.get("Actions") or {}).get(name) or {}
+    return str(action["target"]) if action.get("target") else None
+
+
+def reset_action(system: dict[str, Any]) -> tuple[str, list[str]]:
+    """The system's ComputerSystem.Reset target and the reset types it allows (empty: not listed)."""
+    action = (system.get("Actions") or {}).get("#ComputerSystem.Reset") or {}
+    if not action.get("target"):
+        raise Unsupported("this system has no ComputerSystem.Reset action")
+    allowed = action.get("ResetType@Redfish.AllowableValues") or []
+    return str(action["target"]), [str(v) for v in allowed]
+
+
+def choose_reset_type(action: PowerAction, allowed: list[str]) -> str:
+    preferences = RESET_PREFERENCES[action]
+    if not allowed:
+        return preferences[0]
+    for candidate in preferences:
+        if candidate in allowed:
+            return candidate
+    raise Unsupported(f"the BMC allows {', '.join(allowed)}; none of them does '{action.value}'")
+
+
+def boot_override(device: BootDevice, persistent: bool, uefi: bool) -> dict[str, str]:
+    return {
+        "BootSourceOverrideTarget": BOOT_TARGETS[device],
+        "BootSourceOverrideEnabled": "Continuous" if persistent else "Once",
+        "BootSourceOverrideMode": "UEFI" if uefi else "Legacy",
+    }
+
+
+def boot_setting(boot: dict[str, Any]) -> BootSetting:
+    by_target = {v: k for k, v in BOOT_TARGETS.items()}
+    enabled = str(boot.get("BootSourceOverrideEnabled", "Disabled"))
+    device = by_target.get(str(boot.get("BootSourceOverrideTarget"))) if enabled != "Disabled" else None
+    mode = boot.get("BootSourceOverrideMode")
+    return BootSetting(device, enabled == "Continuous", None if mode is None else mode == "UEFI")
+
+
+def identify_body(system: dict[str, Any], on: bool) -> dict[str, Any]:
+    """NOTE(Redfish 2020.3+ BMCs, e.g. iDRAC 9 5.x): LocationIndicatorActive replaces the deprecated IndicatorLED."""
+    if "LocationIndicatorActive" in system:
+        return {"LocationIndicatorActive": on}
+    return {"IndicatorLED": "Blinking" if on else "Off"}
+
+
+def _reading(name: str, kind: str, value: Any, unit: str, status: Any, state: str = "") -> SensorReading:
+    number = float(value) if isinstance(value, int | float) else None
+    return SensorReading(name, kind, number, unit, health(status if isinstance(status, dict) else None), state)
+
+
+def thermal_readings(thermal: dict[str, Any]) -> list[SensorReading]:
+    temps = [_reading(str(t.get("Name") or t.get("MemberId")), "temperature", t.get("ReadingCelsius"), "°C",
+                      t.get("Status")) for t in thermal.get("Temperatures", []) if isinstance(t, dict)]  # fmt: skip
+    fans = [_reading(str(f.get("Name") or f.get("FanName") or f.get("MemberId")), "fan", f.get("Reading"),
+                     str(f.get("ReadingUnits") or "RPM"), f.get("Status")) for f in thermal.get("Fans", [])
+            if isinstance(f, dict)]  # fmt: skip
+    return temps + fans
+
+
+def power_readings(power: dict[str, Any]) -> list[SensorReading]:
+    readings = []
+    for psu in power.get("PowerSupplies", []):
+        if not isinstance(psu, dict):
+            continue
+        name = str(psu.get("Name") or psu.get("MemberId"))
+        state = str((psu.get("Status") or {}).get("State") or "")
+        readings.append(_reading(name, "psu", None, "", psu.get("Status"), state))
+        if isinstance(psu.get("PowerInputWatts"), int | float):
+            readings.append(_reading(f"{name} Power In", "power", psu["PowerInputWatts"], "W", psu.get("Status")))
+    for control in power.get("PowerControl", []):
+        if isinstance(control, dict) and isinstance(control.get("PowerConsumedWatts"), int | float):
+            readings.append(_reading(str(control.get("Name") or "System Power"), "power", control["PowerConsumedWatts"],
+                                     "W", control.get("Status")))  # fmt: skip
+    return readings
+
+
+def log_entry(entry: dict[str, Any]) -> LogEntry:
+    severity = _HEALTH.get(str(entry.get("Severity") or entry.get("MessageSeverity")), Health.UNKNOWN)
+    return LogEntry(
+        id=str(entry.get("Id", "")),
+        timestamp=str(entry.get("Created") or ""),
+        severity=severity,
+        message=str(entry.get("Message") or ""),
+        sensor=str(entry.get("SensorType") or ""),
+    )
+
+
+def error_message(reply: Any) -> str:
+    """The human part of a Redfish error body, or the raw text."""
+    try:
+        error = reply.dict.get("error", {})
+        extended = error.get("@Message.ExtendedInfo") or [{}]
+        return str(extended[0].get("Message") or error.get("message") or reply.text[:200])
+    except (AttributeError, ValueError, TypeError):
+        return str(getattr(reply, "text", ""))[:200]
