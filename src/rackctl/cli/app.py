@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from rackctl.cli import demo, devices, lab, power, racks, reports, setup
+from rackctl.cli import bmc, demo, devices, lab, power, racks, reports, setup
 from rackctl.cli.common import AppState, RackctlGroup, begin
 from rackctl.cli.plan import plan_app
 
@@ -43,6 +43,9 @@ app.add_typer(reports.export_app, name="export")
 app.add_typer(power.power_app, name="power")
 app.add_typer(power.boot_app, name="boot")
 app.command("identify")(power.identify_cmd)
+app.command("sensors")(bmc.sensors_cmd)
+app.add_typer(bmc.sel_app, name="sel")
+app.add_typer(bmc.bmc_app, name="bmc")
 app.add_typer(lab.lab_app, name="lab")
 app.add_typer(plan_app, name="plan")
 

@@ -81,9 +81,13 @@ class RedfishBmc:
             # NOTE(python-redfish-library 3.x): TLS is verified only when a CA file is given, and requests
             # are retried 10 times by default; the fan-out owns retries and deadlines, so no retries here.
             self._client = redfish_v1.redfish_client(
-                base_url=base_url(endpoint), username=endpoint.username, password=password,
-                cafile=cafile, timeout=endpoint.options.get("http_timeout", 10), max_retry=0,
-            )  # fmt: skip
+                base_url=base_url(endpoint),
+                username=endpoint.username,
+                password=password,
+                cafile=cafile,
+                timeout=endpoint.options.get("http_timeout", 10),
+                max_retry=0,
+            )
             self._login()
             self._system = self._find_system()
         return self

@@ -111,11 +111,22 @@ def _reading(name: str, kind: str, value: Any, unit: str, status: Any, state: st
 
 
 def thermal_readings(thermal: dict[str, Any]) -> list[SensorReading]:
-    temps = [_reading(str(t.get("Name") or t.get("MemberId")), "temperature", t.get("ReadingCelsius"), "°C",
-                      t.get("Status")) for t in thermal.get("Temperatures", []) if isinstance(t, dict)]  # fmt: skip
-    fans = [_reading(str(f.get("Name") or f.get("FanName") or f.get("MemberId")), "fan", f.get("Reading"),
-                     str(f.get("ReadingUnits") or "RPM"), f.get("Status")) for f in thermal.get("Fans", [])
-            if isinstance(f, dict)]  # fmt: skip
+    temps = [
+        _reading(str(t.get("Name") or t.get("MemberId")), "temperature", t.get("ReadingCelsius"), "°C", t.get("Status"))
+        for t in thermal.get("Temperatures", [])
+        if isinstance(t, dict)
+    ]
+    fans = [
+        _reading(
+            str(f.get("Name") or f.get("FanName") or f.get("MemberId")),
+            "fan",
+            f.get("Reading"),
+            str(f.get("ReadingUnits") or "RPM"),
+            f.get("Status"),
+        )
+        for f in thermal.get("Fans", [])
+        if isinstance(f, dict)
+    ]
     return temps + fans
 
 
@@ -131,8 +142,15 @@ def power_readings(power: dict[str, Any]) -> list[SensorReading]:
             readings.append(_reading(f"{name} Power In", "power", psu["PowerInputWatts"], "W", psu.get("Status")))
     for control in power.get("PowerControl", []):
         if isinstance(control, dict) and isinstance(control.get("PowerConsumedWatts"), int | float):
-            readings.append(_reading(str(control.get("Name") or "System Power"), "power", control["PowerConsumedWatts"],
-                                     "W", control.get("Status")))  # fmt: skip
+            readings.append(
+                _reading(
+                    str(control.get("Name") or "System Power"),
+                    "power",
+                    control["PowerConsumedWatts"],
+                    "W",
+                    control.get("Status"),
+                )
+            )
     return readings
 
 

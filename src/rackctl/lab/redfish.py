@@ -32,9 +32,26 @@ def certificate(folder: Path) -> tuple[str, str]:
     if not cert.exists():
         cert.parent.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=rackctl-lab-bmc",
-             "-keyout", str(key), "-out", str(cert)], capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=rackctl-lab-bmc",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             raise LabError(f"openssl could not make the lab's TLS certificate: {done.stderr.strip()[-200:]}")
     return str(cert), str(key)
@@ -42,10 +59,14 @@ def certificate(folder: Path) -> tuple[str, str]:
 
 def _sushy_config(folder: Path, plans: list[NodePlan], auth_file: Path) -> Path:
     systems = [
-        {"uuid": system_uuid(p.name), "name": p.name, "power_state": "On" if p.power_on else "Off",
-         "nics": [{"mac": f"02:00:{i // 256:02x}:{i % 256:02x}:00:01", "ip": "0.0.0.0"}]}
+        {
+            "uuid": system_uuid(p.name),
+            "name": p.name,
+            "power_state": "On" if p.power_on else "Off",
+            "nics": [{"mac": f"02:00:{i // 256:02x}:{i % 256:02x}:00:01", "ip": "0.0.0.0"}],
+        }
         for i, p in enumerate(plans)
-    ]  # fmt: skip
+    ]
     config = folder / "sushy.conf"
     config.write_text(
         f"SUSHY_EMULATOR_FAKE_SYSTEMS = {systems!r}\n"
@@ -82,12 +103,16 @@ def start_redfish(lab: LabState, plans: list[NodePlan], username: str, password:
             node_folder.mkdir(parents=True, exist_ok=True)
             address = loopback(REDFISH_NET, group_index + offset)
             listen.append({"address": address, "port": port, "node": plan.name, "folder": str(node_folder)})
-            lab.bmcs[plan.name] = SimulatedBmc(plan.name, "redfish", address, port, system_id=system_uuid(plan.name),
-                                               folder=str(node_folder))  # fmt: skip
+            lab.bmcs[plan.name] = SimulatedBmc(
+                plan.name, "redfish", address, port, system_id=system_uuid(plan.name), folder=str(node_folder)
+            )
         config = {
             "sushy_config": str(_sushy_config(folder, group, _htpasswd(folder, username, password))),
-            "listen": listen, "certificate": cert, "key": key, "ready": str(folder / "ready"),
-        }  # fmt: skip
+            "listen": listen,
+            "certificate": cert,
+            "key": key,
+            "ready": str(folder / "ready"),
+        }
         (folder / "server.json").write_text(json.dumps(config, indent=1))
         argv = [sys.executable, "-m", "rackctl.lab.redfish_server", str(folder / "server.json")]
         lab.pids[f"redfish:{number}"] = processes.start(argv, folder / "server.log")

@@ -99,17 +99,17 @@ def apply_inventory(session: Session, name: str, seen: HardwareInventory, update
     profile = device.profile
     found: list[Mismatch] = []
 
-    def compare(field_name: str, expected: str | None, observed: str) -> None:
-        if expected and observed and _norm(expected) != _norm(observed):
+    def compare(field_name: str, expected: str | None, observed: str, same: Callable[[str, str], bool]) -> None:
+        if expected and observed and not same(expected, observed):
             found.append(Mismatch(name, field_name, expected, observed))
 
-    compare("serial", device.serial, seen.serial)
-    compare("bmc_firmware", profile.bmc_firmware if profile else None, seen.bmc_firmware)
-    compare("bios_firmware", profile.bios_firmware if profile else None, seen.bios_firmware)
+    compare("serial", device.serial, seen.serial, lambda a, b: a.strip().upper() == b.strip().upper())
+    compare("bmc_firmware", profile.bmc_firmware if profile else None, seen.bmc_firmware, same_version)
+    compare("bios_firmware", profile.bios_firmware if profile else None, seen.bios_firmware, same_version)
     for iface_name, mac in seen.macs.items():
         interface = device.interface(iface_name)
         if interface is not None:
-            compare(f"mac:{iface_name}", interface.mac, normalise_mac(mac) or mac)
+            compare(f"mac:{iface_name}", interface.mac, normalise_mac(mac) or mac, str.__eq__)
             if update and not interface.mac:
                 interface.mac = normalise_mac(mac)
     if update:
@@ -131,7 +131,16 @@ def _facts(seen: HardwareInventory) -> dict[str, Any]:
     }
 
 
-def _norm(version: str) -> str:
-    # "1.02.04" and "1.2.4" name the same firmware; compare component by component.
-    parts = version.strip().lower().lstrip("v").split(".")
-    return ".".join(p.lstrip("0") or "0" for p in parts)
+def same_version(expected: str, observed: str) -> bool:
+    """Whether two version strings name the same firmware.
+
+    "1.02.04" equals "1.2.4"; IPMI's Get Device ID carries only major.minor, so "1.2" matches
+    "1.02.04" too: only the components both sides give are compared.
+    """
+    a, b = _components(expected), _components(observed)
+    shared = min(len(a), len(b))
+    return shared > 0 and a[:shared] == b[:shared]
+
+
+def _components(version: str) -> list[str]:
+    return [part.lstrip("0") or "0" for part in version.strip().lower().lstrip("v").split(".") if part]
