@@ -1,0 +1,127 @@
+"""`rackctl switch render|diff|push|backup` and `rackctl cabling check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rackctl import fanout, targets
+from rackctl.cli import output
+from rackctl.cli.common import EXIT_FAILED, JsonOption, YesOption, actor, state, transaction
+from rackctl.services.switch import ops
+
+switch_app = typer.Typer(help="Switch configuration from the inventory: render, diff, push, back up.", no_args_is_help=True)
+cabling_app = typer.Typer(help="Check that cables are where the plan says.", no_args_is_help=True)
+
+SwitchesArg = Annotated[list[str], typer.Argument(help="Switches (node sets), e.g. leaf-r12-[a,b] @role:leaf.")]
+# Applying a configuration takes longer than a BMC call: at least this long per switch.
+PUSH_TIMEOUT_S = 300.0
+
+
+def _jobs(names: list[str], need_endpoint: bool = True) -> list[ops.SwitchJob]:
+    with transaction() as session:
+        return ops.jobs(session, targets.resolve(session, ",".join(names)), need_endpoint)
+
+
+def _run(fn: Any, jobs: list[ops.SwitchJob], timeout: float | None = None, retries: int | None = None) -> list[Any]:
+    settings = state().settings
+    return ops.run_all(
+        fn, jobs, settings.workers, timeout or settings.timeout, settings.retries if retries is None else retries
+    )
+
+
+def _fail_if(results: list[fanout.Result[Any]]) -> None:
+    for result in results:
+        if not result.ok:
+            output.error(f"{result.target}: {result.message}")
+    if any(not r.ok for r in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@switch_app.command("render")
+def render_cmd(
+    switches: SwitchesArg,
+    out: Annotated[Path | None, typer.Option("--out", help="Write NAME.cfg files into this folder.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print each switch's configuration as the inventory says it should be (nothing is contacted)."""
+    jobs = _jobs(switches, need_endpoint=False)
+    if as_json:
+        output.emit_json([{"switch": j.name, "platform": j.platform, "config": j.intended} for j in jobs])
+        return
+    for job in jobs:
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"{job.name}.cfg").write_text(job.intended)
+            output.line(f"{job.name}: {out / f'{job.name}.cfg'}")
+        else:
+            output.line(job.intended.rstrip("\n"))
+
+
+def _show_diffs(results: list[fanout.Result[str]], as_json: bool) -> None:
+    if as_json:
+        output.emit_json([{"switch": r.target, "ok": r.ok, "changed": bool(r.value), "diff": r.value or "",
+                           "error": r.message} for r in results])  # fmt: skip
+        return
+    for result in results:
+        if result.ok:
+            output.line(result.value or f"{result.target}: running configuration matches the inventory")
+
+
+@switch_app.command("diff")
+def diff_cmd(switches: SwitchesArg, as_json: JsonOption = False) -> None:
+    """Show what differs between each switch's running configuration and the inventory's intent."""
+    results = _run(ops.diff_one, _jobs(switches))
+    _show_diffs(results, as_json)
+    _fail_if(results)
+
+
+@switch_app.command("backup")
+def backup_cmd(switches: SwitchesArg, as_json: JsonOption = False) -> None:
+    """Save each switch's running configuration under the state folder (switch-backups/NAME/)."""
+    folder = state().settings.resolved_state_dir
+    results = _run(lambda job: ops.backup_one(job, folder), _jobs(switches))
+    if as_json:
+        output.emit_json([{"switch": r.target, "ok": r.ok, "path": str(r.value or ""), "error": r.message}
+                          for r in results])  # fmt: skip
+    else:
+        for result in (r for r in results if r.ok):
+            output.line(f"{result.target}: {result.value}")
+    _fail_if(results)
+
+
+@switch_app.command("push")
+def push_cmd(switches: SwitchesArg, yes: YesOption = False, as_json: JsonOption = False) -> None:
+    """Apply the inventory's configuration: back up, diff, apply safely, verify, roll back on failure.
+
+    Without --yes only the diff is shown.
+    """
+    jobs = _jobs(switches)
+    if not yes:
+        _show_diffs(_run(ops.diff_one, jobs), as_json)
+        output.note("nothing was pushed: pass --yes to apply")
+        return
+    folder = state().settings.resolved_state_dir
+    timeout = max(PUSH_TIMEOUT_S, state().settings.timeout)
+    results = _run(lambda job: ops.push_one(job, folder), jobs, timeout=timeout, retries=0)
+    with transaction() as session:
+        ops.record_pushes(session, actor(), f"switch push {' '.join(switches)}", results)
+    if as_json:
+        output.emit_json([_push_row(r) for r in results])
+    else:
+        output.table("Switch push", ["switch", "result", "detail"], [
+            (r.target, output.status(r.ok), _push_row(r)["detail"]) for r in results
+        ])  # fmt: skip
+    if any(not r.ok for r in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _push_row(result: fanout.Result[ops.PushOutcome]) -> dict[str, Any]:
+    outcome = result.value
+    if not result.ok or outcome is None:
+        return {"switch": result.target, "ok": False, "changed": False, "detail": result.message}
+    detail = f"applied and verified, backup {outcome.backup}" if outcome.changed else "already as intended"
+    return {"switch": result.target, "ok": True, "changed": outcome.changed, "diff": outcome.diff,
+            "backup": outcome.backup, "detail": detail}  # fmt: skip
