@@ -40,6 +40,7 @@ app.add_typer(devices.profile_app, name="profile")
 app.add_typer(reports.import_app, name="import")
 app.add_typer(reports.export_app, name="export")
 app.add_typer(switch.switch_app, name="switch")
+app.add_typer(switch.cabling_app, name="cabling")
 
 
 def main() -> None:

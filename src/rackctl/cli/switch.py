@@ -10,9 +10,14 @@ import typer
 from rackctl import fanout, targets
 from rackctl.cli import output
 from rackctl.cli.common import EXIT_FAILED, JsonOption, YesOption, actor, state, transaction
+from rackctl.inventory import queries
+from rackctl.services.cabling import check
+from rackctl.services.cabling.compare import compare
 from rackctl.services.switch import ops
 
-switch_app = typer.Typer(help="Switch configuration from the inventory: render, diff, push, back up.", no_args_is_help=True)
+switch_app = typer.Typer(
+    help="Switch configuration from the inventory: render, diff, push, back up.", no_args_is_help=True
+)
 cabling_app = typer.Typer(help="Check that cables are where the plan says.", no_args_is_help=True)
 
 SwitchesArg = Annotated[list[str], typer.Argument(help="Switches (node sets), e.g. leaf-r12-[a,b] @role:leaf.")]
@@ -125,3 +130,46 @@ def _push_row(result: fanout.Result[ops.PushOutcome]) -> dict[str, Any]:
     detail = f"applied and verified, backup {outcome.backup}" if outcome.changed else "already as intended"
     return {"switch": result.target, "ok": True, "changed": outcome.changed, "diff": outcome.diff,
             "backup": outcome.backup, "detail": detail}  # fmt: skip
+
+
+@cabling_app.command("check")
+def cabling_check(
+    target: Annotated[str, typer.Argument(help="Node set whose cables to check (default: everything).")] = "@all",
+    as_json: JsonOption = False,
+    ssh_user: Annotated[str, typer.Option(envvar="RACKCTL_SSH_USER", help="User for SSH to hosts.")] = "root",
+    ssh_key: Annotated[str, typer.Option(envvar="RACKCTL_SSH_KEY", help="Private key for SSH to hosts.")] = "",
+) -> None:
+    """Compare LLDP and InfiniBand neighbours with the inventory's cables; exit 1 on any mismatch."""
+    with transaction() as session:
+        devices = queries.devices(session, targets.resolve(session, target))
+        links = check.planned(session, devices)
+        known = check.names(session, devices)
+        found, skipped = check.sources(devices, ssh_user, ssh_key)
+    settings = state().settings
+    results = fanout.run(check.read_one, found, [s.name for s in found],
+                         fanout.Options(settings.workers, settings.timeout, settings.retries))  # fmt: skip
+    seen = []
+    for result in (r for r in results if r.ok and r.value):
+        lldp, fabric = result.value
+        seen += check.resolve_lldp(lldp, known) + check.resolve_ib(fabric, known)
+    reporters = {r.target for r in results if r.ok} | {s.device for s in seen}
+    findings = compare(links, seen, reporters)
+    _show_findings(findings, results, skipped, as_json)
+    if any(not f.ok for f in findings) or any(not r.ok for r in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _show_findings(findings: list[Any], results: list[fanout.Result[Any]], skipped: list[str], as_json: bool) -> None:
+    failed = [{"device": r.target, "error": r.message} for r in results if not r.ok]
+    if as_json:
+        output.emit_json({"ok": all(f.ok for f in findings) and not failed, "findings": [f.as_dict() for f in findings],
+                          "unreachable": failed, "not_asked": skipped})  # fmt: skip
+        return
+    for finding in (f for f in findings if not f.ok):
+        output.line(finding.message)
+    for failure in failed:
+        output.error(f"{failure['device']}: {failure['error']}")
+    if skipped:
+        output.note(f"not asked (no address in the inventory): {', '.join(skipped)}")
+    good = sum(f.ok for f in findings)
+    output.line(f"{good} of {len(findings)} cable(s) as planned")

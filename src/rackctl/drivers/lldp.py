@@ -22,7 +22,7 @@ _REMOTE = ("neighbor_interface", "neighbor_port_id", "port_id")
 
 
 def _field(row: dict[str, Any], names: tuple[str, ...]) -> str:
-    return next((str(row[n]) for n in names if n in row and row[n]), "")
+    return next((str(row[n]) for n in names if row.get(n)), "")
 
 
 def parse_lldp_table(platform: str, command: str, text: str, device: str) -> list[Neighbour]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import TracebackType
 from typing import Any
 
 from rackctl.drivers.base import Neighbour
-from rackctl.drivers.lldp import parse_lldp_table, parse_lldpctl_json
+from rackctl.drivers.lldp import parse_ibnetdiscover, parse_lldp_table, parse_lldpctl_json
 from rackctl.drivers.switch_platforms import PLATFORMS, Platform
 from rackctl.errors import AuthError, CommandError, ConnectError, Timeout, Unsupported
 from rackctl.types import Endpoint
@@ -69,14 +69,11 @@ class NetmikoSwitch:
                 self._conn.enable()
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._conn is not None:
-            try:
+            # Closing a broken session must not hide the error that broke it.
+            with suppress(Exception):
                 self._conn.disconnect()
-            except Exception:  # noqa: S110 - closing a broken session must not hide the real error
-                pass
             self._conn = None
 
     # --- round trips used by the platforms ---------------------------------------------------------
@@ -130,3 +127,6 @@ class NetmikoSwitch:
             return parse_lldpctl_json(output, self.endpoint.name)
         return parse_lldp_table(self.platform.device_type, command, output, self.endpoint.name)
 
+    def ib_neighbours(self) -> list[Neighbour]:
+        """The InfiniBand fabric as `ibnetdiscover` on this host sees it."""
+        return parse_ibnetdiscover(self.shell("ibnetdiscover", read_timeout=120))

@@ -91,7 +91,7 @@ class Eos(Platform):
     def apply(self, candidate: str) -> None:
         # NOTE(Arista EOS 4.2x): a session stages every line and commits atomically; `commit timer`
         # reverts by itself unless `configure session NAME commit` confirms within the timer.
-        lines = with_defaults(cli_lines(candidate)) + [f"commit timer {CONFIRM_TIMEOUT}"]
+        lines = [*with_defaults(cli_lines(candidate)), f"commit timer {CONFIRM_TIMEOUT}"]
         self.switch.configure(lines, mode_command=f"configure session {self.session}")
 
     def confirm(self) -> None:

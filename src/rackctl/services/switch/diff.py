@@ -64,7 +64,9 @@ def _json_view(running: str, intended: str) -> tuple[list[str], list[str]]:
     except json.JSONDecodeError:
         have = {}
     managed = {table: have.get(table, {}) for table in want}
-    return json.dumps(managed, indent=2, sort_keys=True).splitlines(), json.dumps(want, indent=2, sort_keys=True).splitlines()
+    return json.dumps(managed, indent=2, sort_keys=True).splitlines(), json.dumps(
+        want, indent=2, sort_keys=True
+    ).splitlines()
 
 
 def _file_view(running: str, intended: str) -> tuple[list[str], list[str]]:
@@ -77,6 +79,4 @@ _VIEWS = {"cli": _cli_view, "lines": _lines_view, "nvue": _nvue_view, "json": _j
 def config_diff(platform: str, running: str, intended: str, name: str = "switch") -> str:
     """A unified diff from running to intended over the managed part; empty when they agree."""
     have, want = _VIEWS[FORMATS[platform]](running, intended)
-    return "\n".join(
-        difflib.unified_diff(have, want, f"{name} running", f"{name} intended", n=2, lineterm="")
-    )
+    return "\n".join(difflib.unified_diff(have, want, f"{name} running", f"{name} intended", n=2, lineterm=""))

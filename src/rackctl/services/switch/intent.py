@@ -136,7 +136,9 @@ def _mlag(switch: Device, plan: Plan) -> Mlag | None:
     if peer is None:
         return None
     if peer.platform != switch.platform:
-        raise ValidationError(f"{switch.name} ({switch.platform}) and its MLAG peer {peer.name} ({peer.platform}) differ")
+        raise ValidationError(
+            f"{switch.name} ({switch.platform}) and its MLAG peer {peer.name} ({peer.platform}) differ"
+        )
     first, second = sorted((switch.name, peer.name))
     links = tuple(p.name for p, far in _neighbours(switch, plan) if far.device is peer)
     primary = switch.name == first
@@ -208,7 +210,9 @@ def switch_intent(switch: Device, plan: Plan) -> SwitchIntent:
     platform = _platform(switch)
     profiles = _attached_profiles(switch, plan)
     mtu = _one_value(switch, "switch_mtu", {p.name: switch_mtu(p) for p in profiles}, switch_mtu(None))
-    management = _one_value(switch, "the management VLAN", {p.name: profile_vlans(p).get("management") for p in profiles})
+    management = _one_value(
+        switch, "the management VLAN", {p.name: profile_vlans(p).get("management") for p in profiles}
+    )
     for _, far in _neighbours(switch, plan):
         for bond in [far.bond] if far.bond is not None else []:
             bond_switches(far.device, bond, plan)
@@ -247,4 +251,6 @@ def host_network(node: Device, plan: Plan) -> HostNetwork:
         bonds.append(HostBond(bond.name, mode, tuple(m.name for m in bond.members), mtu, vlans.get("tenant"), tagged))
         vlan_interfaces += [{"name": f"{bond.name}.{v}", "parent": bond.name, "vlan": v, "mtu": mtu} for v in tagged]
     mtu = bonds[0].mtu if bonds else host_mtu(node, None)
-    return HostNetwork(mtu, switch_mtu(node.profile), tuple(bonds), tuple(vlan_interfaces), tuple(_host_links(node, plan)))
+    return HostNetwork(
+        mtu, switch_mtu(node.profile), tuple(bonds), tuple(vlan_interfaces), tuple(_host_links(node, plan))
+    )
