@@ -20,7 +20,7 @@ switch_app = typer.Typer(
 )
 cabling_app = typer.Typer(help="Check that cables are where the plan says.", no_args_is_help=True)
 
-SwitchesArg = Annotated[list[str], typer.Argument(help="Switches (node sets), e.g. leaf-r12-[a,b] @role:leaf.")]
+SwitchesArg = Annotated[list[str], typer.Argument(help="Switches (node sets), e.g. leaf-r12-a leaf-r12-b @role:leaf.")]
 # Applying a configuration takes longer than a BMC call: at least this long per switch.
 PUSH_TIMEOUT_S = 300.0
 
