@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import DATA
 
+from conftest import DATA
 from rackctl.drivers.base import Neighbour
 from rackctl.drivers.lldp import parse_ibnetdiscover, parse_lldp_table, parse_lldpctl_json
 from rackctl.errors import CommandError

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import DATA, RACKS
 
+from conftest import DATA, RACKS
 from rackctl.services.switch.render import port_number
 
 EXPECTED = DATA / "expected"

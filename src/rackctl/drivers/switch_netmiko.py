@@ -79,8 +79,10 @@ class NetmikoSwitch:
     # --- round trips used by the platforms ---------------------------------------------------------
     def send(self, command: str, read_timeout: float = 30.0) -> str:
         """Run one CLI command and return its output."""
+        # The terminal wraps a long command's echo, which netmiko then never recognises: do not wait for it.
+        verify = len(command) < 200
         with _translated(self.endpoint):
-            return str(self._conn.send_command(command, read_timeout=read_timeout, strip_command=True))
+            return str(self._conn.send_command(command, read_timeout=read_timeout, cmd_verify=verify))
 
     def shell(self, command: str, read_timeout: float = 60.0) -> str:
         """Run a shell command on a Linux-based switch; a non-zero exit status raises CommandError."""

@@ -32,9 +32,9 @@ class LinuxSwitch:
     def config_file(self) -> Path:
         return self.folder / "etc" / "network" / "interfaces"
 
-    def endpoint_options(self, keys: SshKeys) -> dict[str, Any]:
+    def endpoint_options_for(self, client_key: Path) -> dict[str, Any]:
         """ManagementEndpoint.options for rackctl to reach this switch (netmiko `linux`, key login)."""
-        return {"device_type": "linux", "key_file": str(keys.client), "config_path": CONFIG_PATH}
+        return {"device_type": "linux", "key_file": str(client_key), "config_path": CONFIG_PATH}
 
 
 def _prepare(folder: Path, name: str, initial: str) -> HostSpec:
