@@ -20,9 +20,13 @@ LLDP = DATA / "lldp"
 
 
 def test_eos_and_nxos_lldp_tables_parse_with_ntc_templates() -> None:
-    eos = parse_lldp_table("arista_eos", "show lldp neighbors", (LLDP / "eos_show_lldp_neighbors.txt").read_text(), "sw")
+    eos = parse_lldp_table(
+        "arista_eos", "show lldp neighbors", (LLDP / "eos_show_lldp_neighbors.txt").read_text(), "sw"
+    )
     assert eos[2] == Neighbour("sw", "Et3/1", "tg104.sjc.aristanetworks.com", "Ethernet3/2")
-    nxos = parse_lldp_table("cisco_nxos", "show lldp neighbors", (LLDP / "nxos_show_lldp_neighbors.txt").read_text(), "n")
+    nxos = parse_lldp_table(
+        "cisco_nxos", "show lldp neighbors", (LLDP / "nxos_show_lldp_neighbors.txt").read_text(), "n"
+    )
     assert [(n.port, n.neighbour_port) for n in nxos] == [
         ("mgmt0", "Fa1/0/10"), ("Eth1/1", "Ethernet1/1"), ("Eth1/2", "Ethernet1/2"), ("Eth1/2", "Ethernet1/3"),
     ]  # fmt: skip
@@ -91,7 +95,10 @@ PLAN = [PlannedLink("gpu-r12-u03", "ens1f1np1", "leaf-r12-a", "Ethernet1/12")]
             [SeenLink("leaf-r12-a", "Ethernet1/12", "gpu-r12-u05", "ens1f0np0")], "moved",
             "leaf-r12-a Ethernet1/12 has gpu-r12-u05 ens1f0np0 in it; the plan says gpu-r12-u03 ens1f1np1: move it",
         ),
-        ([], "missing", "gpu-r12-u03 ens1f1np1: no link seen; the plan says leaf-r12-a Ethernet1/12: check the cable and optics"),
+        (
+            [], "missing",
+            "gpu-r12-u03 ens1f1np1: no link seen; the plan says leaf-r12-a Ethernet1/12: check the cable and optics",
+        ),
     ],
 )  # fmt: skip
 def test_compare(seen: list[SeenLink], status: str, message: str) -> None:

@@ -30,7 +30,10 @@ def test_host_vars_agree_with_the_switch(cli: Callable[..., Any]) -> None:
     assert "rackctl_network" not in hostvars["leaf-r12-a"]
     leaf = cli("switch", "render", "leaf-r12-b").stdout
     assert "interface Port-Channel1\n   description gpu-r12-u03 bond0\n   mtu 9216\n" in leaf
-    assert "interface Ethernet1/1\n   description gpu-r12-u03 ens1f1np1\n   mtu 9216\n   channel-group 1 mode active" in leaf
+    assert (
+        "interface Ethernet1/1\n   description gpu-r12-u03 ens1f1np1\n   mtu 9216\n   channel-group 1 mode active"
+        in leaf
+    )
 
 
 def test_bond_across_leaves_without_mlag_is_refused(cli: Callable[..., Any], db: Database) -> None:

@@ -46,7 +46,9 @@ def mtu(switch: LinuxSwitch, port: str) -> int:
 
 @pytest.fixture
 def lx(
-    peers: tuple[dict[str, LinuxSwitch], Path], leaf_pair: Callable[[str], str], db: Database,
+    peers: tuple[dict[str, LinuxSwitch], Path],
+    leaf_pair: Callable[[str], str],
+    db: Database,
     monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, LinuxSwitch]:
     """The linux test rack, its leaves pointed at freshly reset lab switches."""
@@ -72,7 +74,9 @@ def _set_credential_free(db: Database) -> None:
             endpoint.credential_ref = ""
 
 
-def test_push_without_yes_only_shows_the_diff(lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database) -> None:
+def test_push_without_yes_only_shows_the_diff(
+    lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database
+) -> None:
     _set_credential_free(db)
     result = cli("switch", "push", "leaf-lx-a")
     assert result.exit_code == 0, result.stderr
@@ -86,7 +90,10 @@ def test_push_applies_verifies_and_logs(lx: dict[str, LinuxSwitch], cli: Callabl
     result = cli("switch", "push", "leaf-lx-a", "leaf-lx-b", "--yes", "--json")
     assert result.exit_code == 0, result.stdout
     rows = result.json()
-    assert [(r["switch"], r["ok"], r["changed"]) for r in rows] == [("leaf-lx-a", True, True), ("leaf-lx-b", True, True)]
+    assert [(r["switch"], r["ok"], r["changed"]) for r in rows] == [
+        ("leaf-lx-a", True, True),
+        ("leaf-lx-b", True, True),
+    ]
     rendered = cli("switch", "render", "leaf-lx-a").stdout
     assert lx["leaf-lx-a"].config_file.read_text() == rendered
     assert mtu(lx["leaf-lx-a"], "swp1") == 9216 and mtu(lx["leaf-lx-b"], "swp32") == 9216

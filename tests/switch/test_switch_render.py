@@ -25,7 +25,9 @@ def _check(platform: str, name: str, text: str) -> None:
 
 
 @pytest.mark.parametrize("platform", sorted(RACKS))
-def test_leaf_pair_renders_as_expected(platform: str, leaf_pair: Callable[[str], str], cli: Callable[..., object]) -> None:
+def test_leaf_pair_renders_as_expected(
+    platform: str, leaf_pair: Callable[[str], str], cli: Callable[..., object]
+) -> None:
     rack = leaf_pair(platform)
     for side in ("a", "b"):
         result = cli("switch", "render", f"leaf-{rack}-{side}")
