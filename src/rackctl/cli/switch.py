@@ -149,9 +149,10 @@ def cabling_check(
     results = fanout.run(check.read_one, found, [s.name for s in found],
                          fanout.Options(settings.workers, settings.timeout, settings.retries))  # fmt: skip
     seen = []
-    for result in (r for r in results if r.ok and r.value):
-        lldp, fabric = result.value
-        seen += check.resolve_lldp(lldp, known) + check.resolve_ib(fabric, known)
+    for result in results:
+        if result.value is not None:
+            lldp, fabric = result.value
+            seen += check.resolve_lldp(lldp, known) + check.resolve_ib(fabric, known)
     reporters = {r.target for r in results if r.ok} | {s.device for s in seen}
     findings = compare(links, seen, reporters)
     _show_findings(findings, results, skipped, as_json)

@@ -103,11 +103,12 @@ def switch_mtu(profile: Profile | None) -> int:
 
 def host_mtu(device: Device, bond: Interface | None) -> int:
     """The host's MTU on a bond (or a lone port): bond, members and profile must agree and fit the switch."""
-    profile_mtu = device.profile.mtu if device.profile else None
+    profile = device.profile
+    profile_mtu = profile.mtu if profile else None
     mtu = (bond.mtu if bond else None) or profile_mtu or HOST_MTU
     label = f"{device.name} {bond.name}" if bond else device.name
-    if profile_mtu and mtu != profile_mtu:
-        raise ValidationError(f"{label}: MTU {mtu} differs from profile {device.profile.name}'s {profile_mtu}")
+    if profile and profile_mtu and mtu != profile_mtu:
+        raise ValidationError(f"{label}: MTU {mtu} differs from profile {profile.name}'s {profile_mtu}")
     for member in bond.members if bond else []:
         if member.mtu and member.mtu != mtu:
             raise ValidationError(f"{label}: member {member.name} has MTU {member.mtu}, the bond {mtu}")
