@@ -34,7 +34,8 @@ class LinuxSwitch:
 
     def endpoint_options_for(self, client_key: Path) -> dict[str, Any]:
         """ManagementEndpoint.options for rackctl to reach this switch (netmiko `linux`, key login)."""
-        return {"device_type": "linux", "key_file": str(client_key), "config_path": CONFIG_PATH}
+        # A loaded 2-core CI machine can take seconds to accept SSH: allow more than a real switch needs.
+        return {"device_type": "linux", "key_file": str(client_key), "config_path": CONFIG_PATH, "timeout": 30}
 
 
 def _prepare(folder: Path, name: str, initial: str) -> HostSpec:
