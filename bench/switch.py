@@ -78,7 +78,7 @@ def bench_render(db: Database) -> None:
 def bench_peers(folder: Path) -> None:
     keys = ensure_keys(folder / "keys")
     ports = [f"swp{i}" for i in (1, 2, 3, 31, 32)]
-    switches = start_linux_switches("rkbn", [("leaf-bn-a", ports), ("leaf-bn-b", ports)], folder, keys)
+    switches = start_linux_switches("rkbn", [("leaf-bn-a", ports), ("leaf-bn-b", ports)], folder, keys, 7100)
     try:
         text = (ROOT / "tests/data/switch/expected/linux/leaf-lx-a.cfg").read_text()
         jobs = [

@@ -18,6 +18,8 @@ from rackctl.lab.netns import ensure_keys, teardown
 from rackctl.lab.switches import LinuxSwitch, start_linux_switches
 
 PREFIX = "rksw"
+# Host numbers of this suite's switches (10.250.27.x): other suites' lab hosts start at 0 and may run at once.
+FIRST_INDEX = 7000
 PORTS = ["swp1", "swp2", "swp3", "swp31", "swp32"]
 # What the switches ran before rackctl: swp1 at a standard MTU.
 INITIAL = "auto lo\niface lo inet loopback\n\nauto swp1\niface swp1\n    mtu 1500\n"
@@ -29,7 +31,9 @@ def peers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, 
     keys = ensure_keys(folder / "keys")
     started: list[LinuxSwitch] = []
     try:
-        started = start_linux_switches(PREFIX, [("leaf-lx-a", PORTS), ("leaf-lx-b", PORTS)], folder, keys)
+        started = start_linux_switches(
+            PREFIX, [("leaf-lx-a", PORTS), ("leaf-lx-b", PORTS)], folder, keys, first_index=FIRST_INDEX
+        )
         yield {s.host.name: s for s in started}, keys.client
     finally:
         teardown(PREFIX, [s.host.pid for s in started])

@@ -105,8 +105,10 @@ def push_cmd(switches: SwitchesArg, yes: YesOption = False, as_json: JsonOption 
     """
     jobs = _jobs(switches)
     if not yes:
-        _show_diffs(_run(ops.diff_one, jobs), as_json)
+        previews = _run(ops.diff_one, jobs)
+        _show_diffs(previews, as_json)
         output.note("nothing was pushed: pass --yes to apply")
+        _fail_if(previews)
         return
     folder = state().settings.resolved_state_dir
     timeout = max(PUSH_TIMEOUT_S, state().settings.timeout)
