@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from rackctl.cli import demo, devices, racks, reports, setup
+from rackctl.cli import audit, demo, devices, racks, reports, setup
 from rackctl.cli.common import AppState, RackctlGroup, begin
 
 app = typer.Typer(
@@ -39,6 +39,7 @@ app.add_typer(devices.devicetype_app, name="devicetype")
 app.add_typer(devices.profile_app, name="profile")
 app.add_typer(reports.import_app, name="import")
 app.add_typer(reports.export_app, name="export")
+app.add_typer(audit.audit_app, name="audit")
 
 
 def main() -> None:
