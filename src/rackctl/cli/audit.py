@@ -117,8 +117,9 @@ def _print_table(report: AuditReport) -> None:
         output.table("Not audited", ["devices", "layer", "why"], _not_audited_rows(report.not_audited))
     counts = render.summary(report.outcomes)
     output.line(
-        f"run {report.run_id}: {counts['devices']} device(s); {counts['clean']} clean, {counts['drift']} with drift "
-        f"({counts['findings']} finding(s)), {counts['not_audited']} not audited"
+        f"run {report.run_id}: {counts['devices']} device(s), {len(report.outcomes)} device layer(s): "
+        f"{counts['clean']} clean, {counts['drift']} with drift ({counts['findings']} finding(s)), "
+        f"{counts['not_audited']} not audited"
     )
 
 

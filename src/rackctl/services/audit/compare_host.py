@@ -84,15 +84,19 @@ def gpu_model_matches(expected: str, product_name: str) -> bool:
     """'H100-SXM5-80GB' (the device type) against nvidia-smi's 'NVIDIA H100 80GB HBM3'.
 
     NOTE(nvidia-smi product names): SXM parts say neither 'SXM' nor 'PCIe' ('NVIDIA H100 80GB HBM3'),
-    PCIe parts say 'PCIe', NVL parts 'NVL'; the family and the memory size are always there.
+    PCIe parts say 'PCIe', NVL parts 'NVL'; some names carry the memory size ('80GB'), some do not
+    ('NVIDIA L40S', 'NVIDIA H200'); the family is always there.
     """
-    name = product_name.upper().replace("-", " ")
-    tokens = [t for t in re.split(r"[-_ ]+", expected.upper()) if t]
-    for token in tokens:
+    words = product_name.upper().replace("-", " ").split()
+    sizes = [w for w in words if re.fullmatch(r"\d+GB", w)]
+    for token in (t for t in re.split(r"[-_ ]+", expected.upper()) if t):
         if token.startswith("SXM"):
-            if "PCIE" in name or " NVL" in name:
+            if "PCIE" in words or "NVL" in words:
                 return False
-        elif token not in name.split() and token not in name:
+        elif re.fullmatch(r"\d+GB", token):
+            if sizes and token not in sizes:
+                return False
+        elif token not in words:
             return False
     return True
 
