@@ -36,6 +36,10 @@ def _translate(endpoint: Endpoint, exc: BaseException) -> DriverError:
         return AuthError(f"{where}: SSH authentication failed for {endpoint.username}")
     if isinstance(exc, TimeoutError | socket.timeout):
         return Timeout(f"{where}: SSH did not answer in time")
+    if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
+        # paramiko folds one socket error per address family into this one; the first says it all.
+        first = next(iter(exc.errors.values()), exc)
+        return ConnectError(f"{where}: {getattr(first, 'strerror', None) or first} (port {endpoint.port or 22})")
     if isinstance(exc, paramiko.SSHException) and "known_hosts" in str(exc):
         return AuthError(f"{where}: host key not in known_hosts")
     if isinstance(exc, paramiko.SSHException | OSError | EOFError):

@@ -17,7 +17,7 @@ def parse_sysfs(text: str) -> dict[str, Nic]:
     """Lines of 'NAME mtu=.. oper=.. speed=.. vfs=.. master=..' as the probe prints them."""
     nics = {}
     for line in text.splitlines():
-        name, *pairs = line.split()
+        name, *pairs = line.split() or [""]
         values = dict(pair.partition("=")[::2] for pair in pairs)
         if not name or "mtu" not in values:
             continue

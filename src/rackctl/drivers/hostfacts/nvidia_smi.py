@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import xml.etree.ElementTree as ET
 
 from rackctl.drivers.hostfacts.model import Gpu, GpuReport
@@ -53,7 +52,9 @@ def parse_csv(text: str) -> GpuReport | None:
     """The GPUs of `nvidia-smi --query-gpu=<CSV_FIELDS> --format=csv,noheader`."""
     gpus = []
     driver = ""
-    for row in csv.reader(io.StringIO(text), skipinitialspace=True):
+    for line in text.splitlines():
+        # One line at a time: a stray carriage return must not end the whole parse.
+        row = next(csv.reader([line], skipinitialspace=True), [])
         if len(row) != len(CSV_FIELDS) or not row[0].strip().isdigit():
             continue
         values = dict(zip(CSV_FIELDS, (cell.strip() for cell in row), strict=True))
