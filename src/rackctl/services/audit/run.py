@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rackctl import fanout, targets
+from rackctl.drivers.hostfacts import HostFacts
 from rackctl.inventory.db import Database, utcnow
 from rackctl.services.audit import collect, store
 from rackctl.services.audit.compare_bmc import compare_bmc
@@ -68,13 +69,13 @@ def _run_jobs(
     return outcomes, observed
 
 
-def _host_outcomes(job: HostJob, result: fanout.Result[Any] | None) -> list[Outcome]:
+def _host_outcomes(job: HostJob, result: fanout.Result[HostFacts] | None) -> list[Outcome]:
     layers = [(Layer.HOST, job.host), (Layer.CABLING, job.cabling)]
     wanted = [(layer, expected) for layer, expected in layers if expected is not None]
-    if result is None or not result.ok:
+    facts = result.value if result is not None else None
+    if result is None or facts is None:
         message = job.problem if result is None else result.message
         return [_not_audited(job.device, layer, message) for layer, _ in wanted]
-    facts = result.value
     outcomes = []
     for layer, expected in wanted:
         if layer == Layer.HOST:
@@ -88,7 +89,8 @@ def _host_outcomes(job: HostJob, result: fanout.Result[Any] | None) -> list[Outc
 
 def _run_hosts(jobs: Sequence[HostJob], options: fanout.Options) -> list[Outcome]:
     ready = [j for j in jobs if j.endpoint is not None]
-    results = collect.collect_host([(j.endpoint, j.request) for j in ready], options) if ready else []  # type: ignore[misc]
+    items = [(j.endpoint, j.request) for j in jobs if j.endpoint is not None]
+    results = collect.collect_host(items, options) if items else []
     by_device = {job.device: result for job, result in zip(ready, results, strict=True)}
     return [o for job in jobs for o in _host_outcomes(job, by_device.get(job.device))]
 
