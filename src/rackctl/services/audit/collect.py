@@ -16,7 +16,8 @@ batch function where a tool answers for many devices at once (FreeIPMI's ipmipow
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from rackctl import fanout
 from rackctl.drivers.base import ProbeRequest
@@ -27,6 +28,7 @@ from rackctl.services.audit.state import BmcObserved, CablingObserved, PduObserv
 from rackctl.types import Endpoint
 
 NOT_AVAILABLE = "layer not available yet"
+T = TypeVar("T")
 
 
 def _read_host(item: tuple[Endpoint, ProbeRequest], timeout: float) -> HostFacts:
@@ -44,37 +46,42 @@ def collect_host(
     return fanout.run(lambda item: _read_host(item, inner), items, [e.name for e, _ in items], options)
 
 
-def _read_bmc(endpoint: Endpoint) -> BmcObserved:
-    raise Unsupported(f"bmc: {NOT_AVAILABLE}")
+def _each(
+    read: Callable[[Endpoint], T], endpoints: Sequence[Endpoint], options: fanout.Options
+) -> list[fanout.Result[T]]:
+    """One driver session per endpoint, `options.workers` at once, a result for each."""
+    return fanout.run(read, endpoints, [e.name for e in endpoints], options)
+
+
+def _not_yet(what: str) -> Callable[[Endpoint], Any]:
+    def read(endpoint: Endpoint) -> Any:
+        raise Unsupported(f"{what}: {NOT_AVAILABLE}")
+
+    return read
+
+
+# The per-device readers: each becomes one driver session (open, read, close) when its driver lands.
+_read_bmc: Callable[[Endpoint], BmcObserved] = _not_yet("bmc")
+_read_switch: Callable[[Endpoint], SwitchObserved] = _not_yet("switch")
+_read_switch_lldp: Callable[[Endpoint], CablingObserved] = _not_yet("cabling on switches")
+_read_pdu: Callable[[Endpoint], PduObserved] = _not_yet("pdu")
 
 
 def collect_bmc(endpoints: Sequence[Endpoint], options: fanout.Options) -> list[fanout.Result[BmcObserved]]:
     """Identity, firmware, power state, health and critical events of each BMC."""
-    return fanout.run(_read_bmc, endpoints, [e.name for e in endpoints], options)
-
-
-def _read_switch(endpoint: Endpoint) -> SwitchObserved:
-    raise Unsupported(f"switch: {NOT_AVAILABLE}")
+    return _each(_read_bmc, endpoints, options)
 
 
 def collect_switch(endpoints: Sequence[Endpoint], options: fanout.Options) -> list[fanout.Result[SwitchObserved]]:
     """Each switch's running configuration, per port: MTU, VLANs, port-channel, admin state."""
-    return fanout.run(_read_switch, endpoints, [e.name for e in endpoints], options)
-
-
-def _read_switch_lldp(endpoint: Endpoint) -> CablingObserved:
-    raise Unsupported(f"cabling: {NOT_AVAILABLE} on switches")
+    return _each(_read_switch, endpoints, options)
 
 
 def collect_switch_lldp(endpoints: Sequence[Endpoint], options: fanout.Options) -> list[fanout.Result[CablingObserved]]:
     """The LLDP neighbours each switch sees."""
-    return fanout.run(_read_switch_lldp, endpoints, [e.name for e in endpoints], options)
-
-
-def _read_pdu(endpoint: Endpoint) -> PduObserved:
-    raise Unsupported(f"pdu: {NOT_AVAILABLE}")
+    return _each(_read_switch_lldp, endpoints, options)
 
 
 def collect_pdu(endpoints: Sequence[Endpoint], options: fanout.Options) -> list[fanout.Result[PduObserved]]:
     """Outlet states and measured load of each PDU."""
-    return fanout.run(_read_pdu, endpoints, [e.name for e in endpoints], options)
+    return _each(_read_pdu, endpoints, options)
