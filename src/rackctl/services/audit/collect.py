@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 
 from rackctl import fanout
 from rackctl.drivers.base import ProbeRequest
-from rackctl.drivers.host_ssh import HostSsh
 from rackctl.drivers.hostfacts import HostFacts
 from rackctl.errors import Unsupported
 from rackctl.services.audit.state import BmcObserved, CablingObserved, PduObserved, SwitchObserved
@@ -32,6 +31,9 @@ T = TypeVar("T")
 
 
 def _read_host(item: tuple[Endpoint, ProbeRequest], timeout: float) -> HostFacts:
+    # Imported here: paramiko is only loaded when a host is actually audited.
+    from rackctl.drivers.host_ssh import HostSsh
+
     endpoint, request = item
     with HostSsh(endpoint, timeout=timeout) as host:
         return host.facts(request)
