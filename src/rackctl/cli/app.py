@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from rackctl.cli import bmc, demo, devices, lab, power, racks, reports, setup, switch
+from rackctl.cli import audit, bmc, demo, devices, lab, power, racks, reports, setup, switch
 from rackctl.cli.common import AppState, RackctlGroup, begin
 from rackctl.cli.plan import plan_app
 
@@ -50,6 +50,7 @@ app.add_typer(lab.lab_app, name="lab")
 app.add_typer(plan_app, name="plan")
 app.add_typer(switch.switch_app, name="switch")
 app.add_typer(switch.cabling_app, name="cabling")
+app.add_typer(audit.audit_app, name="audit")
 
 
 def main() -> None:

@@ -36,7 +36,8 @@ def lab_up(
         "hosts": len(lab.hosts),
         "seconds": round(seconds, 2),
         "skipped": lab.skipped,
-        "ssh_key": str(lab.folder / "ssh" / "id_ed25519") if lab.hosts else None,
+        "ssh_key": lab.ssh_key or None,
+        "known_hosts": lab.known_hosts or None,
     }
     if as_json:
         output.emit_json(summary)
@@ -47,7 +48,10 @@ def lab_up(
     for note in lab.skipped:
         output.note(f"skipped: {note}")
     if lab.hosts:
-        output.note(f"hosts accept the key {summary['ssh_key']} (export RACKCTL_SSH_KEY={summary['ssh_key']})")
+        output.note(
+            f"hosts accept root with the key {lab.ssh_key}: export RACKCTL_SSH_KEY={lab.ssh_key} "
+            f"RACKCTL_SSH_KNOWN_HOSTS={lab.known_hosts}"
+        )
 
 
 @lab_app.command("down")

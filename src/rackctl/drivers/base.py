@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol, runtime_checkable
 
+from rackctl.drivers.hostfacts import HostFacts
 from rackctl.types import BootDevice, Health, PowerAction, PowerState, SensorReading
 
 
@@ -125,3 +126,18 @@ class SwitchConfig(Protocol):
 @runtime_checkable
 class NeighbourReader(Protocol):
     def neighbours(self) -> list[Neighbour]: ...
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """What a host probe should look at beyond the fixed facts: the ports to ask ethtool about,
+    the systemd units to report, and the URL of the serving runtime's health check."""
+
+    interfaces: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    health_url: str = ""
+
+
+@runtime_checkable
+class HostProbe(Protocol):
+    def facts(self, request: ProbeRequest) -> HostFacts: ...

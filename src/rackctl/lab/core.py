@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rackctl.inventory.db import Database
-from rackctl.lab import ipmi, netns, processes, redfish, state
+from rackctl.lab import hostlab, ipmi, netns, processes, redfish, state
 from rackctl.lab.plan import (
     IPMI_NET,
     NodePlan,
@@ -85,7 +85,7 @@ def _start(db: Database, lab: LabState, options: LabOptions) -> None:
         lab.skipped.append(f"no simulator for {len(skipped)} device(s): {', '.join(skipped)}")
     gpu_nodes = [p for p in plans if p.role == DeviceRole.GPU_NODE]
     if options.hosts and gpu_nodes:
-        _start_hosts(lab, gpu_nodes)
+        _start_hosts(db, lab, gpu_nodes)
     state.save(lab)
     _write_inventory(db, lab)
 
@@ -137,14 +137,20 @@ def _sim_node(plan: NodePlan, lab: LabState) -> ipmi.SimNode:
     )
 
 
-def _start_hosts(lab: LabState, plans: list[NodePlan]) -> None:
+def _start_hosts(db: Database, lab: LabState, plans: list[NodePlan]) -> None:
+    """GPU nodes as SSH hosts whose tools and files answer like the node the inventory describes."""
     if not is_root():
         lab.skipped.append(f"{len(plans)} SSH host(s): network namespaces need root")
         return
-    keys = netns.ensure_keys(lab.folder / "ssh")
-    specs = [netns.HostSpec(p.name, hostname=p.name) for p in plans]
-    for host in netns.start_hosts(lab.prefix, specs, lab.folder / "hosts", keys):
-        lab.hosts[host.name] = host.as_dict()
+    with db.transaction() as session:
+        host_plans = hostlab.plans_from_inventory(session, [p.name for p in plans])
+    hosts = hostlab.start(lab.prefix, lab.folder / "hosts", host_plans)
+    host_pids = {h.pid for h in hosts.hosts.values()}
+    for name, host in hosts.hosts.items():
+        lab.hosts[name] = {**host.as_dict(), "persona": str(hosts.personas[name].folder)}
+    for number, pid in enumerate(p for p in hosts.pids if p not in host_pids):
+        lab.pids[f"health:{number}"] = pid
+    lab.ssh_key, lab.known_hosts = str(hosts.keys.client), str(hosts.known_hosts)
 
 
 def _write_inventory(db: Database, lab: LabState) -> None:
