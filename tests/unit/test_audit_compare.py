@@ -16,7 +16,6 @@ from rackctl.drivers.hostfacts import DcgmHealth, HostFacts, LldpNeighbor, Nic, 
 from rackctl.drivers.hostfacts.kernel import parse_xids
 from rackctl.services.audit.compare_bmc import compare_bmc
 from rackctl.services.audit.compare_cabling import compare_cabling
-from rackctl.services.audit.compare_common import version_at_least, versions_match
 from rackctl.services.audit.compare_host import compare_host, gpu_model_matches
 from rackctl.services.audit.compare_pdu import compare_feeds, compare_pdu
 from rackctl.services.audit.compare_switch import compare_switch
@@ -41,6 +40,7 @@ from rackctl.services.audit.state import (
     SwitchObserved,
 )
 from rackctl.types import Finding, Health, Layer, NodeState, PowerState, Severity
+from rackctl.versions import same_version, version_at_least
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "host"
 DRIVER = "565.57.01"  # the recorded HGX H100's driver
@@ -351,6 +351,6 @@ def test_feed_budget_and_ab_redundancy() -> None:
 
 
 def test_versions() -> None:
-    assert versions_match("12.8", "12.8.1") and versions_match("570.133.20", "570.133.20")
-    assert not versions_match("570.133.20", "570.133.2") and not versions_match("12.8", "12.80")
+    assert same_version("12.8", "12.8.1") and same_version("570.133.20", "570.133.20")
+    assert not same_version("570.133.20", "570.133.2") and not same_version("12.8", "12.80")
     assert version_at_least("12.8", "12.7") and not version_at_least("12.4", "12.8")

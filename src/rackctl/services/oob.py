@@ -15,6 +15,7 @@ from rackctl.inventory.csvimport import normalise_mac
 from rackctl.inventory.db import utcnow
 from rackctl.services.bmc import require
 from rackctl.types import BootDevice, Health
+from rackctl.versions import same_version
 
 
 @dataclass(frozen=True)
@@ -129,18 +130,3 @@ def _facts(seen: HardwareInventory) -> dict[str, Any]:
         "power_supplies": list(seen.power_supplies),
         "seen_at": utcnow().isoformat(timespec="seconds"),
     }
-
-
-def same_version(expected: str, observed: str) -> bool:
-    """Whether two version strings name the same firmware.
-
-    "1.02.04" equals "1.2.4"; IPMI's Get Device ID carries only major.minor, so "1.2" matches
-    "1.02.04" too: only the components both sides give are compared.
-    """
-    a, b = _components(expected), _components(observed)
-    shared = min(len(a), len(b))
-    return shared > 0 and a[:shared] == b[:shared]
-
-
-def _components(version: str) -> list[str]:
-    return [part.lstrip("0") or "0" for part in version.strip().lower().lstrip("v").split(".") if part]

@@ -16,15 +16,16 @@ batch function where a tool answers for many devices at once (FreeIPMI's ipmipow
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from rackctl import fanout
+from rackctl import fanout, secrets
 from rackctl.drivers.base import ProbeRequest
 from rackctl.drivers.hostfacts import HostFacts
-from rackctl.errors import Unsupported
+from rackctl.errors import RackctlError, Unsupported
 from rackctl.services.audit.state import BmcObserved, CablingObserved, PduObserved, SwitchObserved
-from rackctl.types import Endpoint
+from rackctl.services.bmc import BmcTarget, execute, with_driver
+from rackctl.types import Endpoint, Health, MgmtProtocol
 
 NOT_AVAILABLE = "layer not available yet"
 T = TypeVar("T")
@@ -63,15 +64,49 @@ def _not_yet(what: str) -> Callable[[Endpoint], Any]:
 
 
 # The per-device readers: each becomes one driver session (open, read, close) when its driver lands.
-_read_bmc: Callable[[Endpoint], BmcObserved] = _not_yet("bmc")
 _read_switch: Callable[[Endpoint], SwitchObserved] = _not_yet("switch")
 _read_switch_lldp: Callable[[Endpoint], CablingObserved] = _not_yet("cabling on switches")
 _read_pdu: Callable[[Endpoint], PduObserved] = _not_yet("pdu")
 
 
+def observe_bmc(bmc: Any) -> BmcObserved:
+    """One BMC session: what it says about the machine, its power, its sensors' worst health, its events."""
+    inventory = bmc.inventory()
+    power = bmc.power_state()
+    health = worst_health(r.health for r in bmc.sensors())
+    try:
+        events = tuple(bmc.events())
+    except Unsupported:
+        events = ()  # NOTE(sushy-tools, some Redfish BMCs): no log service: nothing to compare
+    return BmcObserved(inventory, power, health, events)
+
+
+def worst_health(healths: Iterable[Health]) -> Health:
+    seen = set(healths)
+    for level in (Health.CRITICAL, Health.WARNING, Health.OK):
+        if level in seen:
+            return level
+    return Health.UNKNOWN
+
+
+def _bmc_target(endpoint: Endpoint) -> BmcTarget:
+    reference = endpoint.options.get("credential_ref") or ""
+    password = secrets.resolve(reference) if reference else None
+    resolved = Endpoint(**{**endpoint.__dict__, "password": password})
+    return BmcTarget(endpoint.name, resolved, MgmtProtocol(endpoint.protocol))
+
+
 def collect_bmc(endpoints: Sequence[Endpoint], options: fanout.Options) -> list[fanout.Result[BmcObserved]]:
-    """Identity, firmware, power state, health and critical events of each BMC."""
-    return _each(_read_bmc, endpoints, options)
+    """Identity, firmware, power state, health and critical events of each BMC (dead ones cost one ping)."""
+    targets, refused = [], {}
+    for endpoint in endpoints:
+        try:
+            targets.append(_bmc_target(endpoint))
+        except RackctlError as exc:
+            refused[endpoint.name] = fanout.Result(endpoint.name, error=exc, attempts=0)
+    outcome = execute("audit bmc", targets, with_driver(observe_bmc), options)
+    done = {r.target: r for r in outcome.results} | refused
+    return [done[e.name] for e in endpoints]
 
 
 def collect_switch(endpoints: Sequence[Endpoint], options: fanout.Options) -> list[fanout.Result[SwitchObserved]]:

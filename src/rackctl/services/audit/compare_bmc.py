@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from rackctl.services.audit.compare_common import ENERGISED, MakeFinding, maker, severity_for, versions_match
+from rackctl.services.audit.compare_common import ENERGISED, MakeFinding, maker, severity_for
 from rackctl.services.audit.state import BmcExpected, BmcObserved
 from rackctl.types import Finding, Health, Layer, NodeState, PowerState, Severity
+from rackctl.versions import same_version
 
 
 def compare_bmc(expected: BmcExpected, observed: BmcObserved) -> list[Finding]:
@@ -48,7 +49,7 @@ def _firmware(exp: BmcExpected, obs: BmcObserved, make: MakeFinding) -> list[Fin
     findings = []
     for check, want, have in (("bmc-firmware", exp.bmc_firmware, inv.bmc_firmware),
                               ("bios-firmware", exp.bios_firmware, inv.bios_firmware)):  # fmt: skip
-        if want and have and not versions_match(want, have):
+        if want and have and not same_version(want, have):
             hint = f"update {check.removesuffix('-firmware').upper()} firmware to {want} (rackctl firmware)"
             findings.append(make(check, want, have, Severity.WARNING, hint))
     return findings

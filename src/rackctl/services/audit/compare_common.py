@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from rackctl.types import Finding, Layer, NodeState, Severity
@@ -22,24 +21,6 @@ def maker(device: str, layer: Layer) -> MakeFinding:
         return Finding(device, layer, check, str(expected), str(observed), severity, hint, subject)
 
     return make
-
-
-def version_parts(version: str) -> list[int | str]:
-    return [int(p) if p.isdigit() else p for p in re.split(r"[.\-+~]", version.strip()) if p]
-
-
-def versions_match(expected: str, observed: str) -> bool:
-    """Whether `observed` is `expected` or a more precise form of it ('12.8' matches '12.8.1')."""
-    want, have = version_parts(expected), version_parts(observed)
-    return bool(want) and have[: len(want)] == want
-
-
-def version_at_least(observed: str, minimum: str) -> bool:
-    have, want = version_parts(observed), version_parts(minimum)
-    try:
-        return have >= want
-    except TypeError:
-        return observed >= minimum
 
 
 def severity_for(state: NodeState | None) -> Severity:

@@ -9,10 +9,11 @@ import re
 from collections import Counter
 
 from rackctl.drivers.hostfacts import Gpu, HostFacts
-from rackctl.services.audit.compare_common import MakeFinding, maker, version_at_least, versions_match
+from rackctl.services.audit.compare_common import MakeFinding, maker
 from rackctl.services.audit.compare_hostnet import compare_network
 from rackctl.services.audit.state import DCGM_UNIT, FABRICMANAGER_UNIT, HostExpected
 from rackctl.types import Finding, Layer, Severity
+from rackctl.versions import same_version, version_at_least
 
 # XIDs that take a GPU out of service (NVIDIA's XID catalog: "resolution: reset GPU / RMA").
 CRITICAL_XIDS = frozenset({48, 63, 64, 74, 79, 92, 94, 95, 119, 120, 140})
@@ -63,15 +64,15 @@ def _driver(exp: HostExpected, obs: HostFacts, make: MakeFinding) -> list[Findin
     if not want:
         return []
     loaded, installed = _loaded_driver(obs), obs.driver_installed
-    if loaded and not versions_match(want, loaded):
-        pending = installed and versions_match(want, installed)
+    if loaded and not same_version(want, loaded):
+        pending = installed and same_version(want, installed)
         hint = (
             f"the pinned driver is installed but {loaded} is still loaded: drain {exp.device} and reboot it"
             if pending
             else f"install the pinned driver {want}: rackctl provision {exp.device} --tags gpu_driver"
         )
         return [make("nvidia-driver", want, f"{loaded} loaded", Severity.CRITICAL, hint)]
-    if installed and not versions_match(want, installed):
+    if installed and not same_version(want, installed):
         hint = f"driver {installed} will load at the next reboot: reinstall {want} and hold it before rebooting"
         return [make("nvidia-driver-installed", want, f"{installed} installed", Severity.WARNING, hint)]
     if not loaded and not installed and obs.gpus is not None:
@@ -174,7 +175,7 @@ def _fabric_manager(exp: HostExpected, obs: HostFacts, make: MakeFinding) -> lis
     )
     if not version:
         findings.append(make("fabricmanager-version", want, "not installed", Severity.CRITICAL, hint))
-    elif not versions_match(want, version) or (driver and not versions_match(version, driver)):
+    elif not same_version(want, version) or (driver and not same_version(version, driver)):
         observed = f"{version} (driver {driver or 'unknown'})"
         findings.append(make("fabricmanager-version", want, observed, Severity.CRITICAL, hint))
     return findings
@@ -189,7 +190,7 @@ def _cuda(exp: HostExpected, obs: HostFacts, make: MakeFinding) -> list[Finding]
         for name in obs.packages
         if name.startswith("cuda-toolkit-")
     ]
-    if toolkits and not any(versions_match(want, t) for t in toolkits):
+    if toolkits and not any(same_version(want, t) for t in toolkits):
         hint = f"install cuda-toolkit-{want.replace('.', '-')} (rackctl provision {exp.device} --tags cuda)"
         return [make("cuda", want, ", ".join(sorted(toolkits)), Severity.WARNING, hint)]
     supported = obs.gpus.cuda_version if obs.gpus else ""
@@ -205,7 +206,7 @@ def _dcgm(exp: HostExpected, obs: HostFacts, make: MakeFinding) -> list[Finding]
         return []
     findings = _unit(obs, DCGM_UNIT, make, f"start the DCGM host engine on {exp.device}: systemctl start nvidia-dcgm")
     _, version = _package(obs, "datacenter-gpu-manager")
-    if version and not versions_match(want, version):
+    if version and not same_version(want, version):
         hint = f"install DCGM {want} (rackctl provision {exp.device} --tags dcgm)"
         findings.append(make("dcgm-version", want, version, Severity.WARNING, hint))
     health = obs.dcgm
@@ -232,7 +233,7 @@ def _xids(obs: HostFacts, make: MakeFinding) -> list[Finding]:
 
 
 def _kernel(exp: HostExpected, obs: HostFacts, make: MakeFinding) -> list[Finding]:
-    if not exp.kernel or not obs.kernel or versions_match(exp.kernel, obs.kernel):
+    if not exp.kernel or not obs.kernel or same_version(exp.kernel, obs.kernel):
         return []
     hint = "boot the profile's kernel (and keep its NVIDIA module packages installed)"
     return [make("kernel", exp.kernel, obs.kernel, Severity.WARNING, hint)]
