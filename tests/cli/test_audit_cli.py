@@ -35,14 +35,17 @@ def test_an_audit_that_cannot_reach_a_layer_exits_2_and_says_why(rack: Cli) -> N
     assert data["run"] == 1 and data["exit_code"] == 2 and data["findings"] == []
     assert data["summary"] == {"devices": 8, "clean": 0, "drift": 0, "not_audited": 8, "findings": 0}
     reasons = {(r["device"], r["layer"]): r["reason"] for r in data["not_audited"]}
-    assert reasons[("gpu-r12-u03", "bmc")] == "bmc: layer not available yet"
+    # The template's BMCs use env:RACKCTL_BMC_PASSWORD, which this test leaves unset: said per device.
+    assert reasons[("gpu-r12-u03", "bmc")] == (
+        "secret reference env:RACKCTL_BMC_PASSWORD: environment variable RACKCTL_BMC_PASSWORD is not set"
+    )
     assert reasons[("pdu-r12-a1", "pdu")] == "pdu: layer not available yet"
 
 
 def test_the_table_folds_devices_that_share_a_reason(rack: Cli) -> None:
     result = rack("audit", "@rack:r12", "--layers", "bmc")
     assert result.exit_code == 2
-    assert "gpu-r12-u[03,11,19,27]" in result.stdout and "bmc: layer not available yet" in result.stdout
+    assert "gpu-r12-u[03,11,19,27]" in result.stdout and "RACKCTL_BMC_PASSWORD is not set" in result.stdout
     assert "4 not audited" in result.stdout
 
 
