@@ -1,13 +1,15 @@
 """Redfish BMCs through DMTF's python-redfish-library.
 
-One session per operation, reused for its requests and always logged out (BMCs such as iDRAC run out
-of sessions). A 404 on a linked resource (no Power, no LogService) means the BMC lacks it, not that
-something broke. Vendor differences live in `redfish_quirks` as data. Library errors are translated in
-`_translated`, the only place that knows them.
+One session per operation, reused for its requests and always logged out, also when opening the
+operation fails half-way (BMCs such as iDRAC run out of sessions). A 404 on a linked resource (no
+Power, no LogService) means the BMC lacks it, not that something broke. Vendor differences live in
+`redfish_quirks` as data. Library errors are translated in `_translated`, the only place that knows them.
 """
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from types import TracebackType
@@ -15,6 +17,7 @@ from typing import Any
 
 import requests
 from redfish.rest import v1 as redfish_v1
+from urllib3.exceptions import InsecureRequestWarning
 
 from rackctl.drivers import redfish_quirks as quirks
 from rackctl.drivers.base import BootSetting, HardwareInventory, LogEntry
@@ -23,6 +26,14 @@ from rackctl.types import BootDevice, Endpoint, Health, PowerAction, PowerState,
 
 SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 _UNREACHABLE = (redfish_v1.ServerDownOrUnreachableError, redfish_v1.RetriesExhaustedError, requests.RequestException)
+
+# NOTE(python-redfish-library 3.x): it logs a BMC's whole non-JSON answer (an HTML page) at ERROR and
+# warns about session replies without a Location header; with no handler configured Python prints both
+# on stderr. The driver reports these itself, as one line per target, and nothing below the CLI prints.
+# Whether TLS is verified is the endpoint's `verify_tls`, so urllib3's per-request warning adds nothing.
+logging.getLogger("redfish").addHandler(logging.NullHandler())
+warnings.filterwarnings("ignore", module=r"redfish\.rest\.v1")
+warnings.filterwarnings("ignore", category=InsecureRequestWarning)
 
 
 @contextmanager
@@ -54,6 +65,14 @@ def base_url(endpoint: Endpoint) -> str:
     return f"{scheme}://{endpoint.address}{port}"
 
 
+def _unlocated_session(address: str) -> CommandError:
+    return CommandError(
+        f"Redfish session to {address}: the BMC opened a session but its reply says neither where it is "
+        "(no Location header, no @odata.id), so it cannot be logged out and lingers until it times out",
+        hint='use HTTP Basic auth for this BMC: management options {"auth": "basic"}',
+    )
+
+
 class RedfishBmc:
     """A Redfish BMC: power, boot override, sensors, log services, inventory, identify LED."""
 
@@ -77,31 +96,44 @@ class RedfishBmc:
         endpoint = self.endpoint
         password = endpoint.password.value if endpoint.password else ""
         cafile = endpoint.options.get("cafile") or (SYSTEM_CA_BUNDLE if endpoint.verify_tls else None)
-        with _translated(f"Redfish session to {endpoint.address}"):
-            # NOTE(python-redfish-library 3.x): TLS is verified only when a CA file is given, and requests
-            # are retried 10 times by default; the fan-out owns retries and deadlines, so no retries here.
-            self._client = redfish_v1.redfish_client(
-                base_url=base_url(endpoint),
-                username=endpoint.username,
-                password=password,
-                cafile=cafile,
-                timeout=endpoint.options.get("http_timeout", 10),
-                max_retry=0,
-            )
-            self._login()
-            self._system = self._find_system()
+        try:
+            with _translated(f"Redfish session to {endpoint.address}"):
+                # NOTE(python-redfish-library 3.x): TLS is verified only when a CA file is given, and requests
+                # are retried 10 times by default; the fan-out owns retries and deadlines, so no retries here.
+                self._client = redfish_v1.redfish_client(
+                    base_url=base_url(endpoint),
+                    username=endpoint.username,
+                    password=password,
+                    cafile=cafile,
+                    timeout=endpoint.options.get("http_timeout", 10),
+                    max_retry=0,
+                )
+                self._login()
+                self._system = self._find_system()
+        except BaseException:
+            self.__exit__(None, None, None)  # a session opened before the failure is still logged out
+            raise
         return self
 
     def _login(self) -> None:
         root = self._client.root or {}
+        sessions = quirks.link(quirks.field(root, "Links") or {}, "Sessions")
         # NOTE(sushy-tools emulator, older iLO/XCC firmware): no SessionService; HTTP Basic auth is the way in.
-        if not root.get("SessionService") or not root.get("Links", {}).get("Sessions"):
+        if self.endpoint.options.get("auth") == "basic" or not root.get("SessionService") or not sessions:
             self._client.login(auth="basic")
             return
         try:
             self._client.login(auth="session")
         except redfish_v1.SessionCreationError:
             self._client.login(auth="basic")
+        except KeyError:
+            # NOTE(Dell PowerVault ME5024, OpenBMC 2018, Huawei iBMC): no Location header; the library then
+            # takes the body's @odata.id, and fails when that is missing too.
+            self._client.set_session_key(None)
+            raise _unlocated_session(self.endpoint.address) from None
+        if self._client.get_session_key() and not self._client.get_session_location():
+            self._client.set_session_key(None)  # python-redfish-library < 3.3 keeps going without a location
+            raise _unlocated_session(self.endpoint.address)
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._client is not None:
@@ -109,23 +141,25 @@ class RedfishBmc:
                 self._client.logout()
             self._client = None
 
+    def _checked(self, reply: Any, where: str, path: str) -> None:
+        if reply.status == 401:
+            raise AuthError(f"{where}: the BMC refused the credentials")
+        if reply.status >= 400:
+            raise CommandError(f"{where}: HTTP {reply.status} for {path} ({quirks.error_message(reply)})")
+
     def _get(self, path: str, where: str, optional: bool = False) -> dict[str, Any] | None:
         with _translated(where):
             reply = self._client.get(path)
         if reply.status == 404 and optional:
             return None
-        if reply.status == 401:
-            raise AuthError(f"{where}: the BMC refused the credentials")
-        if reply.status >= 400:
-            raise CommandError(f"{where}: HTTP {reply.status} for {path} ({quirks.error_message(reply)})")
+        self._checked(reply, where, path)
         with _translated(where):
             return dict(reply.dict)
 
     def _send(self, method: str, path: str, body: dict[str, Any], where: str) -> None:
         with _translated(where):
             reply = getattr(self._client, method)(path, body=body)
-        if reply.status >= 400:
-            raise CommandError(f"{where}: HTTP {reply.status} ({quirks.error_message(reply)})")
+        self._checked(reply, where, path)
 
     def _find_system(self) -> str:
         wanted = self.endpoint.options.get("system_id") or ""
