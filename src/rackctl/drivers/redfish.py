@@ -2,8 +2,9 @@
 
 One session per operation, reused for its requests and always logged out, also when opening the
 operation fails half-way (BMCs such as iDRAC run out of sessions). A 404 on a linked resource (no
-Power, no LogService) means the BMC lacks it, not that something broke. Vendor differences live in
-`redfish_quirks` as data. Library errors are translated in `_translated`, the only place that knows them.
+Power, no LogService) means the BMC lacks it, not that something broke. Each operation reads the
+system resource once and hands it on. Vendor differences live in `redfish_quirks` as data. Library
+errors are translated in `_translated`, the only place that knows them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rackctl.errors import AuthError, CommandError, ConnectError, DriverError, U
 from rackctl.types import BootDevice, Endpoint, Health, PowerAction, PowerState, SensorReading
 
 SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+MAX_PAGES = 100  # pages followed per collection; iDRAC pages its logs by 50 entries
 _UNREACHABLE = (redfish_v1.ServerDownOrUnreachableError, redfish_v1.RetriesExhaustedError, requests.RequestException)
 
 # NOTE(python-redfish-library 3.x): it logs a BMC's whole non-JSON answer (an HTML page) at ERROR and
@@ -161,6 +163,25 @@ class RedfishBmc:
             reply = getattr(self._client, method)(path, body=body)
         self._checked(reply, where, path)
 
+    def _linked(self, resource: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+        """The resource a property links to; {} when there is no link or the link answers 404."""
+        link = quirks.link(resource, key)
+        return (self._get(link, where, optional=True) if link else None) or {}
+
+    def _members(self, path: str, where: str) -> list[dict[str, Any]]:
+        """A collection's members over all its pages; a page that repeats what came before ends it."""
+        members: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        page, pages = path, 0
+        while page and pages < MAX_PAGES:
+            pages += 1
+            collection = self._get(page, where, optional=True) or {}
+            fresh = [m for m in collection.get("Members") or [] if isinstance(m, dict) and _key(m) not in seen]
+            seen.update(_key(m) for m in fresh)
+            members += fresh
+            page = quirks.next_page(collection) if fresh else None
+        return members
+
     def _find_system(self) -> str:
         wanted = self.endpoint.options.get("system_id") or ""
         members = quirks.member_paths(self._get("/redfish/v1/Systems", "systems") or {})
@@ -196,80 +217,90 @@ class RedfishBmc:
         system = self._system_resource()
         self._send("patch", self._system, quirks.identify_body(system, on), "identify")
 
-    def _chassis(self) -> list[str]:
-        system = self._system_resource()
-        linked = quirks.links(system, "Chassis")
-        if linked:
-            return linked
-        return quirks.member_paths(self._get("/redfish/v1/Chassis", "chassis", optional=True) or {})
+    def _chassis(self, system: dict[str, Any]) -> list[dict[str, Any]]:
+        paths = quirks.links(system, "Chassis") or quirks.member_paths(
+            self._get("/redfish/v1/Chassis", "chassis", optional=True) or {}
+        )
+        found = [self._get(path, "chassis", optional=True) for path in paths]
+        return [chassis for chassis in found if chassis]
 
-    def sensors(self) -> list[SensorReading]:
+    def _readings(self, chassis: list[dict[str, Any]]) -> list[SensorReading]:
         readings: list[SensorReading] = []
-        for chassis_path in self._chassis():
-            chassis = self._get(chassis_path, "chassis", optional=True) or {}
-            for key, parse in (("Thermal", quirks.thermal_readings), ("Power", quirks.power_readings)):
-                link = quirks.link(chassis, key)
-                resource = self._get(link, key.lower(), optional=True) if link else None
-                readings += parse(resource or {})
+        for resource in chassis:
+            readings += quirks.thermal_readings(self._linked(resource, "Thermal", "thermal"))
+            readings += quirks.power_readings(self._linked(resource, "Power", "power"))
         return readings
 
-    def _log_services(self) -> list[str]:
-        paths = []
-        for owner in [self._system, *self._managers()]:
-            resource = self._get(owner, "log services", optional=True) or {}
-            link = quirks.link(resource, "LogServices")
-            collection = self._get(link, "log services", optional=True) if link else None
-            paths += quirks.member_paths(collection or {})
-        return paths
+    def sensors(self) -> list[SensorReading]:
+        return self._readings(self._chassis(self._system_resource()))
 
-    def events(self) -> list[LogEntry]:
-        services = self._log_services()
-        if not services:
-            raise Unsupported("this BMC has no Redfish log service")
-        entries: list[LogEntry] = []
-        for service_path in services:
-            service = self._get(service_path, "log service", optional=True) or {}
-            link = quirks.link(service, "Entries")
-            collection = self._get(link, "log entries", optional=True) if link else None
-            entries += [quirks.log_entry(e) for e in (collection or {}).get("Members", []) if isinstance(e, dict)]
-        return entries
-
-    def clear_events(self) -> None:
-        services = self._log_services()
-        if not services:
-            raise Unsupported("this BMC has no Redfish log service")
-        for service_path in services:
-            service = self._get(service_path, "log service", optional=True) or {}
-            target = quirks.action_target(service, "#LogService.ClearLog")
-            if target:
-                self._send("post", target, {}, "clear log")
-
-    def _managers(self) -> list[str]:
-        system = self._system_resource()
+    def _managers(self, system: dict[str, Any]) -> list[str]:
         return quirks.links(system, "ManagedBy") or quirks.member_paths(
             self._get("/redfish/v1/Managers", "managers", optional=True) or {}
         )
 
+    def _log_services(self, system: dict[str, Any]) -> list[dict[str, Any]]:
+        owners = [system, *(self._get(m, "manager", optional=True) or {} for m in self._managers(system))]
+        services = []
+        for owner in owners:
+            members = quirks.member_paths(self._linked(owner, "LogServices", "log services"))
+            services += [self._get(path, "log service", optional=True) or {} for path in members]
+        if not services:
+            raise Unsupported("this BMC has no Redfish log service")
+        return services
+
+    def _entry(self, member: dict[str, Any]) -> dict[str, Any]:
+        if quirks.is_reference(member):
+            return self._get(str(member["@odata.id"]), "log entry", optional=True) or {}
+        return member
+
+    def events(self) -> list[LogEntry]:
+        entries: list[LogEntry] = []
+        for service in self._log_services(self._system_resource()):
+            link = quirks.link(service, "Entries")
+            members = self._members(link, "log entries") if link else []
+            entries += [quirks.log_entry(self._entry(m)) for m in members]
+        return entries
+
+    def clear_events(self) -> None:
+        for service in self._log_services(self._system_resource()):
+            target = quirks.action_target(service, "#LogService.ClearLog")
+            if target:
+                self._send("post", target, {}, "clear log")
+
+    def _macs(self, system: dict[str, Any]) -> dict[str, str]:
+        macs = {}
+        for member in quirks.member_paths(self._linked(system, "EthernetInterfaces", "network interfaces")):
+            nic = self._get(member, "network interface", optional=True) or {}
+            mac = quirks.nic_mac(nic)
+            if mac:
+                macs[str(nic.get("Id") or member.rstrip("/").rsplit("/", 1)[-1])] = mac
+        return macs
+
     def inventory(self) -> HardwareInventory:
         system = self._system_resource()
-        managers = [self._get(m, "manager", optional=True) or {} for m in self._managers()[:1]]
-        nics_link = quirks.link(system, "EthernetInterfaces")
-        nics = self._get(nics_link, "network interfaces", optional=True) if nics_link else None
-        macs = {}
-        for member in quirks.member_paths(nics or {}):
-            nic = self._get(member, "network interface", optional=True) or {}
-            if nic.get("MACAddress"):
-                macs[str(nic.get("Id") or member.rstrip("/").rsplit("/", 1)[-1])] = str(nic["MACAddress"])
-        psus = tuple(r.name for r in self.sensors() if r.kind == "psu")
+        managers = [self._get(m, "manager", optional=True) or {} for m in self._managers(system)[:1]]
+        chassis = self._chassis(system)
+
+        def identity(key: str) -> str:
+            # NOTE(Supermicro and other SMBIOS-fed BMCs): the system's field may be blank or filler
+            # while the chassis names it.
+            candidates = (quirks.identity(resource.get(key)) for resource in [system, *chassis])
+            return next((value for value in candidates if value), "")
+
         return HardwareInventory(
-            manufacturer=str(system.get("Manufacturer") or ""),
-            model=str(system.get("Model") or ""),
-            serial=str(system.get("SerialNumber") or ""),
-            bmc_firmware=str((managers[0] if managers else {}).get("FirmwareVersion") or ""),
-            bios_firmware=str(system.get("BiosVersion") or ""),
-            power_supplies=psus,
-            macs=macs,
+            manufacturer=identity("Manufacturer"),
+            model=identity("Model"),
+            serial=identity("SerialNumber"),
+            bmc_firmware=str((managers[0] if managers else {}).get("FirmwareVersion") or "").strip(),
+            bios_firmware=str(system.get("BiosVersion") or "").strip(),
+            power_supplies=tuple(r.name for r in self._readings(chassis) if r.kind == "psu" and r.state != "Absent"),
+            macs=self._macs(system),
         )
+
+
+def _key(member: dict[str, Any]) -> str:
+    return str(member.get("@odata.id") or member.get("Id") or sorted(member.items()))
 
 
 def health_of(status: dict[str, Any] | None) -> Health:

@@ -62,8 +62,13 @@ def next_page(collection: dict[str, Any]) -> str | None:
 
 
 def is_reference(member: dict[str, Any]) -> bool:
-    """Whether a collection member is only a link (the spec's form) rather than the expanded resource."""
-    return bool(member.get("@odata.id")) and all(key.startswith("@odata.") for key in member)
+    """Whether a collection member only names a resource (links, Id, Name) rather than carrying it.
+
+    Collections list links by the specification; log entry collections usually carry the entries, but
+    not on every BMC or page (stmcginnis/gofish#243 shows members with only @odata.id, @odata.type, Id).
+    """
+    names = {"Id", "Name"} | {key for key in member if key.startswith("@odata.")}
+    return bool(member.get("@odata.id")) and set(member) <= names
 
 
 def power_state(value: Any) -> PowerState:
