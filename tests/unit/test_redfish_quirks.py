@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,9 @@ def test_expanded_entries_are_not_references():
     members = recorded(f"{SYSTEM}/LogServices/Log1/Entries")["Members"]
     assert not quirks.is_reference(members[0])
     assert quirks.is_reference({"@odata.id": f"{SYSTEM}/LogServices/Log1/Entries/1"})
+    page = Mockup.load(DATA / "paged-log").page(f"{SYSTEM}/LogServices/Log1/Entries", "$skip=2")
+    assert page is not None
+    assert quirks.is_reference(json.loads(page.read_text())["Members"][0])  # @odata.id, @odata.type, Id
 
 
 def test_member_paths_and_links_as_served():
