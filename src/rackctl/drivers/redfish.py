@@ -172,7 +172,8 @@ class RedfishBmc:
         """A collection's members over all its pages; a page that repeats what came before ends it."""
         members: list[dict[str, Any]] = []
         seen: set[str] = set()
-        page, pages = path, 0
+        page: str | None = path
+        pages = 0
         while page and pages < MAX_PAGES:
             pages += 1
             collection = self._get(page, where, optional=True) or {}
