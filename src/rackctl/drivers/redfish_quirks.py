@@ -27,23 +27,48 @@ _HEALTH = {"OK": Health.OK, "Warning": Health.WARNING, "Critical": Health.CRITIC
 _POWER = {"On": PowerState.ON, "PoweringOff": PowerState.ON, "Off": PowerState.OFF, "PoweringOn": PowerState.OFF}
 
 
+def field(resource: dict[str, Any], key: str) -> Any:
+    """A property by name, the exact spelling first, then any casing.
+
+    NOTE(HPE iLO): EthernetInterface names the MAC `MacAddress`, not `MACAddress` (ansible/ansible#54167).
+    """
+    if key in resource:
+        return resource[key]
+    return next((value for name, value in resource.items() if name.lower() == key.lower()), None)
+
+
 def link(resource: dict[str, Any], key: str) -> str | None:
-    """The @odata.id a property links to. NOTE(Supermicro X11/X12, some Lenovo XCC): keys vary in case."""
-    for name, value in resource.items():
-        if name.lower() == key.lower() and isinstance(value, dict) and value.get("@odata.id"):
-            return str(value["@odata.id"])
-    return None
+    """The @odata.id a property links to."""
+    value = field(resource, key)
+    return str(value["@odata.id"]) if isinstance(value, dict) and value.get("@odata.id") else None
 
 
 def links(resource: dict[str, Any], key: str) -> list[str]:
     """Paths listed under Links.<key> (a list of {"@odata.id": ...})."""
-    found = (resource.get("Links") or {}).get(key) or []
+    found = field(field(resource, "Links") or {}, key) or []
     return [str(item["@odata.id"]) for item in found if isinstance(item, dict) and item.get("@odata.id")]
 
 
 def member_paths(collection: dict[str, Any]) -> list[str]:
     """Member paths of a collection. NOTE(HPE iLO 4/5): members end in a slash; kept as served, compared without."""
     return [str(m["@odata.id"]) for m in collection.get("Members", []) if isinstance(m, dict) and m.get("@odata.id")]
+
+
+def next_page(collection: dict[str, Any]) -> str | None:
+    """The link to a collection's next page. NOTE(Dell iDRAC Sel/Lclog): 50 entries a page, then
+    `Members@odata.nextLink` (DMTF's mockups write the older `@odata.nextLink`)."""
+    value = collection.get("Members@odata.nextLink") or collection.get("@odata.nextLink")
+    return str(value) if value else None
+
+
+def is_reference(member: dict[str, Any]) -> bool:
+    """Whether a collection member only names a resource (links, Id, Name) rather than carrying it.
+
+    Collections list links by the specification; log entry collections usually carry the entries, but
+    not on every BMC or page (stmcginnis/gofish#243 shows members with only @odata.id, @odata.type, Id).
+    """
+    names = {"Id", "Name"} | {key for key in member if key.startswith("@odata.")}
+    return bool(member.get("@odata.id")) and set(member) <= names
 
 
 def power_state(value: Any) -> PowerState:
@@ -113,8 +138,7 @@ def _reading(name: str, kind: str, value: Any, unit: str, status: Any, state: st
 def thermal_readings(thermal: dict[str, Any]) -> list[SensorReading]:
     temps = [
         _reading(str(t.get("Name") or t.get("MemberId")), "temperature", t.get("ReadingCelsius"), "°C", t.get("Status"))
-        for t in thermal.get("Temperatures", [])
-        if isinstance(t, dict)
+        for t in _dicts(thermal, "Temperatures")
     ]
     fans = [
         _reading(
@@ -124,34 +148,45 @@ def thermal_readings(thermal: dict[str, Any]) -> list[SensorReading]:
             str(f.get("ReadingUnits") or "RPM"),
             f.get("Status"),
         )
-        for f in thermal.get("Fans", [])
-        if isinstance(f, dict)
+        for f in _dicts(thermal, "Fans")
     ]
     return temps + fans
 
 
-def power_readings(power: dict[str, Any]) -> list[SensorReading]:
-    readings = []
-    for psu in power.get("PowerSupplies", []):
-        if not isinstance(psu, dict):
-            continue
-        name = str(psu.get("Name") or psu.get("MemberId"))
-        state = str((psu.get("Status") or {}).get("State") or "")
-        readings.append(_reading(name, "psu", None, "", psu.get("Status"), state))
-        if isinstance(psu.get("PowerInputWatts"), int | float):
-            readings.append(_reading(f"{name} Power In", "power", psu["PowerInputWatts"], "W", psu.get("Status")))
-    for control in power.get("PowerControl", []):
-        if isinstance(control, dict) and isinstance(control.get("PowerConsumedWatts"), int | float):
-            readings.append(
-                _reading(
-                    str(control.get("Name") or "System Power"),
-                    "power",
-                    control["PowerConsumedWatts"],
-                    "W",
-                    control.get("Status"),
-                )
-            )
+def _psu_readings(psu: dict[str, Any]) -> list[SensorReading]:
+    name, status = str(psu.get("Name") or psu.get("MemberId")), psu.get("Status")
+    readings = [_reading(name, "psu", None, "", status, str((status or {}).get("State") or ""))]
+    # The PSU's health is its own reading's; repeating it on its watts would list one fault twice.
+    if isinstance(psu.get("PowerInputWatts"), int | float):
+        readings.append(_reading(f"{name} Power In", "power", psu["PowerInputWatts"], "W", None))
+    elif isinstance(psu.get("LastPowerOutputWatts"), int | float):
+        # NOTE(DMTF public-rackmount1, iLO 4/5 Power resources): output only; not input, so not "power"
+        readings.append(_reading(f"{name} Power Out", "other", psu["LastPowerOutputWatts"], "W", None))
     return readings
+
+
+def power_readings(power: dict[str, Any]) -> list[SensorReading]:
+    """PSU state and input power, voltages, and the chassis' consumed power.
+
+    The chassis total (PowerControl) is the sum of the PSUs' input: it counts as "power" only when no
+    PSU reports its input, so that adding up the "power" readings never counts a watt twice.
+    """
+    readings = [r for psu in _dicts(power, "PowerSupplies") for r in _psu_readings(psu)]
+    readings += [
+        _reading(str(v.get("Name") or v.get("MemberId")), "voltage", v.get("ReadingVolts"), "V", v.get("Status"))
+        for v in _dicts(power, "Voltages")
+    ]
+    total_kind = "other" if any(r.kind == "power" for r in readings) else "power"
+    readings += [
+        _reading(str(c.get("Name") or "System Power"), total_kind, c["PowerConsumedWatts"], "W", c.get("Status"))
+        for c in _dicts(power, "PowerControl")
+        if isinstance(c.get("PowerConsumedWatts"), int | float)
+    ]
+    return readings
+
+
+def _dicts(resource: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    return [item for item in resource.get(key) or [] if isinstance(item, dict)]
 
 
 def log_entry(entry: dict[str, Any]) -> LogEntry:
@@ -163,6 +198,47 @@ def log_entry(entry: dict[str, Any]) -> LogEntry:
         message=str(entry.get("Message") or ""),
         sensor=str(entry.get("SensorType") or ""),
     )
+
+
+# NOTE(SMBIOS-fed BMCs, e.g. Supermicro): unprogrammed identity fields hold filler, not blanks
+# (lf-edge/eve#6381 lists these); they name no machine, so they count as empty.
+PLACEHOLDERS = frozenset(
+    {
+        "to be filled by o.e.m.",
+        "default string",
+        "not specified",
+        "not available",
+        "none",
+        "n/a",
+        "na",
+        "0",
+        "0123456789",
+        "system serial number",
+        "system manufacturer",
+        "system product name",
+        "chassis serial number",
+        "chassis manufacturer",
+    }
+)
+
+
+def identity(value: Any) -> str:
+    """An identity field (manufacturer, model, serial) as text; blanks and SMBIOS filler become ""."""
+    text = str(value or "").strip()
+    return "" if text.lower() in PLACEHOLDERS else text
+
+
+def nic_mac(nic: dict[str, Any]) -> str | None:
+    """The MAC of one of the machine's own NICs; None for VLANs and the BMC's host interface.
+
+    NOTE(DMTF public-rackmount1, iDRAC/iLO host interfaces): a VLAN repeats its parent's MAC
+    (EthernetInterfaceType "Virtual") and the Redfish host interface (Links.HostInterface) is the
+    BMC's USB NIC, not a port of the machine.
+    """
+    if field(nic, "EthernetInterfaceType") == "Virtual" or link(field(nic, "Links") or {}, "HostInterface"):
+        return None
+    mac = field(nic, "MACAddress") or field(nic, "PermanentMACAddress")
+    return str(mac) if mac else None
 
 
 def error_message(reply: Any) -> str:
