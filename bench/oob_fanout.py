@@ -95,9 +95,10 @@ def ipmi_phase(args: argparse.Namespace, state_dir: Path) -> None:
         print(f"half the fleet dead ({len(built.nodes[::2])} BMCs stopped), per-target timeout {args.timeout:g} s:")
         ours = measure("rackctl power status", args.rounds, lambda: rackctl_status(built, args.timeout, 64))
         theirs = measure("ipmipower --stat", args.rounds, lambda: ipmipower_status(addresses, password, args.timeout))
+        verdict = "met" if ours["median"] <= args.timeout + 2 else "MISSED"
         print(
             f"  ratio rackctl/ipmipower: {ours['median'] / theirs['median']:.2f}; "
-            f"target timeout + 2 s = {args.timeout + 2:g} s: {'met' if ours['median'] <= args.timeout + 2 else 'MISSED'}"
+            f"target timeout + 2 s = {args.timeout + 2:g} s: {verdict}"
         )
     finally:
         started = time.perf_counter()
