@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from rackctl.lab import hostlab, ipmi, netns, processes, redfish, state
 from rackctl.lab.plan import (
     IPMI_NET,
     NodePlan,
+    devices_named,
     free_loopback,
     plan_lab,
     restore_inventory,
@@ -99,9 +101,11 @@ def _start_ipmi(lab: LabState, plans: list[NodePlan]) -> None:
         folder = lab.folder / "bmc" / plan.name
         ipmi.prepare(_sim_node(plan, lab), folder, address, LAB_USER, password, script)
         lab.bmcs[plan.name] = SimulatedBmc(plan.name, "ipmi", address, ipmi.IPMI_PORT, folder=str(folder))
-    for bmc in lab.bmcs.values():
-        if bmc.kind == "ipmi":
-            bmc.pid = ipmi.start(Path(bmc.folder))
+    ipmi_bmcs = [b for b in lab.bmcs.values() if b.kind == "ipmi"]
+    # fork and exec wait on the kernel, not the interpreter: a few at once start a thousand faster
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for bmc, pid in zip(ipmi_bmcs, pool.map(lambda b: ipmi.start(Path(b.folder)), ipmi_bmcs), strict=True):
+            bmc.pid = pid
     state.save(lab)
     silent = ipmi.wait_answering([b.address for b in lab.bmcs.values() if b.kind == "ipmi"])
     if silent:
@@ -155,7 +159,9 @@ def _start_hosts(db: Database, lab: LabState, plans: list[NodePlan]) -> None:
 
 def _write_inventory(db: Database, lab: LabState) -> None:
     password_ref = f"file:{secret_file(lab, 'bmc-password')}"
+    names = [*lab.bmcs, *lab.pdus, *lab.hosts]
     with db.transaction() as session:
+        devices = devices_named(session, names)
         for bmc in lab.bmcs.values():
             values: dict[str, Any] = {
                 "address": bmc.address,
@@ -166,11 +172,11 @@ def _write_inventory(db: Database, lab: LabState) -> None:
             }
             if bmc.kind == "redfish":
                 values |= {"verify_tls": False}
-            write_mgmt(session, lab, bmc.device, values)
+            write_mgmt(lab, devices[bmc.device], values)
         for pdu, info in lab.pdus.items():
-            write_mgmt(session, lab, pdu, info.get("inventory", {}))
-        for host in lab.hosts.values():
-            write_host_address(session, lab, str(host["name"]), str(host["address"]), 30)
+            write_mgmt(lab, devices[pdu], info.get("inventory", {}))
+        for name, host in lab.hosts.items():
+            write_host_address(session, lab, devices[name], str(host["address"]), 30)
     state.save(lab)
 
 

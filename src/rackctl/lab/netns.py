@@ -194,21 +194,34 @@ def _machine_lock() -> Iterator[None]:
 
 
 def start_hosts(prefix: str, specs: Sequence[HostSpec], folder: Path, keys: SshKeys) -> list[NetnsHost]:
-    """Create namespaces and start one sshd per host; returns when every sshd accepts connections."""
+    """Create namespaces and start one sshd per host; returns when every sshd accepts connections.
+
+    On failure the sshd processes already started are stopped here (the caller never learns their
+    PIDs); the namespaces go with the caller's `teardown(prefix, ...)`.
+    """
     with _machine_lock():
         indexes = free_indexes(len(specs))
         plumb(prefix, indexes)
-    hosts = []
-    for index, spec in zip(indexes, specs, strict=True):
-        ns, outside, _ = _names(prefix, index)
-        root, peer = addresses(index)
-        host_dir = folder / spec.name
-        host_dir.mkdir(parents=True, exist_ok=True)
-        config = _sshd_config(host_dir, keys, peer)
-        pid = processes.start(_sshd_argv(ns, spec, config), host_dir / "sshd.log")
-        hosts.append(NetnsHost(spec.name, ns, peer, root, outside, pid))
-    _wait_listening(hosts, folder)
+    hosts: list[NetnsHost] = []
+    try:
+        for index, spec in zip(indexes, specs, strict=True):
+            hosts.append(_start_sshd(prefix, index, spec, folder, keys))
+        # sshd start-up takes longer when a thousand of them share two cores
+        _wait_listening(hosts, folder, timeout=30.0 + 0.06 * len(hosts))
+    except BaseException:
+        processes.stop([h.pid for h in hosts])
+        raise
     return hosts
+
+
+def _start_sshd(prefix: str, index: int, spec: HostSpec, folder: Path, keys: SshKeys) -> NetnsHost:
+    ns, outside, _ = _names(prefix, index)
+    root, peer = addresses(index)
+    host_dir = folder / spec.name
+    host_dir.mkdir(parents=True, exist_ok=True)
+    config = _sshd_config(host_dir, keys, peer)
+    pid = processes.start(_sshd_argv(ns, spec, config), host_dir / "sshd.log")
+    return NetnsHost(spec.name, ns, peer, root, outside, pid)
 
 
 def _listening(host: NetnsHost) -> bool:
