@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from rackctl.cli import demo, devices, racks, reports, setup
+from rackctl.cli import demo, devices, provision, racks, reports, setup
 from rackctl.cli.common import AppState, RackctlGroup, begin
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ app.command("info")(setup.info)
 app.command("validate")(reports.validate_cmd)
 app.command("log")(reports.log_cmd)
 app.command("demo")(demo.demo)
+app.command("provision")(provision.provision_cmd)
 app.add_typer(racks.site_app, name="site")
 app.add_typer(racks.rack_app, name="rack")
 app.add_typer(devices.device_app, name="device")

@@ -1,0 +1,1 @@
+"""Simulated hardware and hosts on this machine, for the demo, rehearsals and the tests."""
