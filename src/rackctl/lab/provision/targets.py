@@ -68,6 +68,11 @@ def os_layer(root: Path, name: str, os_name: str, state: dict[str, str]) -> None
     # Targets reach no Debian mirror: only the stand-in repository the roles configure.
     _write(root, "/etc/apt/sources.list", "")
     _write(root, "/usr/local/sbin/standin-reboot", REBOOT_SCRIPT, 0o755)
+    # A machine on a private network never comes "online": do not let units ordered after it wait 2 minutes.
+    wait_online = root / "etc/systemd/system/systemd-networkd-wait-online.service"
+    wait_online.parent.mkdir(parents=True, exist_ok=True)
+    if not wait_online.is_symlink():
+        wait_online.symlink_to("/dev/null")
     _write(root, f"/{STATE_DIR}/boot-id", "first-boot\n")
     for key, value in state.items():
         _write(root, f"/{STATE_DIR}/{key}", value + "\n")
@@ -203,6 +208,7 @@ def harness_vars() -> dict[str, Any]:
         "gpu_driver_boot_time_command": f"cat /{STATE_DIR}/boot-id",
         "gpu_driver_loaded_version_file": f"/{STATE_DIR}/loaded-version",
         "serving_apt_packages": ["vllm-standin"],
+        "burnin_packages": ["nccl-tests"],
         "serving_command": "/opt/vllm/bin/vllm",
     }
 
