@@ -119,6 +119,7 @@ def _sign(repo: Path) -> None:
 def build_repo(repo: Path, definitions_file: Path | None = None) -> Path:
     """Build every stand-in into `repo` as a signed flat repository (`deb [signed-by=...] file:REPO ./`)."""
     repo.mkdir(parents=True, exist_ok=True)
+    repo.chmod(0o755)  # apt reads the repository as its unprivileged _apt user
     scripts = (definitions_file.parent if definitions_file else packaging_dir()) / "standins"
     debs = [build_deb(p, repo, scripts) for p in definitions(definitions_file)]
     packages = "\n".join(_stanza(deb, repo) for deb in debs)

@@ -11,6 +11,7 @@ from rackctl import secrets
 from rackctl.errors import ConfigError
 from rackctl.services import bringup_oob
 from rackctl.services.provision.runner import RunSpec, run_playbook
+from rackctl.services.provision.service import burnin_summary
 from rackctl.types import Endpoint, NodeState
 
 PRE_POWER = frozenset({NodeState.PLANNED, NodeState.RACKED, NodeState.CABLED})
@@ -123,7 +124,7 @@ def _playbook(node: Node, tags: tuple[str, ...], hint: str) -> StepResult:
     if outcome is None:
         return StepResult(False, "the playbook never reached the node", "check the inventory override for this node")
     if outcome.ok:
-        return StepResult(True, f"{outcome.changed} task(s) changed")
+        return StepResult(True, burnin_summary(outcome) if spec.wants_burnin else f"{outcome.changed} task(s) changed")
     message = f"{outcome.failed_task}: {outcome.message}"
     return StepResult(False, message, next((h for key, h in _BURNIN_HINTS if key in message.lower()), hint))
 

@@ -105,7 +105,7 @@ class EventFolder:
             self.progress(host, status, task_label(data))
 
     def _runner_on_ok(self, outcome: HostOutcome, data: dict[str, Any], res: dict[str, Any]) -> None:
-        if "diff" in res:
+        if "diff" in res and res.get("changed"):
             outcome.diff.extend(render_diff(res["diff"]))
         facts = res.get("ansible_facts", {}) or {}
         outcome.facts.update({k: v for k, v in facts.items() if k.startswith("rackctl_burnin")})

@@ -59,10 +59,15 @@ def next_state(device: Device, outcome: HostOutcome, spec: RunSpec) -> tuple[Nod
     if not outcome.ok:
         return NodeState.FAILED, f"{'burn-in' if spec.wants_burnin else 'provision'}: {summary_line(outcome, False)}"
     if spec.wants_burnin:
-        return NodeState.VALIDATED, "burn-in passed: " + ", ".join(f"{k}={v}" for k, v in _figures(outcome).items())
+        return NodeState.VALIDATED, burnin_summary(outcome)
     if device.state in _KEEP_WHEN_UNCHANGED and outcome.changed == 0:
         return None
     return NodeState.PROVISIONED, f"converged to profile {device.profile.name if device.profile else '?'}"
+
+
+def burnin_summary(outcome: HostOutcome) -> str:
+    """What a passed burn-in measured, for the lifecycle history."""
+    return "burn-in passed: " + ", ".join(f"{k}={v}" for k, v in _figures(outcome).items())
 
 
 def _figures(outcome: HostOutcome) -> dict[str, object]:
