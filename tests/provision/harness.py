@@ -10,31 +10,18 @@ from typing import Any
 
 import yaml
 
-from rackctl.inventory import devicetypes, queries
+from rackctl.inventory import queries
 from rackctl.inventory.db import Database
 from rackctl.inventory.lifecycle import change_state
-from rackctl.inventory.models import Profile, Site
-from rackctl.inventory.schema import upgrade
-from rackctl.inventory.templates.build import create_racks
-from rackctl.inventory.templates.loader import load_template
+from rackctl.inventory.models import Profile
+from rackctl.lab.provision.inventory import make_inventory
 from rackctl.lab.provision.targets import Target, override_inventory
-from rackctl.paths import data_dir
 from rackctl.services.provision import HostOutcome, RunSpec, provision
 from rackctl.types import NodeState
 
+__all__ = ["make_inventory"]
+
 NODES = ("gpu-r12-u03", "gpu-r12-u11", "gpu-r12-u19", "gpu-r12-u27")
-
-
-def make_inventory(path: Path) -> Database:
-    """A SQLite inventory holding rack r12 from the h100-4node-air template."""
-    db = Database(f"sqlite:///{path}")
-    upgrade(db)
-    with db.transaction() as session:
-        devicetypes.import_files(session, [data_dir("devicetypes")])
-        session.add(Site(name="fra1"))
-        session.flush()
-        create_racks(session, load_template("h100-4node-air"), "r12", "fra1", "tester")
-    return db
 
 
 def set_profile(db: Database, node: str, **changes: Any) -> None:

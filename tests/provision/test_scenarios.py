@@ -26,7 +26,7 @@ class Scenarios:
 
 @pytest.fixture(scope="module")
 def scenarios(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenarios]:
-    """u19: pinned upgrade; u27: the same upgrade with reboots forbidden; u11: an invalid bond mode."""
+    """u19: pinned upgrade (and SR-IOV VFs); u27: the same upgrade with reboots forbidden; u11: an invalid bond."""
     root = tmp_path_factory.mktemp("scenarios")
     db = Database(f"sqlite:///{root / 'inventory.db'}")
     source = Path(fleet.db.url.removeprefix("sqlite:///"))
@@ -35,7 +35,7 @@ def scenarios(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     try:
         for node in ("gpu-r12-u19", "gpu-r12-u27", "gpu-r12-u11"):
             lab.target(node, layers=(fleet.converged_layer,))
-        set_profile(db, "gpu-r12-u19", nvidia_driver=NEXT, fabric_manager=NEXT)
+        set_profile(db, "gpu-r12-u19", nvidia_driver=NEXT, fabric_manager=NEXT, sriov_vfs=8)
         set_profile(db, "gpu-r12-u27", nvidia_driver=NEXT, fabric_manager=NEXT)
         set_profile(db, "gpu-r12-u11", bond_mode="802.3ad-fast")
         override = lab.override(hosts={"gpu-r12-u27": {"gpu_driver_allow_reboot": False}})
@@ -62,6 +62,12 @@ def test_pinned_upgrade_moves_driver_and_fabric_manager_together(scenarios: Scen
     assert {"nvidia-utils-570-server", "nvidia-fabricmanager-570", "libnvidia-nscq-570"} <= held
     assert (target.root / "var/lib/nvidia-standin/loaded-version").read_text().strip() == NEXT
     assert node_state(scenarios.db, "gpu-r12-u19")[0] == NodeState.PROVISIONED
+
+
+def test_sriov_virtual_functions_are_made_persistent(scenarios: Scenarios) -> None:
+    rules = (scenarios.lab.targets[0].root / "etc/udev/rules.d/70-rackctl-sriov.rules").read_text()
+    for port in ("ens1f0np0", "ens1f1np1"):
+        assert f'ACTION=="add", SUBSYSTEM=="net", KERNEL=="{port}", ATTR{{device/sriov_numvfs}}="8"' in rules
 
 
 def test_upgrade_without_reboot_is_caught_by_the_nvml_mismatch(scenarios: Scenarios) -> None:

@@ -70,7 +70,10 @@ def _environment(spec: RunSpec, project: Path) -> dict[str, str]:
 
 def run_playbook(spec: RunSpec, progress: Progress | None = None) -> dict[str, HostOutcome]:
     """Run the playbook on `spec.hosts`; one outcome per host that took part."""
-    import ansible_runner
+    try:
+        import ansible_runner
+    except ImportError:
+        raise PlaybookError("ansible-runner is not installed", hint="pip install 'rackctl[provision]'") from None
 
     for override in spec.overrides:
         if not override.is_file():
