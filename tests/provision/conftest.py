@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.provision.harness import Fleet, Lab, free_port, make_inventory, run
 
 from rackctl.inventory.db import Database
 from rackctl.lab.provision import image, standins
+from tests.provision.harness import Fleet, Lab, free_port, make_inventory, run
 
 
 @pytest.fixture(scope="session")

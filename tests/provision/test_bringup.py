@@ -7,12 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from tests.provision.harness import Fleet, Lab, free_port, node_state, set_profile, set_state, spec
 
 from rackctl.inventory.db import Database
 from rackctl.services import oplog
 from rackctl.services.bringup import Settings, bringup, plan
 from rackctl.types import NodeState
+from tests.provision.harness import Fleet, Lab, free_port, node_state, set_profile, set_state, spec
 
 GOOD, SLOW = "gpu-r12-u19", "gpu-r12-u27"
 

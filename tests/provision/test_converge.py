@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from tests.provision.harness import Fleet, dpkg_version, node_state
-
 from rackctl.services import oplog
 from rackctl.types import NodeState
+from tests.provision.harness import Fleet, dpkg_version, node_state
 
 
 def test_fresh_converge_installs_the_pinned_stack_and_provisions(fleet: Fleet) -> None:

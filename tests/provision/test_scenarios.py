@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tests.provision.harness import Fleet, Lab, dpkg_version, node_state, run, set_profile
 
 from rackctl.inventory.db import Database
 from rackctl.services.provision import HostOutcome
 from rackctl.types import NodeState
+from tests.provision.harness import Fleet, Lab, dpkg_version, node_state, run, set_profile
 
 NEXT = "570.148.08"
 

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from rackctl.cli import demo, devices, provision, racks, reports, setup
+from rackctl.cli import audit, bmc, demo, devices, lab, power, provision, racks, reports, setup, switch
 from rackctl.cli.common import AppState, RackctlGroup, begin
+from rackctl.cli.plan import plan_app
 
 app = typer.Typer(
     name="rackctl",
@@ -41,6 +42,17 @@ app.add_typer(devices.devicetype_app, name="devicetype")
 app.add_typer(devices.profile_app, name="profile")
 app.add_typer(reports.import_app, name="import")
 app.add_typer(reports.export_app, name="export")
+app.add_typer(power.power_app, name="power")
+app.add_typer(power.boot_app, name="boot")
+app.command("identify")(power.identify_cmd)
+app.command("sensors")(bmc.sensors_cmd)
+app.add_typer(bmc.sel_app, name="sel")
+app.add_typer(bmc.bmc_app, name="bmc")
+app.add_typer(lab.lab_app, name="lab")
+app.add_typer(plan_app, name="plan")
+app.add_typer(switch.switch_app, name="switch")
+app.add_typer(switch.cabling_app, name="cabling")
+app.add_typer(audit.audit_app, name="audit")
 
 
 def main() -> None:

@@ -12,9 +12,11 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from rackctl.inventory.models import Device, Interface
+from rackctl.services.switch.intent import host_network
+from rackctl.services.switch.plan import is_switch, load_plan
 from rackctl.types import InterfaceKind
 
 
@@ -39,6 +41,15 @@ def _bond_vars(bond: Interface) -> dict[str, Any]:
         "mtu": bond.mtu,
         "addresses": [a.cidr for a in bond.addresses],
     }
+
+
+def _network_vars(device: Device) -> dict[str, Any] | None:
+    """The host side of the switch intent (bond members, MTU, VLANs), so host and switch always agree."""
+    session = object_session(device)
+    if session is None or is_switch(device):
+        return None
+    network = host_network(device, load_plan(session, [device]))
+    return network.as_dict() if network.bonds or network.links else None
 
 
 def host_vars(device: Device) -> dict[str, Any]:
@@ -66,6 +77,9 @@ def host_vars(device: Device) -> dict[str, Any]:
             if i.kind in (InterfaceKind.ETHERNET, InterfaceKind.INFINIBAND)
         ],
     }
+    network = _network_vars(device)
+    if network:
+        data["rackctl_network"] = network
     address = host_address(device)
     if address:
         data["ansible_host"] = address

@@ -52,6 +52,12 @@ def feed_load_w(feed: PowerFeed, lost_feed: str | None = None) -> float:
     return sum(pdu_load_w(pdu, lost_feed) for pdu in feed.pdus)
 
 
+def feed_worst_w(feed: PowerFeed) -> float:
+    """The feed's load in normal operation or with any other feed of its rack lost, whichever is higher."""
+    others = [f.name for f in feed.rack.feeds if f.name != feed.name]
+    return max([feed_load_w(feed)] + [feed_load_w(feed, lost) for lost in others])
+
+
 def outlet_volts(outlet: PduOutlet) -> float:
     feed = outlet.pdu.power_feed
     if feed is None:

@@ -82,10 +82,9 @@ def check_pdus(rack: Rack) -> Iterable[Check]:
 
 
 def check_feeds(rack: Rack) -> Iterable[Check]:
-    names = {f.name for f in rack.feeds}
     for feed in rack.feeds:
         normal = pm.feed_load_w(feed)
-        worst = max([normal] + [pm.feed_load_w(feed, lost) for lost in names - {feed.name}])
+        worst = pm.feed_worst_w(feed)
         limit = feed.usable_w
         yield Check(
             "feed-load",

@@ -37,6 +37,8 @@ class Device(Base):
     power_feed_id: Mapped[int | None] = mapped_column(ForeignKey("power_feeds.id"))  # PDUs only
     # Switch platform for rendering (eos, nxos, cumulus, sonic, onyx), console ports etc.
     platform: Mapped[str | None] = mapped_column(String(32))
+    # What the device last reported about itself (BMC inventory: firmware versions, model, when seen).
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     rack: Mapped[Rack | None] = relationship(back_populates="devices")
     device_type: Mapped[DeviceType] = relationship()

@@ -1,0 +1,125 @@
+"""What every fan-out command shares: its options, progress on a terminal, a result line per target,
+JSON for scripts, and the exit code (0 only when every target succeeded)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from rackctl import fanout, targets
+from rackctl.cli import output
+from rackctl.cli.common import EXIT_FAILED, EXIT_OK, actor, confirm, state, transaction
+from rackctl.services.bmc import run_on_nodes
+
+WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="Targets at once (default 64).")]
+TimeoutOption = Annotated[float | None, typer.Option("--timeout", min=0.1, help="Seconds per target and attempt.")]
+RetriesOption = Annotated[int | None, typer.Option("--retries", min=0, help="Extra attempts after a transient error.")]
+TargetsArg = Annotated[str, typer.Argument(help="Node set: gpu-r12-u[03-27], @rack:r12, @role:gpu-node ...")]
+PROGRESS_FROM = 8  # targets; fewer finish too fast for a bar to help
+
+
+def fanout_options(
+    workers: int | None, timeout: float | None, retries: int | None, extra_time: float = 0.0
+) -> fanout.Options:
+    settings = state().settings
+    return fanout.Options(
+        workers=workers or settings.workers,
+        timeout=(timeout or settings.timeout) + extra_time,
+        retries=settings.retries if retries is None else retries,
+    )
+
+
+@contextmanager
+def progress(options: fanout.Options, total_hint: int, label: str) -> Iterator[None]:
+    """A progress bar on stderr while the fan-out runs, when a person is watching."""
+    if not sys.stderr.isatty() or total_hint < PROGRESS_FROM:
+        yield
+        return
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=output.err())
+    task = bar.add_task(label, total=total_hint)
+    options.progress = lambda _result: bar.advance(task)
+    with bar:
+        yield
+    options.progress = None
+
+
+def plain(value: Any) -> Any:
+    """A JSON-friendly copy of a result value (dataclasses, enums, lists of them)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
+def result_dict(result: fanout.Result[Any]) -> dict[str, Any]:
+    return {
+        "target": result.target,
+        "ok": result.ok,
+        "value": plain(result.value) if result.ok else None,
+        "error": None if result.ok else result.message,
+        "error_type": None if result.ok else type(result.error).__name__,
+        "attempts": result.attempts,
+        "seconds": round(result.seconds, 3),
+    }
+
+
+def finish(results: Sequence[fanout.Result[Any]]) -> None:
+    """Exit 0 when every target succeeded, else 1."""
+    raise typer.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
+
+
+def report(
+    title: str,
+    results: Sequence[fanout.Result[Any]],
+    as_json: bool,
+    describe: Callable[[Any], str] = str,
+) -> None:
+    """Print one line per target (or JSON) and exit 1 unless every target succeeded."""
+    if as_json:
+        output.emit_json([result_dict(r) for r in results])
+    else:
+        rows = [(r.target, output.status(r.ok), describe(r.value) if r.ok else r.message) for r in results]
+        output.table(title, ["target", "result", "detail"], rows)
+        failed = sum(not r.ok for r in results)
+        output.line(f"{len(results) - failed} of {len(results)} succeeded" + (f", {failed} failed" if failed else ""))
+    finish(results)
+
+
+def resolve_names(expression: str) -> list[str]:
+    with transaction() as session:
+        return targets.resolve(session, expression)
+
+
+def guard(action: str, expression: str, dry_run: bool, yes: bool, always: bool = False) -> list[str]:
+    """Show the plan for --dry-run; ask before a destructive action on more targets than configured."""
+    names = resolve_names(expression)
+    if dry_run:
+        output.line(f"would {action} {len(names)} node(s): {targets.fold(names)}")
+        raise typer.Exit(0)
+    if always or len(names) > state().settings.confirm_over:
+        confirm(f"{action} {len(names)} node(s) ({targets.fold(names)})?", yes)
+    return names
+
+
+def run_nodes(
+    command: str, expression: str, operation: Callable[[Any], Any], options: fanout.Options, total: int = 0
+) -> list[fanout.Result[Any]]:
+    """Run a BMC operation over the node set with progress; say which devices were left out."""
+    app = state()
+    with progress(options, total, command):
+        outcome = run_on_nodes(app.database(), actor(), expression, command, operation, options)
+    if outcome.skipped:
+        output.note(f"left out {len(outcome.skipped)} device(s) without a BMC: {targets.fold(outcome.skipped)}")
+    return outcome.results

@@ -1,0 +1,206 @@
+"""IPMI BMCs over LAN (RMCP+, IPMI 2.0) through pyghmi.
+
+One method is one request to the BMC (inventory reads the FRU and the SDR). pyghmi's exceptions are
+translated in `_translated`, the only place that knows them. pyghmi can stall inside a call, so the
+fan-out puts its own deadline around every use of this driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from types import TracebackType
+from typing import Any, TypeVar
+
+from pyghmi import exceptions as pyghmi_errors
+from pyghmi.ipmi import command as ipmi_command
+from pyghmi.ipmi import fru as ipmi_fru
+
+from rackctl.drivers.base import BootSetting, HardwareInventory, LogEntry
+from rackctl.errors import AuthError, CommandError, ConnectError, DriverError, Unsupported
+from rackctl.types import BootDevice, Endpoint, Health, PowerAction, PowerState, SensorReading
+
+T = TypeVar("T")
+
+# Chassis Control command (IPMI v2.0, 28.3) data byte per action.
+_CHASSIS_CONTROL = {
+    PowerAction.OFF: 0x00,
+    PowerAction.ON: 0x01,
+    PowerAction.CYCLE: 0x02,
+    PowerAction.RESET: 0x03,
+    PowerAction.SOFT: 0x05,
+}
+_BOOT_DEVICE = {BootDevice.PXE: "network", BootDevice.DISK: "hd", BootDevice.BIOS: "setup"}
+_BOOT_FROM_IPMI = {v: k for k, v in _BOOT_DEVICE.items()}
+_HEALTH = {0: Health.OK, 1: Health.WARNING, 2: Health.CRITICAL, 4: Health.CRITICAL}
+_SENSOR_KIND = {"Temperature": "temperature", "Fan": "fan", "Voltage": "voltage", "Current": "current"}
+_AUTH_WORDS = ("password", "unauthorized", "unknown user", "invalid user", "rakp")
+_FRU_CHUNK = 32
+_DATA_LENGTH_EXCEEDED = 0xC8
+
+
+def _translate(exc: BaseException, where: str) -> DriverError:
+    text = str(exc).strip()
+    if isinstance(exc, pyghmi_errors.IpmiException):
+        code = getattr(exc, "ipmicode", 0)
+        if any(word in text.lower() for word in _AUTH_WORDS):
+            return AuthError(f"{where}: the BMC refused the credentials ({text})")
+        if code:
+            return CommandError(f"{where}: the BMC refused the request ({text}, code {code:#04x})")
+        if not text or text == "None" or "timeout" in text.lower() or "no longer connected" in text:
+            return ConnectError(f"{where}: no answer from the BMC")
+        return CommandError(f"{where}: {text}")
+    if isinstance(exc, pyghmi_errors.InvalidParameterValue):
+        return Unsupported(f"{where}: {text}")
+    if isinstance(exc, OSError):
+        return ConnectError(f"{where}: {exc.strerror or exc}")
+    return CommandError(f"{where}: {type(exc).__name__}: {text}")
+
+
+@contextmanager
+def _translated(where: str) -> Iterator[None]:
+    try:
+        yield
+    except DriverError:
+        raise
+    except (pyghmi_errors.PyghmiException, OSError, AssertionError) as exc:
+        raise _translate(exc, where) from None
+
+
+def _checked(response: dict[str, Any], where: str) -> dict[str, Any]:
+    if "error" in response:
+        code = response.get("code", 0)
+        raise CommandError(f"{where}: the BMC refused the request ({response['error']}, code {code:#04x})")
+    return response
+
+
+class IpmiBmc:
+    """An IPMI BMC: power, boot device, sensors, SEL, FRU/firmware inventory, identify LED."""
+
+    protocol = "ipmi"
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self._command: Any = None
+
+    def __enter__(self) -> IpmiBmc:
+        password = self.endpoint.password.value if self.endpoint.password else ""
+        with _translated(f"IPMI session to {self.endpoint.address}"):
+            # NOTE(pyghmi 1.5/1.6): str credentials can hang a second session to the same BMC; bytes do not.
+            self._command = ipmi_command.Command(
+                bmc=self.endpoint.address,
+                userid=self.endpoint.username.encode(),
+                password=password.encode(),
+                port=self.endpoint.port or 623,
+                keepalive=False,
+            )
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._command is not None:
+            with suppress(pyghmi_errors.PyghmiException, OSError, AttributeError):
+                self._command.ipmi_session.logout()  # the session is gone either way
+            self._command = None
+
+    def _call(self, where: str, fn: Callable[[], T]) -> T:
+        if self._command is None:
+            raise ConnectError("IPMI driver used outside its session")
+        with _translated(where):
+            return fn()
+
+    def power_state(self) -> PowerState:
+        state = self._call("power status", self._command.get_power)["powerstate"]
+        return PowerState.ON if state == "on" else PowerState.OFF
+
+    def set_power(self, action: PowerAction) -> None:
+        data = [_CHASSIS_CONTROL[action]]
+        response = self._call(f"power {action}", lambda: self._command.raw_command(netfn=0x00, command=0x02, data=data))
+        _checked(response, f"power {action}")
+
+    def set_boot(self, device: BootDevice, persistent: bool = False, uefi: bool = True) -> None:
+        target = _BOOT_DEVICE[device]
+        self._call("boot device", lambda: self._command.set_bootdev(target, persist=persistent, uefiboot=uefi))
+
+    def boot_setting(self) -> BootSetting:
+        current = self._call("boot device", self._command.get_bootdev)
+        uefi = {"UEFI": True, "BIOS": False}.get(current.get("uefimode", ""))
+        return BootSetting(_BOOT_FROM_IPMI.get(current.get("bootdev", "")), bool(current.get("persistent")), uefi)
+
+    def sensors(self) -> list[SensorReading]:
+        return [_reading(s) for s in self._call("sensors", lambda: list(self._command.get_sensor_data()))]
+
+    def events(self) -> list[LogEntry]:
+        return [_event(e) for e in self._call("event log", lambda: list(self._command.get_event_log()))]
+
+    def clear_events(self) -> None:
+        self._call("clear event log", lambda: list(self._command.get_event_log(clear=True)))
+
+    def identify(self, on: bool) -> None:
+        self._call("identify", lambda: self._command.set_identify(on=on))
+
+    def inventory(self) -> HardwareInventory:
+        fru = self._call("FRU", self._read_fru)
+        firmware = dict(self._call("firmware", lambda: list(self._command.get_firmware())))
+        psus = tuple(r.name.split()[0] for r in self.sensors() if r.kind == "psu" and r.state)
+        return HardwareInventory(
+            manufacturer=str(fru.get("Manufacturer") or fru.get("Board manufacturer") or ""),
+            model=str(fru.get("Product name") or fru.get("Board product name") or ""),
+            serial=str(fru.get("Serial Number") or fru.get("Board serial number") or ""),
+            bmc_firmware=str(firmware.get("BMC Version", {}).get("version", "")),
+            power_supplies=psus,
+        )
+
+    def _read_fru(self) -> dict[str, Any]:
+        try:
+            return ipmi_fru.FRU(ipmicmd=self._command, fruid=0).info or {}
+        except pyghmi_errors.IpmiException as exc:
+            if _DATA_LENGTH_EXCEEDED not in (getattr(exc, "ipmicode", 0), _code_in_text(str(exc))):
+                raise
+        # NOTE(OpenIPMI lanserv 2.0): oversized FRU reads get 0xC8, which pyghmi does not back off on;
+        # read in small chunks and let pyghmi parse the image.
+        return ipmi_fru.FRU(rawdata=self._read_fru_chunks()).info or {}
+
+    def _read_fru_chunks(self) -> bytes:
+        info = _checked(self._command.raw_command(netfn=0x0A, command=0x10, data=[0]), "FRU size")
+        size = info["data"][0] | info["data"][1] << 8
+        image = bytearray()
+        while len(image) < size:
+            count = min(_FRU_CHUNK, size - len(image))
+            offset = len(image)
+            chunk = _checked(
+                self._command.raw_command(netfn=0x0A, command=0x11, data=[0, offset & 0xFF, offset >> 8, count]),
+                "FRU read",
+            )["data"]
+            if not chunk or chunk[0] == 0:
+                break
+            image.extend(chunk[1:])
+        return bytes(image)
+
+
+def _code_in_text(text: str) -> int:
+    return _DATA_LENGTH_EXCEEDED if "length limit exceeded" in text.lower() else 0
+
+
+def _reading(sensor: Any) -> SensorReading:
+    kind = _SENSOR_KIND.get(sensor.type, "other")
+    if sensor.type == "Power Supply":
+        kind = "power" if sensor.units == "W" else "psu"
+    value = float(sensor.value) if sensor.value is not None else None
+    return SensorReading(
+        name=sensor.name,
+        kind=kind,
+        value=value,
+        unit=sensor.units or "",
+        health=_HEALTH.get(sensor.health, Health.UNKNOWN),
+        state=", ".join(sensor.states),
+    )
+
+
+def _event(entry: dict[str, Any]) -> LogEntry:
+    return LogEntry(
+        id=str(entry.get("record_id", "")),
+        timestamp=str(entry.get("timestamp") or ""),
+        severity=_HEALTH.get(entry.get("severity", 0), Health.UNKNOWN),
+        message=f"{entry.get('component', '')}: {entry.get('event', '')}".strip(": "),
+        sensor=str(entry.get("component", "")),
+    )

@@ -1,0 +1,56 @@
+"""RMCP presence ping (ASF, UDP 623): whether an IPMI BMC answers at all, in one round trip.
+
+A dead BMC then costs one short timeout instead of a full IPMI session setup with its retries.
+Many targets are pinged at once from one socket.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import time
+from collections.abc import Iterable
+
+# RMCP header (version 6, no ACK, class ASF) + ASF presence ping (IANA 4542, type 0x80, tag, data length 0).
+PRESENCE_PING = bytes([0x06, 0x00, 0xFF, 0x06, 0x00, 0x00, 0x11, 0xBE, 0x80, 0x00, 0x00, 0x00])
+PONG_TYPE = 0x40
+
+
+def ping_many(targets: Iterable[tuple[str, int]], timeout: float = 1.0, attempts: int = 2) -> set[tuple[str, int]]:
+    """The (address, port) pairs that answered a presence ping within `timeout` seconds."""
+    pending = set(targets)
+    answered: set[tuple[str, int]] = set()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setblocking(False)
+        for _ in range(attempts):
+            _send_all(sock, pending - answered)
+            deadline = time.monotonic() + timeout / attempts
+            while answered != pending and (left := deadline - time.monotonic()) > 0:
+                ready, _, _ = select.select([sock], [], [], left)
+                if ready:
+                    _receive(sock, pending, answered)
+            if answered == pending:
+                break
+    return answered
+
+
+def _send_all(sock: socket.socket, targets: set[tuple[str, int]]) -> None:
+    for target in targets:
+        try:
+            sock.sendto(PRESENCE_PING, target)
+        except OSError:
+            continue  # unroutable: it simply never answers
+
+
+def _receive(sock: socket.socket, pending: set[tuple[str, int]], answered: set[tuple[str, int]]) -> None:
+    while True:
+        try:
+            data, source = sock.recvfrom(512)
+        except (BlockingIOError, ConnectionRefusedError):
+            return
+        if len(data) >= 9 and data[3] == 0x06 and data[8] == PONG_TYPE and source in pending:
+            answered.add(source)
+
+
+def ping(address: str, port: int = 623, timeout: float = 1.0) -> bool:
+    return (address, port) in ping_many([(address, port)], timeout)

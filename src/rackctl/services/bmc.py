@@ -1,0 +1,222 @@
+"""Run one BMC operation over many nodes: endpoints from the inventory, a reachability check, the
+fan-out with deadlines and retries, and one operation-log entry with every node's result.
+
+Data flows one way: endpoints are read in a short transaction, devices are talked to with no
+transaction open, and results are recorded in another short transaction.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from rackctl import fanout, secrets
+from rackctl import targets as targets_module
+from rackctl.drivers import rmcp
+from rackctl.drivers.registry import driver_class
+from rackctl.errors import ConfigError, ConnectError, NotFound, RackctlError, Unsupported
+from rackctl.inventory import queries
+from rackctl.inventory.db import Database, utcnow
+from rackctl.inventory.models import Device
+from rackctl.services import oplog
+from rackctl.services.oplog import TargetResult
+from rackctl.types import BMC_PROTOCOLS, DeviceRole, Endpoint, MgmtProtocol
+
+T = TypeVar("T")
+DEFAULT_PORTS = {MgmtProtocol.IPMI: 623, MgmtProtocol.REDFISH: 443}
+
+
+@dataclass(frozen=True)
+class BmcTarget:
+    """A node and how to reach its BMC (the credential already resolved)."""
+
+    name: str
+    endpoint: Endpoint
+    protocol: MgmtProtocol  # ipmi, redfish, or auto (probed at use)
+
+
+@dataclass
+class Outcome:
+    """What an operation did to each node, in the order the nodes were given."""
+
+    command: str
+    results: list[fanout.Result[Any]] = field(default_factory=list)
+    started_at: datetime = field(default_factory=utcnow)
+    skipped: list[str] = field(default_factory=list)  # devices without a BMC, left out
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def as_target_results(self) -> list[TargetResult]:
+        return [TargetResult(r.target, r.ok, _message(r), _detail(r.value)) for r in self.results]
+
+
+def _message(result: fanout.Result[Any]) -> str:
+    if not result.ok:
+        return result.message
+    value = result.value
+    return value.message if hasattr(value, "message") else "" if value is None else str(value)
+
+
+def _detail(value: Any) -> dict[str, Any]:
+    detail = getattr(value, "detail", None)
+    return detail if isinstance(detail, dict) else {}
+
+
+def endpoint_of(device: Device) -> Endpoint:
+    """The device's BMC as a driver value, with its secret resolved now (never stored resolved)."""
+    mgmt = device.mgmt
+    if mgmt is None or not mgmt.address:
+        raise ConfigError(
+            f"{device.name} has no BMC address in the inventory", hint="rackctl device set --mgmt-address"
+        )
+    if mgmt.protocol not in BMC_PROTOCOLS:
+        raise ConfigError(f"{device.name} is managed over {mgmt.protocol}, not through a BMC")
+    password = secrets.resolve(mgmt.credential_ref) if mgmt.credential_ref else None
+    protocol = mgmt.effective_protocol
+    return Endpoint(
+        name=device.name,
+        address=mgmt.address,
+        port=mgmt.port,
+        protocol=protocol.value,
+        username=mgmt.username,
+        password=password,
+        verify_tls=mgmt.verify_tls,
+        options={"system_id": mgmt.system_id or "", **(mgmt.options or {})},
+    )
+
+
+def has_bmc(device: Device) -> bool:
+    """Servers have BMCs; switches, PDUs and console servers are managed otherwise."""
+    if device.role in (DeviceRole.GPU_NODE, DeviceRole.STORAGE):
+        return True
+    return device.mgmt is not None and device.mgmt.protocol in BMC_PROTOCOLS
+
+
+def load_targets(session: Session, names: Sequence[str]) -> tuple[list[BmcTarget], list[fanout.Result[Any]], list[str]]:
+    """Endpoints for the named nodes, failed results for nodes that cannot be targeted, and the
+    names of devices that have no BMC at all (switches, PDUs), which are left out."""
+    targets, refused, skipped = [], [], []
+    for device in queries.devices(session, names):
+        if not has_bmc(device):
+            skipped.append(device.name)
+            continue
+        try:
+            endpoint = endpoint_of(device)
+        except RackctlError as exc:
+            refused.append(fanout.Result(device.name, error=exc, attempts=0))
+            continue
+        targets.append(BmcTarget(device.name, endpoint, MgmtProtocol(endpoint.protocol)))
+    return targets, refused, skipped
+
+
+def _tcp_open(address: str, port: int, timeout: float) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def reachable(targets: Sequence[BmcTarget], timeout: float = 1.0) -> set[str]:
+    """Names of the targets whose BMC answers at all: an RMCP ping for IPMI, a TCP connect otherwise."""
+    ipmi = {(t.endpoint.address, t.endpoint.port or 623): t.name for t in targets if t.protocol != MgmtProtocol.REDFISH}
+    answered = {ipmi[a] for a in rmcp.ping_many(ipmi, timeout=timeout)} if ipmi else set()
+    others = [t for t in targets if t.protocol != MgmtProtocol.IPMI and t.name not in answered]
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        opened = pool.map(
+            lambda t: _tcp_open(t.endpoint.address, t.endpoint.port or DEFAULT_PORTS[MgmtProtocol.REDFISH], timeout),
+            others,
+        )
+        answered |= {t.name for t, ok in zip(others, opened, strict=True) if ok}
+    return answered
+
+
+def driver_for(target: BmcTarget) -> Any:
+    """An unopened driver session for the target's protocol (auto: Redfish if it answers, else IPMI)."""
+    protocol = target.protocol
+    if protocol == MgmtProtocol.AUTO:
+        protocol = probe_protocol(target.endpoint)
+    endpoint = target.endpoint
+    if protocol.value != endpoint.protocol:
+        endpoint = Endpoint(**{**endpoint.__dict__, "protocol": protocol.value})
+    return driver_class("rackctl.bmc", protocol.value)(endpoint)
+
+
+def probe_protocol(endpoint: Endpoint, timeout: float = 2.0) -> MgmtProtocol:
+    """Redfish first (its service root answers), then IPMI (an RMCP ping)."""
+    redfish = driver_class("rackctl.bmc", "redfish")
+    if redfish.answers(endpoint, timeout):
+        return MgmtProtocol.REDFISH
+    if rmcp.ping(endpoint.address, endpoint.port or 623, timeout):
+        return MgmtProtocol.IPMI
+    raise ConnectError(f"{endpoint.address}: neither Redfish nor IPMI answers")
+
+
+def with_driver(operation: Callable[[Any], T]) -> Callable[[BmcTarget], T]:
+    """Wrap a driver operation so each call opens, uses and always closes one session."""
+
+    def run(target: BmcTarget) -> T:
+        with driver_for(target) as bmc:
+            return operation(bmc)
+
+    return run
+
+
+def require(bmc: Any, capability: type) -> None:
+    if not isinstance(bmc, capability):
+        raise Unsupported(f"this {bmc.protocol} BMC driver cannot {capability.__name__}")
+
+
+def execute(
+    command: str,
+    targets: Sequence[BmcTarget],
+    operation: Callable[[BmcTarget], Any],
+    options: fanout.Options,
+    precheck: bool = True,
+) -> Outcome:
+    """Run `operation` on every target; dead BMCs cost one short check, not a timeout each."""
+    outcome = Outcome(command)
+    alive = reachable(targets, timeout=min(1.0, options.timeout)) if precheck else {t.name for t in targets}
+    live = [t for t in targets if t.name in alive]
+    done = {r.target: r for r in fanout.run(operation, live, [t.name for t in live], options)}
+    for target in targets:
+        dead = fanout.Result(target.name, error=ConnectError(f"BMC {target.endpoint.address} does not answer"))
+        outcome.results.append(done.get(target.name, dead))
+    return outcome
+
+
+def record(db: Database, actor: str, outcome: Outcome) -> None:
+    """Append the operation and every node's result to the operation log."""
+    with db.transaction() as session:
+        oplog.record(session, actor, outcome.command, outcome.as_target_results(), started_at=outcome.started_at)
+
+
+def run_on_nodes(
+    db: Database,
+    actor: str,
+    expression: str,
+    command: str,
+    operation: Callable[[Any], Any],
+    options: fanout.Options,
+    precheck: bool = True,
+) -> Outcome:
+    """Resolve the node set, run a driver operation on every node's BMC, log it, return every result."""
+    with db.transaction() as session:
+        names = targets_module.resolve(session, expression)
+        bmc_targets, refused, skipped = load_targets(session, names)
+    if not bmc_targets and not refused:
+        raise NotFound(f"'{expression}' holds no device with a BMC ({len(skipped)} switches, PDUs and the like)")
+    outcome = execute(f"{command} {expression}", bmc_targets, with_driver(operation), options, precheck)
+    by_name = {r.target: r for r in [*outcome.results, *refused]}
+    outcome.results = [by_name[name] for name in names if name in by_name]
+    outcome.skipped = skipped
+    record(db, actor, outcome)
+    return outcome
