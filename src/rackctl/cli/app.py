@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from rackctl.cli import audit, bmc, demo, devices, lab, power, racks, reports, setup, switch
+from rackctl.cli import audit, bmc, demo, devices, lab, power, provision, racks, reports, setup, switch
 from rackctl.cli.common import AppState, RackctlGroup, begin
 from rackctl.cli.plan import plan_app
 
@@ -33,6 +33,8 @@ app.command("info")(setup.info)
 app.command("validate")(reports.validate_cmd)
 app.command("log")(reports.log_cmd)
 app.command("demo")(demo.demo)
+app.command("provision")(provision.provision_cmd)
+app.command("bringup")(provision.bringup_cmd)
 app.add_typer(racks.site_app, name="site")
 app.add_typer(racks.rack_app, name="rack")
 app.add_typer(devices.device_app, name="device")

@@ -112,3 +112,19 @@ def ansible_inventory(session: Session, names: list[str] | None = None) -> dict[
     for name in sorted(groups):
         result[name] = {"hosts": groups[name]}
     return result
+
+
+def inventory_document(host: str | None = None, db_url: str | None = None) -> dict[str, Any]:
+    """What the Ansible inventory script prints: everything (`--list`) or one host's variables (`--host`)."""
+    from rackctl.config import load_settings
+    from rackctl.inventory.db import Database, require_schema
+
+    db = Database(db_url or load_settings().resolved_db_url)
+    try:
+        require_schema(db)
+        with db.transaction() as session:
+            if host is None:
+                return ansible_inventory(session)
+            return ansible_inventory(session, [host])["_meta"]["hostvars"].get(host, {})
+    finally:
+        db.dispose()
