@@ -51,8 +51,9 @@ def lab(tmp_path: Path, lab_image: Path, standin_repo: Path) -> Iterator[Lab]:
 
 
 @pytest.fixture(scope="session")
-def fleet(tmp_path_factory: pytest.TempPathFactory, lab_image: Path, standin_repo: Path,
-          inventory_template: Path) -> Iterator[Fleet]:
+def fleet(
+    tmp_path_factory: pytest.TempPathFactory, lab_image: Path, standin_repo: Path, inventory_template: Path
+) -> Iterator[Fleet]:
     root = tmp_path_factory.mktemp("fleet")
     shutil.copy(inventory_template, root / "inventory.db")
     db = Database(f"sqlite:///{root / 'inventory.db'}")
@@ -87,8 +88,9 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         "UsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
     )
     Path("/run/sshd").mkdir(exist_ok=True)
-    server = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(root / "sshd_config")],
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["/usr/sbin/sshd", "-D", "-e", "-f", str(root / "sshd_config")], stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:

@@ -30,9 +30,24 @@ def set_profile(db: Database, node: str, **changes: Any) -> None:
         device = queries.device(session, node)
         base = device.profile
         assert base is not None
-        fields = {c: getattr(base, c) for c in ("nvidia_driver", "fabric_manager", "cuda", "dcgm", "ofed",
-                                                "container_toolkit", "serving_runtime", "serving_model",
-                                                "serving_port", "tensor_parallel", "bond_mode", "mtu", "sriov_vfs")}
+        fields = {
+            c: getattr(base, c)
+            for c in (
+                "nvidia_driver",
+                "fabric_manager",
+                "cuda",
+                "dcgm",
+                "ofed",
+                "container_toolkit",
+                "serving_runtime",
+                "serving_model",
+                "serving_port",
+                "tensor_parallel",
+                "bond_mode",
+                "mtu",
+                "sriov_vfs",
+            )
+        }
         extra = {k: dict(v) if isinstance(v, dict) else v for k, v in (base.extra or {}).items()}
         for key, value in changes.pop("extra", {}).items():
             extra[key] = {**extra.get(key, {}), **value} if isinstance(value, dict) else value
@@ -61,8 +76,15 @@ class Lab:
     repo: Path
     targets: list[Target] = field(default_factory=list)
 
-    def target(self, name: str, *, boot: bool = False, os_name: str = "ubuntu-22.04",
-               layers: tuple[Path, ...] = (), state: dict[str, str] | None = None) -> Target:
+    def target(
+        self,
+        name: str,
+        *,
+        boot: bool = False,
+        os_name: str = "ubuntu-22.04",
+        layers: tuple[Path, ...] = (),
+        state: dict[str, str] | None = None,
+    ) -> Target:
         target = Target(name, self.root / name, [*layers, self.image], self.repo, os_name, boot, state or {})
         self.targets.append(target)
         return target.start()
@@ -111,5 +133,3 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-

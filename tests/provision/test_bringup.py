@@ -1,14 +1,14 @@
 """Bring-up from powered to validated on booted systemd-nspawn machines (real systemd, services, burn-in), with a
-real sshd on loopback as what the SSH wait sees; and the out-of-band steps' failure while they are not there yet."""
+real sshd on loopback as what the SSH wait sees; and the out-of-band steps against the lab's simulated BMCs."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 from rackctl.inventory.db import Database
+from rackctl.lab import core, faults
+from rackctl.lab import state as lab_state
 from rackctl.services import oplog
 from rackctl.services.bringup import Settings, bringup, plan
 from rackctl.types import NodeState
@@ -53,21 +53,38 @@ def test_bringup_validates_one_node_and_fails_the_other_on_its_bandwidth_floor(
     assert (again.ok, again.start, again.end, again.steps) == (True, "provisioned", "validated", ["ssh", "burnin"])
 
 
-def test_bringup_before_power_stops_at_the_bmc_and_says_what_to_do(
-    inventory: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_bringup_stops_at_a_dead_bmc_says_what_to_do_and_resumes_after_the_fix(
+    inventory: Database, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("RACKCTL_BMC_PASSWORD", "not-used-yet")
-    set_state(inventory, "gpu-r12-u03", NodeState.CABLED)
-    override = tmp_path / "none.yml"
-    override.write_text("all: {}\n")
-    settings = Settings(run=spec(inventory, (), override, tmp_path / "ansible"))
-    [report] = bringup(inventory, ["gpu-r12-u03"], settings, "tester")
-    assert (report.ok, report.failed_step, report.message) == (False, "bmc", "out-of-band control not available yet")
-    assert report.hint.startswith("power the node on by hand")
-    failed = (NodeState.FAILED, "bringup bmc: out-of-band control not available yet")
-    assert node_state(inventory, "gpu-r12-u03") == failed
-    [rerun] = bringup(inventory, ["gpu-r12-u03"], settings, "tester")
-    assert (rerun.start, rerun.failed_step) == (NodeState.CABLED, "bmc")
+    # The out-of-band steps against the lab's simulated BMCs (ipmi_sim on loopback).
+    node = "gpu-r12-u03"
+    set_state(inventory, node, NodeState.CABLED)
+    state_dir = tmp_path / "state"
+    core.up(inventory, state_dir, core.LabOptions("bringup", ("r12",), hosts=False))
+    try:
+        folder = lab_state.lab_folder(state_dir, "bringup")
+        faults.inject(folder, node, "bmc-dead")
+        override = tmp_path / "nossh.yml"
+        override.write_text(f"all:\n  hosts:\n    {node}: {{ansible_host: 127.0.0.1, ansible_port: {free_port()}}}\n")
+        settings = replace(
+            Settings(run=spec(inventory, (), override, tmp_path / "ansible")), ssh_timeout_s=1, ssh_poll_s=0.2
+        )
+        [report] = bringup(inventory, [node], settings, "tester")
+        assert (report.ok, report.failed_step) == (False, "bmc")
+        assert "no answer from the BMC" in report.message
+        assert f"rackctl power cycle {node} --via pdu" in report.hint
+        assert node_state(inventory, node)[0] == NodeState.FAILED
+
+        faults.heal(folder)
+        [rerun] = bringup(inventory, [node], settings, "tester")
+        assert rerun.start == NodeState.CABLED
+        assert (rerun.steps, rerun.failed_step) == (["bmc", "pxe", "power"], "ssh")
+        lab = lab_state.load(folder)
+        assert lab is not None
+        assert (Path(lab.bmcs[node].folder) / "power").read_text().strip() == "1"
+        assert (Path(lab.bmcs[node].folder) / "boot").read_text().strip() == "pxe"
+    finally:
+        core.down(inventory, state_dir, "bringup")
 
 
 def test_bringup_gives_up_on_a_node_without_ssh(inventory: Database, tmp_path: Path) -> None:

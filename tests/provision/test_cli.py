@@ -33,17 +33,23 @@ def test_provision_refuses_extra_vars_that_are_not_a_mapping(cli, rack: None, tm
     assert f"{extra}: must be a mapping of variable names to values" in result.stderr
 
 
-def test_bringup_summary_tells_the_technician_what_to_do(cli, rack: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RACKCTL_BMC_PASSWORD", "unused")
-    assert cli("device", "set", "gpu-r12-u[03,11]", "--state", "racked", "--reason", "mounted").exit_code == 0
-    result = cli("bringup", "gpu-r12-u[03,11]", "--json")
-    assert result.exit_code == 1
-    reports = result.json()
-    assert [(r["node"], r["ok"], r["failed_step"], r["end"]) for r in reports] == [  # type: ignore[union-attr]
-        ("gpu-r12-u03", False, "bmc", "failed"),
-        ("gpu-r12-u11", False, "bmc", "failed"),
-    ]
-    assert reports[0]["message"] == "out-of-band control not available yet"  # type: ignore[index]
-    table = cli("bringup", "gpu-r12-u03")
-    assert table.exit_code == 1
-    assert "power the node on by hand" in table.stdout
+def test_bringup_summary_tells_the_technician_what_to_do(cli, rack: None, tmp_path: Path) -> None:
+    # A BMC that refuses the inventory's password stops both nodes at the first step, with a hint.
+    assert cli("lab", "up", "--no-hosts").exit_code == 0
+    try:
+        assert cli("lab", "fault", "gpu-r12-u03", "wrong-password").exit_code == 0
+        assert cli("lab", "fault", "gpu-r12-u11", "wrong-password").exit_code == 0
+        assert cli("device", "set", "gpu-r12-u[03,11]", "--state", "racked", "--reason", "mounted").exit_code == 0
+        result = cli("bringup", "gpu-r12-u[03,11]", "--json")
+        assert result.exit_code == 1
+        reports = result.json()
+        assert [(r["node"], r["ok"], r["failed_step"], r["end"]) for r in reports] == [  # type: ignore[union-attr]
+            ("gpu-r12-u03", False, "bmc", "failed"),
+            ("gpu-r12-u11", False, "bmc", "failed"),
+        ]
+        assert "refused the credentials" in reports[0]["message"]  # type: ignore[index]
+        table = cli("bringup", "gpu-r12-u03")
+        assert table.exit_code == 1
+        assert "refuses the inventory's credentials" in table.stdout
+    finally:
+        cli("lab", "down")

@@ -26,8 +26,16 @@ def test_fresh_converge_installs_the_pinned_stack_and_provisions(fleet: Fleet) -
 def test_fresh_converge_renders_the_bond_vlans_and_runtime(fleet: Fleet) -> None:
     root = fleet.lab.targets[0].root
     netplan = (root / "etc/netplan/60-rackctl.yaml").read_text()
-    for line in ("mode: 802.3ad", "lacp-rate: fast", "transmit-hash-policy: layer3+4", "mtu: 9000",
-                 "interfaces: [ens1f0np0, ens1f1np1]", "addresses: [10.100.0.", "bond0.100:", "link: bond0"):
+    for line in (
+        "mode: 802.3ad",
+        "lacp-rate: fast",
+        "transmit-hash-policy: layer3+4",
+        "mtu: 9000",
+        "interfaces: [ens1f0np0, ens1f1np1]",
+        "addresses: [10.100.0.",
+        "bond0.100:",
+        "link: bond0",
+    ):
         assert line in netplan
     assert "--tensor-parallel-size 8" in (root / "etc/systemd/system/rackctl-serving.service").read_text()
     assert "runtimes.nvidia" in (root / "etc/containerd/conf.d/99-nvidia.toml").read_text()
@@ -53,8 +61,17 @@ def test_check_diff_shows_a_hand_edit_and_changes_nothing(fleet: Fleet, cli) -> 
     original = sysctl.read_text()
     sysctl.write_text(original.replace("vm.swappiness = 1", "vm.swappiness = 60"))
     try:
-        result = cli("--db", fleet.db.url, "provision", "gpu-r12-u03", "--check", "--diff",
-                     "--inventory-override", str(fleet.override), "--json")
+        result = cli(
+            "--db",
+            fleet.db.url,
+            "provision",
+            "gpu-r12-u03",
+            "--check",
+            "--diff",
+            "--inventory-override",
+            str(fleet.override),
+            "--json",
+        )
         assert result.exit_code == 0, result.stderr
         [outcome] = result.json()  # type: ignore[misc]
         assert outcome["changed_tasks"] == ["base : Set kernel parameters for serving"]

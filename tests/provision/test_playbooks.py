@@ -19,15 +19,20 @@ SCRIPT = shipped_dir("inventory") / "rackctl_inventory.py"
 
 
 def test_ansible_lint_production_profile_passes() -> None:
-    done = subprocess.run(["ansible-lint", "--profile", "production", "--nocolor"], cwd=PLAYBOOKS,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["ansible-lint", "--profile", "production", "--nocolor"], cwd=PLAYBOOKS, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Profile 'production' was required, and it passed" in done.stderr
 
 
 def test_site_playbook_syntax_check_passes() -> None:
-    done = subprocess.run(["ansible-playbook", "--syntax-check", "-i", "localhost,", "site.yml"], cwd=PLAYBOOKS,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["ansible-playbook", "--syntax-check", "-i", "localhost,", "site.yml"],
+        cwd=PLAYBOOKS,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "playbook: site.yml" in done.stdout
 
@@ -64,9 +69,14 @@ def test_every_pinned_package_has_a_stand_in_with_its_name() -> None:
     variables["nvidia_branch"] = env.from_string(packaging["nvidia_branch"]).render(variables)
     variables["dcgm_cuda_major"] = env.from_string(packaging["dcgm_cuda_major"]).render(variables)
     wanted = [
-        *packaging["gpu_driver_packages_debian"], packaging["gpu_driver_module_package_debian"],
-        *packaging["fabricmanager_packages_debian"], *packaging["cuda_packages"], *packaging["dcgm_packages"],
-        packaging["dcgm_exporter_package"], *packaging["container_toolkit_packages"], *packaging["doca_ofed_packages"],
+        *packaging["gpu_driver_packages_debian"],
+        packaging["gpu_driver_module_package_debian"],
+        *packaging["fabricmanager_packages_debian"],
+        *packaging["cuda_packages"],
+        *packaging["dcgm_packages"],
+        packaging["dcgm_exporter_package"],
+        *packaging["container_toolkit_packages"],
+        *packaging["doca_ofed_packages"],
     ]
     names = {env.from_string(w).render(variables) for w in wanted}
     assert names <= {d.name for d in definitions()}

@@ -41,8 +41,10 @@ def scenarios(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         override = lab.override(hosts={"gpu-r12-u27": {"gpu_driver_allow_reboot": False}})
         netplan = (lab.targets[2].root / "etc/netplan/60-rackctl.yaml").read_bytes()
         hosts = ("gpu-r12-u19", "gpu-r12-u27", "gpu-r12-u11")
-        outcomes = {o.host: o for o in run(db, hosts, override, root / "ansible", tags=("gpu_driver", "fabricmanager",
-                                                                                          "host_network"))}
+        outcomes = {
+            o.host: o
+            for o in run(db, hosts, override, root / "ansible", tags=("gpu_driver", "fabricmanager", "host_network"))
+        }
         yield Scenarios(db, lab, outcomes, netplan)
     finally:
         lab.stop()
@@ -92,8 +94,9 @@ def test_invalid_bond_is_rejected_before_the_live_file_changes(scenarios: Scenar
     assert node_state(scenarios.db, "gpu-r12-u11")[0] == NodeState.FAILED
 
 
-def test_fabric_manager_pinned_to_another_version_is_refused_before_any_install(lab: Lab, inventory: Database,
-                                                                                tmp_path: Path) -> None:
+def test_fabric_manager_pinned_to_another_version_is_refused_before_any_install(
+    lab: Lab, inventory: Database, tmp_path: Path
+) -> None:
     target = lab.target("gpu-r12-u03")
     set_profile(inventory, "gpu-r12-u03", fabric_manager=NEXT)
     [outcome] = run(inventory, ("gpu-r12-u03",), lab.override(), tmp_path / "ansible")

@@ -1,29 +1,65 @@
 """The out-of-band half of bring-up: what `rackctl bringup` asks of a node's BMC.
 
-Placeholders until the BMC services (services/power.py, services/boot.py) land: each takes the node's
-management endpoint and either returns (done) or raises a rackctl error whose message and hint reach the
-technician's summary. Fill these three and bring-up runs end to end.
+Each takes the node's management endpoint (credentials resolved) and either returns (done) or raises a
+rackctl error whose message and hint reach the technician's summary. They use the same drivers and
+power logic as `rackctl power` and `rackctl boot`: read the state first, act only when needed.
 """
 
 from __future__ import annotations
 
-from rackctl.errors import Unsupported
-from rackctl.types import Endpoint
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
-_NOT_YET = "out-of-band control not available yet"
-_HINT = "power the node on by hand (front panel or BMC web UI), set it powered, and rerun bringup"
+from rackctl.errors import AuthError, ConnectError, DriverError, Timeout
+from rackctl.services import oob, power
+from rackctl.services.bmc import BmcTarget, driver_for
+from rackctl.types import BootDevice, Endpoint, MgmtProtocol, PowerAction
+
+POWER_ON_WAIT_S = 60.0
+
+
+def _target(endpoint: Endpoint) -> BmcTarget:
+    return BmcTarget(endpoint.name, endpoint, MgmtProtocol(endpoint.protocol or MgmtProtocol.AUTO))
+
+
+def _hint(exc: DriverError, node: str) -> str:
+    if isinstance(exc, AuthError):
+        return (
+            f"the BMC refuses the inventory's credentials: fix them (rackctl device set {node} --mgmt-credential ...)"
+        )
+    if isinstance(exc, ConnectError | Timeout):
+        return (
+            f"check the BMC's cable and address (rackctl bmc probe {node}); a hung BMC comes back after "
+            f"a power cycle at the PDU (rackctl power cycle {node} --via pdu)"
+        )
+    return f"read the BMC's event log (rackctl sel list {node}) and retry"
+
+
+@contextmanager
+def _bmc(endpoint: Endpoint) -> Iterator[Any]:
+    """A driver session whose failures carry a hint for the bring-up summary."""
+    try:
+        with driver_for(_target(endpoint)) as bmc:
+            yield bmc
+    except DriverError as exc:
+        exc.hint = exc.hint or _hint(exc, endpoint.name)
+        raise
 
 
 def bmc_reachable(endpoint: Endpoint) -> None:
-    """Prove the BMC answers with the inventory's credentials (raise ConnectError/AuthError otherwise)."""
-    raise Unsupported(_NOT_YET, hint=_HINT)
+    """Prove the BMC answers with the inventory's credentials (ConnectError/AuthError otherwise)."""
+    with _bmc(endpoint) as bmc:
+        power.status(bmc)
 
 
 def boot_pxe_once(endpoint: Endpoint) -> None:
     """Make the next boot, and only the next, a network (PXE) boot."""
-    raise Unsupported(_NOT_YET, hint=_HINT)
+    with _bmc(endpoint) as bmc:
+        oob.set_boot(BootDevice.PXE, persistent=False, uefi=True)(bmc)
 
 
 def power_on(endpoint: Endpoint) -> None:
-    """Power the node on (a no-op when it is already on)."""
-    raise Unsupported(_NOT_YET, hint=_HINT)
+    """Power the node on and confirm it (a no-op when it is already on)."""
+    with _bmc(endpoint) as bmc:
+        power.action(PowerAction.ON, POWER_ON_WAIT_S)(bmc)

@@ -13,9 +13,7 @@ from rackctl.errors import ConfigError
 
 SUITE = "bookworm"
 # What a provisioned node needs before Ansible arrives, plus what the roles expect a server image to have.
-INCLUDE = (
-    "python3,python3-apt,systemd,systemd-sysv,dbus,kmod,iproute2,netplan.io,sudo,gnupg,udev,chrony,procps"
-)
+INCLUDE = "python3,python3-apt,systemd,systemd-sysv,dbus,kmod,iproute2,netplan.io,sudo,gnupg,udev,chrony,procps"
 
 
 def cache_dir() -> Path:

@@ -55,15 +55,23 @@ def _write(root: Path, path: str, text: str, mode: int = 0o644) -> None:
 def os_layer(root: Path, name: str, os_name: str, state: dict[str, str]) -> None:
     """Fill a layer that makes the image look like `os_name` with hostname `name` and stand-in `state`."""
     number, codename, pretty = OS_RELEASES[os_name]
-    _write(root, "/etc/os-release", (
-        f'PRETTY_NAME="Ubuntu {pretty.split(" (")[0]}"\nNAME="Ubuntu"\nVERSION_ID="{number}"\n'
-        f'VERSION="{pretty}"\nVERSION_CODENAME={codename}\nID=ubuntu\nID_LIKE=debian\n'
-        f"UBUNTU_CODENAME={codename}\n"
-    ))
-    _write(root, "/etc/lsb-release", (
-        f'DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE={number}\nDISTRIB_CODENAME={codename}\n'
-        f'DISTRIB_DESCRIPTION="Ubuntu {pretty.split(" (")[0]}"\n'
-    ))
+    _write(
+        root,
+        "/etc/os-release",
+        (
+            f'PRETTY_NAME="Ubuntu {pretty.split(" (")[0]}"\nNAME="Ubuntu"\nVERSION_ID="{number}"\n'
+            f'VERSION="{pretty}"\nVERSION_CODENAME={codename}\nID=ubuntu\nID_LIKE=debian\n'
+            f"UBUNTU_CODENAME={codename}\n"
+        ),
+    )
+    _write(
+        root,
+        "/etc/lsb-release",
+        (
+            f"DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE={number}\nDISTRIB_CODENAME={codename}\n"
+            f'DISTRIB_DESCRIPTION="Ubuntu {pretty.split(" (")[0]}"\n'
+        ),
+    )
     _write(root, "/etc/hostname", name + "\n")
     # Targets reach no Debian mirror: only the stand-in repository the roles configure.
     _write(root, "/etc/apt/sources.list", "")
@@ -124,8 +132,15 @@ class Target:
 
     def _boot(self) -> None:
         command = [
-            "systemd-nspawn", "--boot", "--quiet", "--private-network", "--register=no", "--keep-unit",
-            f"--directory={self.root}", f"--machine={self.name}", f"--bind-ro={self.repo}:{REPO_MOUNT}",
+            "systemd-nspawn",
+            "--boot",
+            "--quiet",
+            "--private-network",
+            "--register=no",
+            "--keep-unit",
+            f"--directory={self.root}",
+            f"--machine={self.name}",
+            f"--bind-ro={self.repo}:{REPO_MOUNT}",
         ]
         log = (self.workdir / "console.log").open("wb")
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
@@ -201,8 +216,13 @@ def harness_vars() -> dict[str, Any]:
     """Variables every harness target needs: the stand-in repository and the harness's reboot."""
     return {
         "base_apt_repositories": [
-            {"name": "standin", "uri": f"file:{REPO_MOUNT}", "suite": "./", "components": [],
-             "signed_by": f"{REPO_MOUNT}/{KEY_FILE}"},
+            {
+                "name": "standin",
+                "uri": f"file:{REPO_MOUNT}",
+                "suite": "./",
+                "components": [],
+                "signed_by": f"{REPO_MOUNT}/{KEY_FILE}",
+            },
         ],
         "gpu_driver_reboot_command": "/usr/local/sbin/standin-reboot",
         "gpu_driver_boot_time_command": f"cat /{STATE_DIR}/boot-id",

@@ -64,13 +64,23 @@ def _node(device: Device, index: int, settings: Settings) -> Node:
     endpoint = None
     if mgmt is not None and mgmt.address:
         endpoint = Endpoint(
-            device.name, mgmt.address, mgmt.port, mgmt.effective_protocol.value, mgmt.username,
-            verify_tls=mgmt.verify_tls, options=dict(mgmt.options or {}),
+            device.name,
+            mgmt.address,
+            mgmt.port,
+            mgmt.effective_protocol.value,
+            mgmt.username,
+            verify_tls=mgmt.verify_tls,
+            options=dict(mgmt.options or {}),
         )
     return Node(
-        name=device.name, state=resume_state(device), index=index, settings=settings,
-        ssh_host=hostvars.get("ansible_host"), ssh_port=int(hostvars.get("ansible_port", 22)),
-        endpoint=endpoint, credential_ref=mgmt.credential_ref if mgmt else "",
+        name=device.name,
+        state=resume_state(device),
+        index=index,
+        settings=settings,
+        ssh_host=hostvars.get("ansible_host"),
+        ssh_port=int(hostvars.get("ansible_port", 22)),
+        endpoint=endpoint,
+        credential_ref=mgmt.credential_ref if mgmt else "",
     )
 
 
@@ -147,6 +157,3 @@ def _result(report: Report) -> oplog.TargetResult:
     message = report.message if report.ok else f"{report.failed_step}: {report.message}"
     detail = {"start": report.start.value, "end": report.end.value, "steps": report.steps, "hint": report.hint}
     return oplog.TargetResult(report.node, report.ok, message, detail)
-
-
-

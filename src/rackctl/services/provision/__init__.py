@@ -1,7 +1,7 @@
 """Provision GPU nodes with the Ansible roles in playbooks/, through ansible-runner.
 
-    provision(db, RunSpec(hosts, ...), actor, progress) -> [HostOutcome]   runs, records, moves lifecycle
-    run_playbook(spec, progress) -> {host: HostOutcome}                    runs only (no database session)
+provision(db, RunSpec(hosts, ...), actor, progress) -> [HostOutcome]   runs, records, moves lifecycle
+run_playbook(spec, progress) -> {host: HostOutcome}                    runs only (no database session)
 """
 
 from rackctl.services.provision.events import HostOutcome
