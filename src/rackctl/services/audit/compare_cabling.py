@@ -1,74 +1,50 @@
-"""Cabling layer: LLDP neighbours against the inventory's cables, with a move-it hint per cable.
+"""Cabling layer: a device's LLDP neighbours against the inventory's cables, through the one cabling
+comparison `rackctl cabling check` uses (services/cabling/compare.py), as audit findings.
 
-NOTE(LLDP peers): system names may be FQDNs (compare the first label); a port may be announced by
-name (ifname), as a local id, or only in its description; names compare case-insensitively.
+NOTE(LLDP peers): system names may be FQDNs (compare the first label); a port may be announced by name
+(ifname), as a local id, or only in its description.
 """
 
 from __future__ import annotations
 
 from rackctl.drivers.hostfacts import LldpNeighbor
 from rackctl.services.audit.compare_common import maker
-from rackctl.services.audit.state import CablingExpected, CablingObserved, LinkPlan
+from rackctl.services.audit.state import CablingExpected, CablingObserved
+from rackctl.services.cabling.compare import MISSING, MOVED, CablingFinding, PlannedLink, SeenLink, compare
 from rackctl.types import Finding, Layer, Severity
+
+_AS_AUDIT = {MOVED: ("cable", Severity.CRITICAL), MISSING: ("lldp-neighbor", Severity.WARNING)}
 
 
 def _host(name: str) -> str:
     return name.strip().split(".")[0].lower()
 
 
-def _ports(neighbor: LldpNeighbor) -> set[str]:
-    return {p.strip().lower() for p in (neighbor.port_id, neighbor.port_descr) if p and p.strip()}
+def neighbour_port(neighbor: LldpNeighbor) -> str:
+    """The far port as the far device names it (its description when the id is a MAC or similar)."""
+    if neighbor.port_id_type in ("ifname", "local", "") or not neighbor.port_descr:
+        return neighbor.port_id
+    return neighbor.port_descr
 
 
-def lands_on(neighbor: LldpNeighbor, device: str, interface: str) -> bool:
-    """Whether an LLDP neighbour is the given device and port."""
-    return _host(neighbor.system_name) == _host(device) and interface.lower() in _ports(neighbor)
-
-
-def _where(neighbor: LldpNeighbor) -> str:
-    port = neighbor.port_id if neighbor.port_id_type in ("ifname", "local", "") else neighbor.port_descr
-    return f"{_host(neighbor.system_name) or neighbor.chassis_id} {port or neighbor.port_id}".strip()
+def seen_links(device: str, observed: CablingObserved) -> list[SeenLink]:
+    return [
+        SeenLink(device, n.interface, _host(n.system_name) or n.chassis_id, neighbour_port(n))
+        for n in observed.neighbors
+    ]
 
 
 def compare_cabling(expected: CablingExpected, observed: CablingObserved) -> list[Finding]:
     """Findings for one device's cables, as its own LLDP neighbours show them."""
-    make = maker(expected.device, Layer.CABLING)
-    seen: dict[str, list[LldpNeighbor]] = {}
-    for neighbor in observed.neighbors:
-        seen.setdefault(neighbor.interface, []).append(neighbor)
-    planned = {link.interface: link for link in expected.links}
-    findings = []
-    for link in expected.links:
-        here = seen.get(link.interface, [])
-        if any(lands_on(n, link.peer_device, link.peer_interface) for n in here):
-            continue
-        plan = f"{link.peer_device} {link.peer_interface}"
-        if not here:
-            hint = f"{expected.device} {link.interface} sees no LLDP neighbour: check the cable to {plan} is seated"
-            findings.append(make("lldp-neighbor", plan, "none", Severity.WARNING, hint, link.interface))
-            continue
-        actual = _where(here[0])
-        hint = _move_hint(expected.device, link, here[0], planned, seen)
-        findings.append(make("cable", plan, actual, Severity.CRITICAL, hint, link.interface))
-    for interface, neighbors in sorted(seen.items()):
-        if interface not in planned:
-            hint = f"{expected.device} {interface} is cabled but the plan has no cable there: add it or unplug it"
-            findings.append(make("unplanned-cable", "no cable", _where(neighbors[0]), Severity.INFO, hint, interface))
-    return findings
+    planned = [
+        PlannedLink(expected.device, link.interface, link.peer_device, link.peer_interface) for link in expected.links
+    ]
+    results = compare(planned, seen_links(expected.device, observed), {expected.device})
+    return [_finding(expected.device, r) for r in results if not r.ok]
 
 
-def _move_hint(
-    device: str, link: LinkPlan, actual: LldpNeighbor, planned: dict[str, LinkPlan], seen: dict[str, list[LldpNeighbor]]
-) -> str:
-    for other in planned.values():
-        if other.interface == link.interface or not lands_on(actual, other.peer_device, other.peer_interface):
-            continue
-        if any(lands_on(n, link.peer_device, link.peer_interface) for n in seen.get(other.interface, [])):
-            return (
-                f"{device} {link.interface} and {other.interface} are swapped: swap the two cables at "
-                f"{link.peer_device} {link.peer_interface} and {other.peer_device} {other.peer_interface}"
-            )
-    return (
-        f"{device} {link.interface} is in {_where(actual)}; the plan says {link.peer_device} "
-        f"{link.peer_interface}: move it"
-    )
+def _finding(device: str, result: CablingFinding) -> Finding:
+    check, severity = _AS_AUDIT.get(result.status, ("unplanned-cable", Severity.INFO))
+    expected = result.expected or "no cable"
+    observed = result.observed or "none"
+    return maker(device, Layer.CABLING)(check, expected, observed, severity, result.message, result.port)

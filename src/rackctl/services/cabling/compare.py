@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 OK, MOVED, MISSING, UNEXPECTED = "ok", "moved", "missing", "unexpected"
@@ -101,12 +101,32 @@ def _finding(link: PlannedLink, links: dict[End, set[End]], shown: dict[End, str
     return CablingFinding(link.a_device, link.a_port, MISSING, expected, "", message)
 
 
+def _swapped(findings: list[CablingFinding]) -> list[CablingFinding]:
+    """Two moved cables of one device that sit in each other's planned ports: say "swap them"."""
+    moved = [f for f in findings if f.status == MOVED]
+    out = list(findings)
+    for i, first in enumerate(moved):
+        for second in moved[i + 1 :]:
+            if (
+                first.device == second.device
+                and first.observed == second.expected
+                and second.observed == first.expected
+            ):
+                message = (
+                    f"{first.device} {first.port} and {second.port} are swapped: swap the two cables at "
+                    f"{first.expected} and {second.expected}"
+                )
+                for finding in (first, second):
+                    out[out.index(finding)] = replace(finding, message=message)
+    return out
+
+
 def compare(planned: Sequence[PlannedLink], seen: Sequence[SeenLink], checked: Collection[str]) -> list[CablingFinding]:
     """Findings for the planned links with an end on a device in `checked`, then links nobody planned."""
     links, shown = _adjacency(seen)
-    findings = [
-        _finding(link, links, shown) for link in planned if link.a_device in checked or link.b_device in checked
-    ]
+    findings = _swapped(
+        [_finding(link, links, shown) for link in planned if link.a_device in checked or link.b_device in checked]
+    )
     planned_ends = {e for link in planned for e in (_key(link.a_device, link.a_port), _key(link.b_device, link.b_port))}
     known = {d for link in planned for d in (link.a_device, link.b_device)}
     reported = set()
