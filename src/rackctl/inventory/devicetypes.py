@@ -161,11 +161,21 @@ def _import_one(session: Session, data: Any, source: str, overrides: dict[str, d
     existing = session.scalars(select(DeviceType).where(DeviceType.slug == slug)).one_or_none()
     dtype = existing or DeviceType(slug=slug)
     report.action = "updated" if existing else "created"
+    if existing is not None:
+        _drop_components(session, existing)
     _fill_scalars(dtype, data, extra, source, report)
     _fill_components(dtype, data, extra, source, report)
     if existing is None:
         session.add(dtype)
     return report
+
+
+def _drop_components(session: Session, dtype: DeviceType) -> None:
+    # Components are unique by (type, name) and the unit of work inserts before it deletes: the old
+    # rows must be gone before the file's components take their names again.
+    for collection in ("power_ports", "outlets", "interfaces", "console_ports", "module_bays"):
+        setattr(dtype, collection, [])
+    session.flush()
 
 
 def _number(data: Any, key: str, source: str, kind: type = float) -> Any:
