@@ -243,7 +243,12 @@ def _fill_components(dtype: DeviceType, data: Any, extra: dict[str, Any], source
     ]
     if not dtype.power_ports and not dtype.outlets and not dtype.max_draw_w:
         report.notes.append("no power figures: give max_draw_w in an override")
-    elif dtype.power_ports and not dtype.max_draw_w and not any(p.maximum_draw_w for p in dtype.power_ports):
+    elif (
+        dtype.power_ports
+        and not dtype.outlets  # a PDU's inlet passes its outlets' load through: no draw of its own to give
+        and not dtype.max_draw_w
+        and not any(p.maximum_draw_w for p in dtype.power_ports)
+    ):
         report.notes.append("power ports carry no maximum_draw: give max_draw_w in an override")
 
 
