@@ -106,6 +106,8 @@ def _check_references(template: RackTemplate) -> None:
     feeds = {f["name"] for f in data["rack"]["feeds"]}
     profiles = set(data.get("profiles") or {})
     sample = {"rack": "r1", "pod": "p1", "site": "s1", "u": 1, "i": 1, "n": 1}
+    for index, entry in enumerate(data.get("racks") or []):
+        _check_pattern(template, entry["name"], {"pod": "p1"}, ("racks", index, "name"))
     for index, device in enumerate(data["devices"]):
         if max(rack_numbers(device)) > rack_count:
             raise ValidationError(
