@@ -62,6 +62,8 @@ _OVERRIDE_KEYS = {
     "interfaces",
     "psus_from_module_bays",
 }
+_INT32 = 2**31 - 1  # what an INTEGER column holds on every backend
+_MAX_U = 60  # the tallest rack a template may describe
 _WEIGHT_TO_KG = {"kg": 1.0, "g": 0.001, "lb": 0.45359237, "oz": 0.028349523}
 _IB_SPEEDS = {
     "sdr": 10,
@@ -178,31 +180,44 @@ def _drop_components(session: Session, dtype: DeviceType) -> None:
     session.flush()
 
 
-def _number(data: Any, key: str, source: str, kind: type = float) -> Any:
+def _number(data: Any, key: str, source: str, kind: type = float, limit: float = _INT32) -> Any:
     value = data.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError(f"'{key}' must be a number, got {value!r}", locate(data, [key], source))
-    if value < 0:
-        raise ValidationError(f"'{key}' must not be negative", locate(data, [key], source))
+    if not 0 <= value <= limit:
+        raise ValidationError(f"'{key}' must be between 0 and {limit}", locate(data, [key], source))
     return kind(value)
+
+
+def _text(data: Any, key: str, source: str) -> str | None:
+    """A name-like value (a type, a feed leg, a position): a plain scalar, kept as text."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, dict | list):
+        raise ValidationError(
+            f"'{key}' must be a plain value, not a {type(value).__name__}", locate(data, [key], source)
+        )
+    return str(value)
 
 
 def _fill_scalars(dtype: DeviceType, data: Any, extra: dict[str, Any], source: str, report: FileReport) -> None:
     dtype.manufacturer = data["manufacturer"]
     dtype.model = data["model"]
-    u_height = _number(extra, "u_height", source) if "u_height" in extra else _number(data, "u_height", source)
+    u_source = extra if "u_height" in extra else data
+    u_height = _number(u_source, "u_height", source, limit=_MAX_U)
     dtype.u_height = 1.0 if u_height is None else u_height
     dtype.is_full_depth = bool(data.get("is_full_depth", True))
-    dtype.airflow = extra.get("airflow") or data.get("airflow")
+    dtype.airflow = _text(extra, "airflow", source) or _text(data, "airflow", source)
     weight = _number(data, "weight", source)
     unit = str(data.get("weight_unit", "kg")).lower()
     if weight is not None and unit not in _WEIGHT_TO_KG:
         report.notes.append(f"weight unit '{unit}' unknown: weight not used")
         weight = None
     dtype.weight_kg = _number(extra, "weight_kg", source) or (weight * _WEIGHT_TO_KG[unit] if weight else None)
-    dtype.gpu_model = extra.get("gpu_model")
+    dtype.gpu_model = _text(extra, "gpu_model", source)
     dtype.gpu_count = _number(extra, "gpu_count", source, int) or 0
     dtype.max_draw_w = _number(extra, "max_draw_w", source, int)
     dtype.inrush_w = _number(extra, "inrush_w", source, int)
@@ -222,23 +237,23 @@ def _fill_components(dtype: DeviceType, data: Any, extra: dict[str, Any], source
     dtype.outlets = [
         DeviceTypeOutlet(
             name=str(o["name"]),
-            type=o.get("type"),
-            feed_leg=o.get("feed_leg"),
-            power_port=o.get("power_port"),
+            type=_text(o, "type", source),
+            feed_leg=_text(o, "feed_leg", source),
+            power_port=_text(o, "power_port", source),
         )
         for o in _items(data, "power-outlets", source)
     ]
-    dtype.interfaces = [_interface(i, extra) for i in _items(data, "interfaces", source)]
+    dtype.interfaces = [_interface(i, extra, source) for i in _items(data, "interfaces", source)]
     unknown = sorted({i.type or "" for i in dtype.interfaces if i.speed_mbps is None and i.kind != InterfaceKind.BOND})
     if unknown:
         report.notes.append(f"speed unknown for interface type(s) {', '.join(unknown)}")
     dtype.console_ports = [
-        DeviceTypeConsolePort(name=str(c["name"]), type=c.get("type"), server=server)
+        DeviceTypeConsolePort(name=str(c["name"]), type=_text(c, "type", source), server=server)
         for key, server in (("console-ports", False), ("console-server-ports", True))
         for c in _items(data, key, source)
     ]
     dtype.module_bays = [
-        DeviceTypeModuleBay(name=str(m["name"]), position=_str_or_none(m.get("position")))
+        DeviceTypeModuleBay(name=str(m["name"]), position=_text(m, "position", source))
         for m in _items(data, "module-bays", source)
     ]
     if not dtype.power_ports and not dtype.outlets and not dtype.max_draw_w:
@@ -252,10 +267,6 @@ def _fill_components(dtype: DeviceType, data: Any, extra: dict[str, Any], source
         report.notes.append("power ports carry no maximum_draw: give max_draw_w in an override")
 
 
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def _power_ports(data: Any, extra: dict[str, Any], source: str, report: FileReport) -> list[DeviceTypePowerPort]:
     filled = extra.get("power_ports") or {}
 
@@ -265,7 +276,7 @@ def _power_ports(data: Any, extra: dict[str, Any], source: str, report: FileRepo
     ports = [
         DeviceTypePowerPort(
             name=str(p["name"]),
-            type=p.get("type"),
+            type=_text(p, "type", source),
             maximum_draw_w=draw(p, "maximum_draw"),
             allocated_draw_w=draw(p, "allocated_draw"),
         )
@@ -286,8 +297,8 @@ def _power_ports(data: Any, extra: dict[str, Any], source: str, report: FileRepo
     ]
 
 
-def _interface(item: dict[str, Any], extra: dict[str, Any]) -> DeviceTypeInterface:
-    name, itype = str(item["name"]), str(item.get("type") or "other")
+def _interface(item: dict[str, Any], extra: dict[str, Any], source: str) -> DeviceTypeInterface:
+    name, itype = str(item["name"]), _text(item, "type", source) or "other"
     mgmt = bool(item.get("mgmt_only", False))
     kind, speed = classify_interface(itype, mgmt)
     for pattern, values in (extra.get("interfaces") or {}).items():
