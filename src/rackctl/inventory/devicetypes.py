@@ -125,6 +125,24 @@ def _check_override(values: Any, source: str, root: Any, path: list[str | int]) 
                 locate(root, [*path, key], source),
                 hint=", ".join(sorted(_OVERRIDE_KEYS)),
             )
+    for key in ("interfaces", "power_ports"):
+        nested = values.get(key)
+        if nested is not None and not (isinstance(nested, dict) and all(isinstance(v, dict) for v in nested.values())):
+            raise ValidationError(f"'{key}' maps names to mappings of fields", locate(values, [key], source))
+    for fields_ in (values.get("interfaces") or {}).values():
+        _check_interface_override(fields_, source)
+
+
+def _check_interface_override(fields_: dict[str, Any], source: str) -> None:
+    for key in fields_:
+        if key not in ("kind", "speed_mbps"):
+            raise ValidationError(
+                f"unknown interface override '{key}'", locate(fields_, [key], source), hint="kind, speed_mbps"
+            )
+    kinds = [k.value for k in InterfaceKind]
+    if "kind" in fields_ and fields_["kind"] not in kinds:
+        raise ValidationError(f"kind must be one of {', '.join(kinds)}", locate(fields_, ["kind"], source))
+    _number(fields_, "speed_mbps", source, int)
 
 
 def import_files(
