@@ -251,8 +251,8 @@ def _items(data: Any, key: str, source: str) -> list[Any]:
 
 
 def _fill_components(dtype: DeviceType, data: Any, extra: dict[str, Any], source: str, report: FileReport) -> None:
-    dtype.power_ports = _power_ports(data, extra, source, report)
-    dtype.outlets = [
+    dtype.power_ports = _first_of_each_name(_power_ports(data, extra, source, report), "power port", report)
+    outlets = [
         DeviceTypeOutlet(
             name=str(o["name"]),
             type=_text(o, "type", source),
@@ -261,19 +261,44 @@ def _fill_components(dtype: DeviceType, data: Any, extra: dict[str, Any], source
         )
         for o in _items(data, "power-outlets", source)
     ]
-    dtype.interfaces = [_interface(i, extra, source) for i in _items(data, "interfaces", source)]
+    dtype.outlets = _first_of_each_name(outlets, "power outlet", report)
+    interfaces = [_interface(i, extra, source) for i in _items(data, "interfaces", source)]
+    dtype.interfaces = _first_of_each_name(interfaces, "interface", report)
     unknown = sorted({i.type or "" for i in dtype.interfaces if i.speed_mbps is None and i.kind != InterfaceKind.BOND})
     if unknown:
         report.notes.append(f"speed unknown for interface type(s) {', '.join(unknown)}")
-    dtype.console_ports = [
+    console_ports = [
         DeviceTypeConsolePort(name=str(c["name"]), type=_text(c, "type", source), server=server)
         for key, server in (("console-ports", False), ("console-server-ports", True))
         for c in _items(data, key, source)
     ]
-    dtype.module_bays = [
+    # A device gets one interface per interface and console port, so their names must not meet either.
+    taken = {i.name for i in dtype.interfaces}
+    dtype.console_ports = _first_of_each_name(console_ports, "console port", report, taken)
+    bays = [
         DeviceTypeModuleBay(name=str(m["name"]), position=_text(m, "position", source))
         for m in _items(data, "module-bays", source)
     ]
+    dtype.module_bays = _first_of_each_name(bays, "module bay", report)
+    _power_notes(dtype, report)
+
+
+def _first_of_each_name(
+    components: list[Any], what: str, report: FileReport, taken: set[str] | None = None
+) -> list[Any]:
+    """Keep the first component of each name (the inventory holds names once) and report the others."""
+    seen = set(taken or ())
+    kept = []
+    for component in components:
+        if component.name in seen:
+            report.notes.append(f"{what} '{component.name}' named twice: the second not used")
+            continue
+        seen.add(component.name)
+        kept.append(component)
+    return kept
+
+
+def _power_notes(dtype: DeviceType, report: FileReport) -> None:
     if not dtype.power_ports and not dtype.outlets and not dtype.max_draw_w:
         report.notes.append("no power figures: give max_draw_w in an override")
     elif (
