@@ -301,13 +301,18 @@ def _first_of_each_name(
 def _power_notes(dtype: DeviceType, report: FileReport) -> None:
     if not dtype.power_ports and not dtype.outlets and not dtype.max_draw_w:
         report.notes.append("no power figures: give max_draw_w in an override")
-    elif (
-        dtype.power_ports
-        and not dtype.outlets  # a PDU's inlet passes its outlets' load through: no draw of its own to give
-        and not dtype.max_draw_w
-        and not any(p.maximum_draw_w for p in dtype.power_ports)
-    ):
+    # A PDU's inlet passes its outlets' load through: it has no draw of its own to give.
+    if not dtype.power_ports or dtype.outlets or dtype.max_draw_w:
+        return
+    missing = [p.name for p in dtype.power_ports if not p.maximum_draw_w]
+    if len(missing) == len(dtype.power_ports):
         report.notes.append("power ports carry no maximum_draw: give max_draw_w in an override")
+    elif missing:
+        # The draw adds up the ports' maxima, so the ports without one would be counted as 0 W.
+        report.notes.append(
+            f"no maximum_draw on {', '.join(missing)}: the draw counts only the other ports"
+            " (give power_ports or max_draw_w in an override)"
+        )
 
 
 def _power_ports(data: Any, extra: dict[str, Any], source: str, report: FileReport) -> list[DeviceTypePowerPort]:
