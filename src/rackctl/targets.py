@@ -8,20 +8,36 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from enum import StrEnum
+from typing import Any
 
 from ClusterShell.NodeSet import NodeSet, NodeSetException
-from ClusterShell.NodeUtils import GroupResolver, GroupResolverError, GroupSource
+from ClusterShell.NodeUtils import GroupResolver, GroupResolverError, GroupResolverSourceError, GroupSource
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rackctl.errors import NotFound, ValidationError
 from rackctl.inventory.models import Device, DeviceType, Profile, Rack, Site
+from rackctl.types import DeviceRole, NodeState
+
+
+def _by_enum(column: Any, enum_cls: type[StrEnum]) -> Callable[[Session, str], Iterable[str]]:
+    """A group source over an enum column: an unknown value is a typo, not an empty group."""
+
+    def lookup(session: Session, group: str) -> Iterable[str]:
+        known = [e.value for e in enum_cls]
+        if group not in known:
+            raise ValidationError(f"unknown {column.key} '{group}'", hint="known: " + ", ".join(known))
+        return session.scalars(select(Device.name).where(column == group))
+
+    return lookup
+
 
 # Each group source maps a group name to the devices in it.
 _SOURCES: dict[str, Callable[[Session, str], Iterable[str]]] = {
     "rack": lambda s, g: s.scalars(select(Device.name).join(Rack).where(Rack.name == g)),
-    "role": lambda s, g: s.scalars(select(Device.name).where(Device.role == g)),
-    "state": lambda s, g: s.scalars(select(Device.name).where(Device.state == g)),
+    "role": _by_enum(Device.role, DeviceRole),
+    "state": _by_enum(Device.state, NodeState),
     "profile": lambda s, g: s.scalars(select(Device.name).join(Profile).where(Profile.name == g)),
     "site": lambda s, g: s.scalars(select(Device.name).join(Rack).join(Site).where(Site.name == g)),
     "type": lambda s, g: s.scalars(select(Device.name).join(DeviceType).where(DeviceType.slug == g)),
@@ -61,13 +77,13 @@ def expand(expression: str, session: Session | None = None) -> list[str]:
     text = "@*" + text[4:] if text.startswith("@all") else text
     try:
         nodes = NodeSet(text, resolver=_resolver(session) if session else None)
+    except GroupResolverSourceError as exc:
+        raise ValidationError(
+            f"target '{expression}': unknown group source '@{exc}:'",
+            hint="sources: " + ", ".join(f"@{s}:NAME" for s in _SOURCES) + ", @all",
+        ) from None
     except (NodeSetException, GroupResolverError) as exc:
         raise ValidationError(f"target '{expression}': {exc}") from None
-    except KeyError as exc:
-        raise ValidationError(
-            f"target '{expression}': unknown group source {exc}",
-            hint="sources: " + ", ".join(f"@{s}:NAME" for s in _SOURCES),
-        ) from None
     return list(nodes)
 
 
