@@ -7,11 +7,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any
 
-from ClusterShell.NodeSet import NodeSet, NodeSetException
+from ClusterShell.NodeSet import RESOLVER_NOGROUP, NodeSet, NodeSetException
 from ClusterShell.NodeUtils import GroupResolver, GroupResolverError, GroupResolverSourceError, GroupSource
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,14 +70,21 @@ def _resolver(session: Session) -> GroupResolver:
     return resolver
 
 
+# `@all` anywhere in an expression (ClusterShell spells it `@*`), not only at its start.
+_ALL = re.compile(r"(?<![\w@:-])@all(?![\w-])")
+
+
 def expand(expression: str, session: Session | None = None) -> list[str]:
     """Expand a target expression into names, in natural order, without checking the inventory."""
     text = expression.strip()
     if not text:
         raise ValidationError("empty target expression", hint="e.g. gpu-r12-u[01-08] or @rack:r12")
-    text = "@*" + text[4:] if text.startswith("@all") else text
+    text = _ALL.sub("@*", text)
+    if session is None and "@" in text:
+        # Without the inventory ClusterShell would read the machine's own groups.conf instead.
+        raise ValidationError(f"target '{expression}': groups (@...) are resolved in the inventory only")
     try:
-        nodes = NodeSet(text, resolver=_resolver(session) if session else None)
+        nodes = NodeSet(text, resolver=_resolver(session) if session else RESOLVER_NOGROUP)
     except GroupResolverSourceError as exc:
         raise ValidationError(
             f"target '{expression}': unknown group source '@{exc}:'",
