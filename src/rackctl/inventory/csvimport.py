@@ -118,7 +118,7 @@ def _check_row(session: Session, row: CsvRow, source: str, devices: dict[str, De
             ipaddress.ip_address(row.values["bmc_address"])
         except ValueError:
             problems.append(bad(f"'{row.values['bmc_address']}' is not an IP address", "bmc_address"))
-    if "bmc_port" in row.values and not row.values["bmc_port"].isdigit():
+    if "bmc_port" in row.values and not _is_port(row.values["bmc_port"]):
         problems.append(bad(f"'{row.values['bmc_port']}' is not a port number", "bmc_port"))
     for iface, mac in row.macs.items():
         if device.interface(iface) is None:
@@ -126,6 +126,10 @@ def _check_row(session: Session, row: CsvRow, source: str, devices: dict[str, De
         elif normalise_mac(mac) is None:
             problems.append(bad(f"'{mac}' is not a MAC address", f"mac:{iface}"))
     return problems
+
+
+def _is_port(text: str) -> bool:
+    return text.isdigit() and 1 <= int(text) <= 65535
 
 
 def _check_unique(rows: list[CsvRow], source: str) -> list[ValidationError]:
