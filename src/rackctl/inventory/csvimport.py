@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rackctl.errors import Location, ValidationError
-from rackctl.inventory.models import Device, Interface, ManagementEndpoint
+from rackctl.inventory.models import Device, Interface, IpAddress, ManagementEndpoint
 from rackctl.types import MgmtProtocol
 
 _MAC = re.compile(r"^([0-9a-f]{2})([:-]?)([0-9a-f]{2})(\2[0-9a-f]{2}){4}$", re.IGNORECASE)
@@ -162,6 +162,9 @@ def _taken(session: Session) -> dict[tuple[str, str], str]:
             taken[("asset_tag", d.asset_tag.upper())] = d.name
     for mgmt in session.scalars(select(ManagementEndpoint)):
         taken[("bmc_address", mgmt.address.upper())] = mgmt.device.name
+    # A BMC must not take an address a host interface already has either.
+    for address in session.scalars(select(IpAddress)):
+        taken[("bmc_address", address.address.upper())] = address.interface.device.name
     for iface in session.scalars(select(Interface).where(Interface.mac.is_not(None))):
         taken[("mac", iface.mac or "")] = iface.device.name
     return taken
