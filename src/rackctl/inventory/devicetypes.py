@@ -131,6 +131,19 @@ def _check_override(values: Any, source: str, root: Any, path: list[str | int]) 
             raise ValidationError(f"'{key}' maps names to mappings of fields", locate(values, [key], source))
     for fields_ in (values.get("interfaces") or {}).values():
         _check_interface_override(fields_, source)
+    _check_override_values(values, source)
+
+
+def _check_override_values(values: dict[str, Any], source: str) -> None:
+    # Checked here, in the file they come from: once merged with the other overrides they have no line.
+    for key in ("max_draw_w", "inrush_w", "rated_power_w", "gpu_count", "weight_kg"):
+        _number(values, key, source)
+    _number(values, "u_height", source, limit=_MAX_U)
+    for key in ("airflow", "gpu_model"):
+        _text(values, key, source)
+    for port in (values.get("power_ports") or {}).values():
+        for key in ("maximum_draw", "allocated_draw"):
+            _number(port, key, source)
 
 
 def _check_interface_override(fields_: dict[str, Any], source: str) -> None:
