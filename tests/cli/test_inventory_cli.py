@@ -204,6 +204,54 @@ def test_rack_create_refuses_a_bad_template_file_with_file_line_and_field(
     assert "field 'devices.2.management.credential': must be a secret reference" in _one_error_line(result)
 
 
+@pytest.mark.parametrize("template", ["h100-4node-air", "l40s-8node", "h100-pod-2rack-ib"])
+def test_every_shipped_template_creates_racks_that_validate_clean(cli: Cli, template: str) -> None:
+    created = cli("rack", "create", "r20", "-t", template, "-s", "fra1", "--json")
+    assert created.exit_code == 0, created.stderr
+    targets = ",".join(f"@rack:{rack}" for rack in created.json()["racks"])
+    result = cli("validate", targets, "--json")
+    assert result.exit_code == 0, result.stdout
+    assert result.json()["ok"] is True
+
+
+H100 = (Path(__file__).parents[2] / "rack_templates" / "h100-4node-air.yaml").read_text()
+BAD_TEMPLATES = [
+    ("  u_height: 42\n", "  u_height: 42\n  colour: red\n", "rack.colour", "unknown key 'colour'"),
+    ("  power_capacity_kw: 50\n", "  power_capacity_kw: fifty\n", "rack.power_capacity_kw", "'fifty' is not of type"),
+    ("    type: hgx-h100-8gpu\n", "    type: hgx-b200\n", "devices.4.type", "unknown device type 'hgx-b200'"),
+    ("    u: [3, 11, 19, 27]\n", "    u: [3, 11, 19, 40]\n", "devices.4.u", "needs U40-U47, rack r20 has 42U"),
+    ("    u: [3, 11, 19, 27]\n", "    u: [3, 9, 19, 27]\n", "devices.4.u", "gpu-r20-u09 at U9 overlaps gpu-r20-u03"),
+    ("role: pdu, feed: A, platform: raritan,", "role: pdu, feed: X, platform: raritan,", "devices.0.feed", "feed 'X'"),
+    ("    profile: h100-inference\n", "    profile: h100-training\n", "devices.4.profile", "'h100-training' is not"),
+    (
+        '  - name: "gpu-{rack}-u{u:02d}"\n',
+        '  - name: "gpu-{rack}-u{u:02x"\n',
+        "devices.4.name",
+        "unmatched '{' in format spec",
+    ),
+    ('  - name: "gpu-{rack}-u{u:02d}"\n', '  - name: "gpu-{rack}"\n', "devices.4.name", "'gpu-r20' is already taken"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "field", "message"), BAD_TEMPLATES, ids=[b[2] for b in BAD_TEMPLATES])
+def test_rack_create_refuses_bad_templates_in_one_line(
+    cli: Cli, tmp_path: Path, row_counts: Counts, old: str, new: str, field: str, message: str
+) -> None:
+    assert old in H100, old
+    text = H100.replace(old, new, 1)
+    line = text[: text.index(new)].count("\n") + 1 + new.rstrip("\n").count("\n")
+    path = tmp_path / "site templates" / "bad.yaml"
+    path.parent.mkdir()
+    path.write_text(text)
+    before = row_counts()
+    result = cli("rack", "create", "r20", "-t", str(path), "-s", "fra1")
+    assert result.exit_code == 2 and result.stdout == ""
+    error = _one_error_line(result)
+    assert error.startswith(f"error: {path}:{line}, field '{field}': "), error
+    assert message in error
+    assert row_counts() == before
+
+
 def test_rack_templates_lists_shipped_and_configured_ones(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
