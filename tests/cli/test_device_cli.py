@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from rackctl.inventory.db import Base, Database
 from rackctl.inventory.models import Rack
+from rackctl.inventory.validate import CHECKS
 from rackctl.services.oplog import TargetResult, record
 
 Cli = Callable[..., Any]
@@ -247,17 +248,7 @@ def test_validate_clean_table_and_json(r12: Cli) -> None:
     report = r12("validate", "@rack:r12", "--json").json()
     assert report["ok"] is True and len(report["checks"]) == 23
     assert set(report["checks"][0]) == {"check", "subject", "ok", "message"}
-    assert {c["check"] for c in report["checks"]} == {
-        "u-space",
-        "pdu-load",
-        "feed-load",
-        "outlet-load",
-        "redundancy",
-        "cooling",
-        "rack-power",
-        "cabling",
-        "duplicates",
-    }
+    assert {c["check"] for c in report["checks"]} == set(CHECKS)
 
 
 def test_validate_fails_with_exit_1_and_failures_only(r12: Cli, db: Database) -> None:

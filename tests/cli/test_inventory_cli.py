@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from rackctl.inventory.db import redact_url
+from template_mutations import edit
 
 Cli = Callable[..., Any]
 Counts = Callable[[], dict[str, int]]
@@ -237,9 +238,7 @@ BAD_TEMPLATES = [
 def test_rack_create_refuses_bad_templates_in_one_line(
     cli: Cli, tmp_path: Path, row_counts: Counts, old: str, new: str, field: str, message: str
 ) -> None:
-    assert old in H100, old
-    text = H100.replace(old, new, 1)
-    line = text[: text.index(new)].count("\n") + 1 + new.rstrip("\n").count("\n")
+    text, line = edit(H100, old, new)
     path = tmp_path / "site templates" / "bad.yaml"
     path.parent.mkdir()
     path.write_text(text)

@@ -3,9 +3,6 @@ errors (ValidationError, NotFound, Conflict) - never a crash, and never a half-w
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -17,12 +14,9 @@ from rackctl.inventory.db import Database
 from rackctl.inventory.models import Device
 from rackctl.inventory.templates.build import create_racks
 from rackctl.inventory.templates.loader import parse_template
-from rackctl.paths import shipped_dir
+from template_mutations import mutated_templates, shipped
 
-TEMPLATES = {
-    name: yaml.safe_load((shipped_dir("rack_templates") / f"{name}.yaml").read_text())
-    for name in ("h100-4node-air", "h100-pod-2rack-ib")
-}
+TEMPLATES = {name: shipped(name) for name in ("h100-4node-air", "h100-pod-2rack-ib")}
 _VALUES = st.one_of(
     st.none(),
     st.booleans(),
@@ -37,36 +31,6 @@ _VALUES = st.one_of(
 )
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
-    for key, child in children:
-        found += _paths(child, (*prefix, key))
-    return found
-
-
-PATHS = {name: _paths(data) for name, data in TEMPLATES.items()}
-
-
-@st.composite
-def mutated(draw: st.DrawFn) -> str:
-    name = draw(st.sampled_from(sorted(TEMPLATES)))
-    data = copy.deepcopy(TEMPLATES[name])
-    for _ in range(draw(st.integers(1, 2))):
-        path = draw(st.sampled_from(PATHS[name]))
-        parent = data
-        try:
-            for key in path[:-1]:
-                parent = parent[key]
-            if draw(st.integers(0, 3)):
-                parent[path[-1]] = draw(_VALUES)
-            else:
-                del parent[path[-1]]
-        except (KeyError, IndexError, TypeError):
-            continue
-    return yaml.safe_dump(data)
-
-
 class _Undo(Exception):
     """Roll the build back: every example starts from the same inventory."""
 
@@ -76,7 +40,7 @@ class _Undo(Exception):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(text=mutated())
+@given(text=mutated_templates(TEMPLATES, _VALUES, most=2))
 def test_mutated_templates_build_or_fail_with_an_inventory_error(db: Database, text: str) -> None:
     try:
         template = parse_template(text, "mutated.yaml")
