@@ -1,7 +1,8 @@
 """`rackctl audit`: formats, exit codes, shards, history, diff, schedule and the metrics endpoint.
 
-Layers whose collectors have not landed yet (bmc, switch, pdu) answer "not audited" at once, which
-is what these tests need; drift found on real SSH hosts is tested in tests/integration.
+Devices whose credentials are not set (BMCs, switches) and the PDU layer, whose collector has not landed
+yet, answer "not audited" at once, which is what these tests need; drift found on real BMCs and SSH hosts is
+tested in tests/integration, on switches in tests/switch.
 """
 
 from __future__ import annotations
@@ -40,6 +41,19 @@ def test_an_audit_that_cannot_reach_a_layer_exits_2_and_says_why(rack: Cli) -> N
         "secret reference env:RACKCTL_BMC_PASSWORD: environment variable RACKCTL_BMC_PASSWORD is not set"
     )
     assert reasons[("pdu-r12-a1", "pdu")] == "pdu: layer not available yet"
+
+
+def test_switches_whose_secret_is_not_set_are_not_audited(rack: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RACKCTL_SWITCH_PASSWORD", raising=False)
+    result = rack("audit", "@role:leaf", "--layers", "switch,cabling", "--format", "json")
+    assert result.exit_code == 2
+    data: Any = result.json()
+    assert [(r["device"], r["layer"]) for r in data["not_audited"]] == [
+        ("leaf-r12-a", "switch"), ("leaf-r12-a", "cabling"), ("leaf-r12-b", "switch"), ("leaf-r12-b", "cabling"),
+    ]  # fmt: skip
+    assert {r["reason"] for r in data["not_audited"]} == {
+        "secret reference env:RACKCTL_SWITCH_PASSWORD: environment variable RACKCTL_SWITCH_PASSWORD is not set"
+    }
 
 
 def test_the_table_folds_devices_that_share_a_reason(rack: Cli) -> None:

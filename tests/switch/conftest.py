@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from sqlalchemy import select
 
 from rackctl.inventory.db import Database
 from rackctl.inventory.models import Device
+from rackctl.lab.netns import ensure_keys, links, namespaces, teardown
+from rackctl.lab.switches import LinuxSwitch, fakenos_inventory, start_fakenos, start_linux_switches
 
 DATA = Path(__file__).parent.parent / "data" / "switch"
 
@@ -50,6 +53,18 @@ def leaf_pair(cli: Callable[..., object], tmp_path: Path) -> Callable[[str], str
     return make
 
 
+def linux_leaves(prefix: str, ports: list[str], folder: Path) -> Iterator[tuple[dict[str, LinuxSwitch], Path]]:
+    """The leaf pair (leaf-lx-a, leaf-lx-b) as lab Linux switches with the lab's client key; all torn down after."""
+    keys = ensure_keys(folder / "keys")
+    started: list[LinuxSwitch] = []
+    try:
+        started = start_linux_switches(prefix, [("leaf-lx-a", ports), ("leaf-lx-b", ports)], folder, keys)
+        yield {s.host.name: s for s in started}, keys.client
+    finally:
+        teardown(prefix, [s.host.pid for s in started])
+        assert not namespaces(prefix) and not links(prefix)
+
+
 def set_endpoint(db: Database, name: str, address: str, port: int, username: str, options: dict[str, object]) -> None:
     """Point a switch's management endpoint at a lab peer."""
     with db.transaction() as session:
@@ -57,3 +72,58 @@ def set_endpoint(db: Database, name: str, address: str, port: int, username: str
         assert device.mgmt is not None
         device.mgmt.address, device.mgmt.port, device.mgmt.username = address, port, username
         device.mgmt.options = options
+
+
+PASSWORD = "fakenos-secret"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def fake_switches() -> Iterator[dict[str, int]]:
+    ports = {"leaf-eo-a": _free_port(), "leaf-nx-a": _free_port()}
+    recorded = DATA / "fakenos"
+    inventory = fakenos_inventory(
+        {
+            "leaf-eo-a": {
+                "platform": "arista_eos",
+                "port": ports["leaf-eo-a"],
+                "commands": {
+                    "show running-config": (recorded / "eos_running_config.txt").read_text(),
+                    "show lldp neighbors": (recorded / "eos_lldp_neighbors.txt").read_text(),
+                },
+            },
+            "leaf-nx-a": {
+                "platform": "cisco_nxos",
+                "port": ports["leaf-nx-a"],
+                "commands": {
+                    "show running-config": (recorded / "nxos_running_config.txt").read_text(),
+                },
+            },
+        },
+        "admin",
+        PASSWORD,
+    )
+    net = start_fakenos(inventory)
+    try:
+        yield ports
+    finally:
+        net.stop()
+
+
+@pytest.fixture
+def vendor_rack(
+    fake_switches: dict[str, int], leaf_pair: Callable[[str], str], db: Database, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], str]:
+    monkeypatch.setenv("RACKCTL_SWITCH_PASSWORD", PASSWORD)
+
+    def make(platform: str) -> str:
+        rack = leaf_pair(platform)
+        set_endpoint(db, f"leaf-{rack}-a", "127.0.0.1", fake_switches[f"leaf-{rack}-a"], "admin", {})
+        return rack
+
+    return make

@@ -6,69 +6,8 @@ keeps no configuration state, so pushes and rollbacks are tested against the Lin
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
-
-from conftest import DATA, set_endpoint
-from rackctl.inventory.db import Database
-from rackctl.lab.switches import fakenos_inventory, start_fakenos
-
-PASSWORD = "fakenos-secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def fake_switches() -> Iterator[dict[str, int]]:
-    ports = {"leaf-eo-a": _free_port(), "leaf-nx-a": _free_port()}
-    recorded = DATA / "fakenos"
-    inventory = fakenos_inventory(
-        {
-            "leaf-eo-a": {
-                "platform": "arista_eos",
-                "port": ports["leaf-eo-a"],
-                "commands": {
-                    "show running-config": (recorded / "eos_running_config.txt").read_text(),
-                    "show lldp neighbors": (recorded / "eos_lldp_neighbors.txt").read_text(),
-                },
-            },
-            "leaf-nx-a": {
-                "platform": "cisco_nxos",
-                "port": ports["leaf-nx-a"],
-                "commands": {
-                    "show running-config": (recorded / "nxos_running_config.txt").read_text(),
-                },
-            },
-        },
-        "admin",
-        PASSWORD,
-    )
-    net = start_fakenos(inventory)
-    try:
-        yield ports
-    finally:
-        net.stop()
-
-
-@pytest.fixture
-def vendor_rack(
-    fake_switches: dict[str, int], leaf_pair: Callable[[str], str], db: Database, monkeypatch: pytest.MonkeyPatch
-) -> Callable[[str], str]:
-    monkeypatch.setenv("RACKCTL_SWITCH_PASSWORD", PASSWORD)
-
-    def make(platform: str) -> str:
-        rack = leaf_pair(platform)
-        set_endpoint(db, f"leaf-{rack}-a", "127.0.0.1", fake_switches[f"leaf-{rack}-a"], "admin", {})
-        return rack
-
-    return make
 
 
 def test_eos_diff_covers_managed_blocks_only(vendor_rack: Callable[[str], str], cli: Callable[..., Any]) -> None:

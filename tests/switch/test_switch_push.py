@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from conftest import set_endpoint
+from conftest import linux_leaves, set_endpoint
 from rackctl.inventory.db import Database
 from rackctl.inventory.models import Profile
-from rackctl.lab.netns import ensure_keys, teardown
-from rackctl.lab.switches import LinuxSwitch, start_linux_switches
+from rackctl.lab.switches import LinuxSwitch
 
 PREFIX = "rksw"
 # Host numbers of this suite's switches (10.250.27.x): other suites' lab hosts start at 0 and may run at once.
@@ -26,14 +25,7 @@ INITIAL = "auto lo\niface lo inet loopback\n\nauto swp1\niface swp1\n    mtu 150
 
 @pytest.fixture(scope="module")
 def peers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, LinuxSwitch], Path]]:
-    folder = tmp_path_factory.mktemp("linux-switches")
-    keys = ensure_keys(folder / "keys")
-    started: list[LinuxSwitch] = []
-    try:
-        started = start_linux_switches(PREFIX, [("leaf-lx-a", PORTS), ("leaf-lx-b", PORTS)], folder, keys)
-        yield {s.host.name: s for s in started}, keys.client
-    finally:
-        teardown(PREFIX, [s.host.pid for s in started])
+    yield from linux_leaves(PREFIX, PORTS, tmp_path_factory.mktemp("linux-switches"))
 
 
 def ip(switch: LinuxSwitch, *args: str, check: bool = True) -> str:

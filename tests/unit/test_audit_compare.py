@@ -34,11 +34,10 @@ from rackctl.services.audit.state import (
     OutletPlan,
     PduExpected,
     PduObserved,
-    PortObserved,
-    PortPlan,
     SwitchExpected,
     SwitchObserved,
 )
+from rackctl.services.switch.diff import config_diff
 from rackctl.types import Finding, Health, Layer, NodeState, PowerState, Severity
 from rackctl.versions import same_version, version_at_least
 
@@ -234,36 +233,83 @@ def test_bmc_identity_firmware_health_and_events() -> None:
 
 # ---- switch -----------------------------------------------------------------------------------
 
-LEAF = SwitchExpected("leaf-r12-a", (
-    PortPlan("Ethernet1/1", 9216, (100, 200), "gpu-r12-u03:bond0", "gpu-r12-u03 ens1f0np0"),
-    PortPlan("Ethernet2/1", 9216, (100, 200), "gpu-r12-u11:bond0", "gpu-r12-u11 ens1f0np0"),
-))  # fmt: skip
+RENDERED = Path(__file__).resolve().parent.parent / "data" / "switch" / "expected"
 
 
-def _ports(**changes: PortObserved) -> SwitchObserved:
-    ports = {
-        "Ethernet1/1": PortObserved("Ethernet1/1", 9216, (100, 200), "Port-Channel1", True, True),
-        "Ethernet2/1": PortObserved("Ethernet2/1", 9216, (100, 200), "Port-Channel2", True, True),
-    }
-    return SwitchObserved(ports | {k.replace("_", "/"): v for k, v in changes.items()})
+def _intent(platform: str, name: str) -> SwitchExpected:
+    return SwitchExpected(name, platform, (RENDERED / platform / f"{name}.cfg").read_text())
 
 
-def test_switch_as_planned_and_a_ports_mtu_changed() -> None:
-    assert compare_switch(LEAF, _ports()) == []
-    changed = PortObserved("Ethernet1/1", 1500, (100, 200), "Port-Channel1", True, True)
-    (finding,) = compare_switch(LEAF, _ports(Ethernet1_1=changed))
-    assert (finding.layer, finding.check, finding.subject) == (Layer.SWITCH, "mtu", "Ethernet1/1")
+def _edit(text: str, block: str, old: str, new: str) -> str:
+    """The config with one line of one block changed (or added after the head when `old` is "")."""
+    head, _, rest = text.partition(block + "\n")
+    assert rest, f"no block {block!r}"
+    changed = rest.replace(old, new, 1) if old else f"{new}\n{rest}"
+    return head + block + "\n" + changed
+
+
+def test_switch_as_rendered_and_a_ports_mtu_changed() -> None:
+    leaf = _intent("linux", "leaf-lx-a")
+    assert compare_switch(leaf, SwitchObserved(leaf.intended)) == []
+    running = _edit(leaf.intended, "iface swp2", "    mtu 9216", "    mtu 1500")
+    (finding,) = compare_switch(leaf, SwitchObserved(running))
+    assert (finding.layer, finding.check, finding.subject) == (Layer.SWITCH, "mtu", "swp2")
     assert (finding.expected, finding.observed, finding.severity) == ("9216", "1500", Severity.CRITICAL)
-    assert "gpu-r12-u03 ens1f0np0" in finding.hint
+    assert finding.hint == (
+        "leaf-lx-a swp2 has 'mtu 1500', the inventory's intent 'mtu 9216': rackctl switch diff/push leaf-lx-a"
+    )
 
 
-def test_switch_vlans_shutdown_missing_port_and_port_channels() -> None:
-    odd = PortObserved("Ethernet1/1", 9216, (100,), "Port-Channel2", False, False)
-    found = compare_switch(LEAF, _ports(Ethernet1_1=odd))
-    assert checks(found) == [("port-admin", "Ethernet1/1"), ("vlans", "Ethernet1/1"),
-                             ("port-channel", "Ethernet2/1")]  # fmt: skip
-    missing = SwitchObserved({"Ethernet2/1": _ports().ports["Ethernet2/1"]})
-    assert checks(compare_switch(LEAF, missing)) == [("port", "Ethernet1/1")]
+def test_eos_per_port_settings_missing_blocks_and_unmanaged_blocks() -> None:
+    leaf = _intent("eos", "leaf-eo-a")
+    running = _edit(leaf.intended, "interface Ethernet2/1", "mtu 9216", "mtu 9000")
+    running = _edit(running, "interface Ethernet2/1", "channel-group 2 mode active", "channel-group 3 mode active")
+    running = _edit(running, "interface Ethernet2/1", "", "   shutdown")
+    running = _edit(running, "interface Port-Channel1", "allowed vlan 300,301", "allowed vlan 300")
+    running = running.replace("interface Port-Channel2\n", "interface Port-Channel9\n")
+    running += "interface Management1\n   ip address 10.201.0.10/26\n!\n"  # not managed: not compared
+    found = compare_switch(leaf, SwitchObserved(running))
+    assert [(f.check, f.subject, f.expected, f.observed, f.severity) for f in found] == [
+        ("switchport trunk allowed vlan", "Port-Channel1", "300,301", "300", Severity.WARNING),
+        ("config", "Port-Channel2", "configured", "absent", Severity.CRITICAL),
+        ("mtu", "Ethernet2/1", "9216", "9000", Severity.CRITICAL),
+        ("channel-group", "Ethernet2/1", "2 mode active", "3 mode active", Severity.WARNING),
+        ("shutdown", "Ethernet2/1", "not set", "set", Severity.WARNING),
+    ]
+    assert found[4].hint.startswith("leaf-eo-a Ethernet2/1 has 'shutdown', the inventory's intent 'no shutdown'")
+
+
+def test_a_linux_switch_file_is_compared_whole() -> None:
+    leaf = _intent("linux", "leaf-lx-a")
+    extra = leaf.intended + "\nauto swp9\niface swp9\n    mtu 1500\n"
+    (finding,) = compare_switch(leaf, SwitchObserved(extra))
+    assert (finding.check, finding.subject, finding.expected, finding.observed) == (
+        "config", "swp9", "absent", "configured"
+    )  # fmt: skip
+    assert "a push removes it" in finding.hint
+    stanzas = leaf.intended.split("\n\n")
+    reordered = "\n\n".join([stanzas[0], stanzas[2], stanzas[1], *stanzas[3:]])
+    (whole,) = compare_switch(leaf, SwitchObserved(reordered))  # same lines in another order: the diff says where
+    assert (whole.check, whole.subject, whole.observed) == ("config", "", "differs")
+
+
+@pytest.mark.parametrize("platform, name", [("cumulus", "leaf-cu-a"), ("sonic", "leaf-so-a"), ("onyx", "ib-p1-1")])
+def test_platforms_without_blocks_give_one_finding_for_the_configuration(platform: str, name: str) -> None:
+    leaf = _intent(platform, name)
+    assert compare_switch(leaf, SwitchObserved(leaf.intended)) == []
+    (finding,) = compare_switch(leaf, SwitchObserved(""))
+    assert (finding.check, finding.expected, finding.observed) == ("config", "as rendered", "differs")
+    assert f"rackctl switch diff/push {name}" in finding.hint
+
+
+@pytest.mark.parametrize("platform", ["eos", "nxos", "linux", "cumulus", "sonic", "onyx"])
+def test_switch_findings_exactly_when_switch_diff_shows_something(platform: str) -> None:
+    for path in sorted((RENDERED / platform).glob("*.cfg")):
+        leaf = _intent(platform, path.stem)
+        lines = leaf.intended.splitlines(keepends=True)
+        for running in (leaf.intended, "", "".join(lines[:-3]), "".join(lines[3:]), leaf.intended + "x 1\n"):
+            diff = config_diff(platform, running, leaf.intended)
+            assert bool(compare_switch(leaf, SwitchObserved(running))) == bool(diff), (path.name, running[-40:])
 
 
 # ---- cabling ----------------------------------------------------------------------------------

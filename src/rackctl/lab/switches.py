@@ -3,8 +3,9 @@ for vendor CLIs (show commands from canned outputs; no configuration state).
 
 A Linux switch is a lab host (rackctl.lab.netns) whose front-panel ports swpN are veth links inside its
 namespace, with an ifupdown2 file at /usr/local/etc/network/interfaces and stand-ins for `ifreload` and
-`ifquery` (package data lab/ifupdown2-standin.sh) on /usr/local/sbin; both folders are bind-mounted from
-the lab folder, so nothing on the machine changes.
+`ifquery` (package data lab/ifupdown2-standin.sh) and lldpd's `lldpctl` (lab/lldpctl-standin.sh, printing
+`lldp_file`) on /usr/local/sbin; both folders are bind-mounted from the lab folder, so nothing on the
+machine changes.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ class LinuxSwitch:
     def config_file(self) -> Path:
         return self.folder / "etc" / "network" / "interfaces"
 
+    @property
+    def lldp_file(self) -> Path:
+        """What the switch's `lldpctl -f json` prints (lldpd's JSON); no neighbours while it is absent."""
+        return self.folder / "etc" / "lldpd.json"
+
     def endpoint_options_for(self, client_key: Path) -> dict[str, Any]:
         """ManagementEndpoint.options for rackctl to reach this switch (netmiko `linux`, key login)."""
         # A loaded 2-core CI machine can take seconds to accept SSH: allow more than a real switch needs.
@@ -43,9 +49,9 @@ def _prepare(folder: Path, name: str, initial: str) -> HostSpec:
     (etc / "network").mkdir(parents=True, exist_ok=True)
     sbin.mkdir(parents=True, exist_ok=True)
     (etc / "network" / "interfaces").write_text(initial)
-    standin = data_dir("lab") / "ifupdown2-standin.sh"
-    for tool in ("ifreload", "ifquery"):
-        shutil.copy(standin, sbin / tool)
+    standins = {"ifreload": "ifupdown2-standin.sh", "ifquery": "ifupdown2-standin.sh", "lldpctl": "lldpctl-standin.sh"}
+    for tool, script in standins.items():
+        shutil.copy(data_dir("lab") / script, sbin / tool)
         (sbin / tool).chmod(0o755)
     return HostSpec(name, hostname=name, binds=((str(etc), "/usr/local/etc"), (str(sbin), "/usr/local/sbin")))
 

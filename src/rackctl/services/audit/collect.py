@@ -1,30 +1,32 @@
 """Collectors: how each layer's observed state is read from devices. The seams of the audit.
 
-Each collector takes endpoints (never database rows) and returns one fanout Result per endpoint:
-a value, or the error that kept it from being read. The audit reports an error as "not audited"
-with its message, never as clean. The host collector is real (SSH probe); the others are written
-against the observed-state types in `state.py` and raise Unsupported until their drivers land:
+Each collector takes what reaches its devices (endpoints, never database rows) and returns one fanout
+Result per device: a value, or the error that kept it from being read. The audit reports an error as
+"not audited" with its message, never as clean. One driver session per device:
 
+    collect_host(items, options)             -> Result[HostFacts] each        (drivers/host_ssh.py: one probe)
     collect_bmc(endpoints, options)          -> Result[BmcObserved] each      (drivers/ipmi.py, redfish.py)
-    collect_switch(endpoints, options)       -> Result[SwitchObserved] each   (services/switch)
-    collect_switch_lldp(endpoints, options)  -> Result[CablingObserved] each  (switch LLDP via netmiko)
-    collect_pdu(endpoints, options)          -> Result[PduObserved] each      (drivers/pdu_snmp.py)
+    collect_switch(switches, options)        -> Result[SwitchObserved] each   (the running configuration)
+    collect_switch_lldp(switches, options)   -> Result[CablingObserved] each  (LLDP neighbours the switch sees)
+    collect_pdu(endpoints, options)          -> Result[PduObserved] each      (Unsupported until its driver lands)
 
-Replacing one means replacing its `_read_*` function (one device, one driver session), or the whole
-batch function where a tool answers for many devices at once (FreeIPMI's ipmipower, say).
+Switches are reached through the switch engine (services/switch/ops: SwitchJob, netmiko), whose
+credential reference is resolved when the session opens.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from rackctl import fanout, secrets
-from rackctl.drivers.base import ProbeRequest
-from rackctl.drivers.hostfacts import HostFacts
+from rackctl.drivers.base import Neighbour, ProbeRequest
+from rackctl.drivers.hostfacts import HostFacts, LldpNeighbor
 from rackctl.errors import RackctlError, Unsupported
 from rackctl.services.audit.state import BmcObserved, CablingObserved, PduObserved, SwitchObserved
 from rackctl.services.bmc import BmcTarget, execute, with_driver
+from rackctl.services.cabling.check import looks_like_mac
+from rackctl.services.switch.ops import SwitchJob, netmiko_connector
 from rackctl.types import Endpoint, Health, MgmtProtocol
 
 NOT_AVAILABLE = "layer not available yet"
@@ -49,11 +51,17 @@ def collect_host(
     return fanout.run(lambda item: _read_host(item, inner), items, [e.name for e, _ in items], options)
 
 
-def _each(
-    read: Callable[[Endpoint], T], endpoints: Sequence[Endpoint], options: fanout.Options
-) -> list[fanout.Result[T]]:
-    """One driver session per endpoint, `options.workers` at once, a result for each."""
-    return fanout.run(read, endpoints, [e.name for e in endpoints], options)
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def _each(read: Callable[[N], T], devices: Sequence[N], options: fanout.Options) -> list[fanout.Result[T]]:
+    """One driver session per device (an Endpoint, a SwitchJob), `options.workers` at once, a result for each."""
+    return fanout.run(read, devices, [d.name for d in devices], options)
 
 
 def _not_yet(what: str) -> Callable[[Endpoint], Any]:
@@ -63,9 +71,7 @@ def _not_yet(what: str) -> Callable[[Endpoint], Any]:
     return read
 
 
-# The per-device readers: each becomes one driver session (open, read, close) when its driver lands.
-_read_switch: Callable[[Endpoint], SwitchObserved] = _not_yet("switch")
-_read_switch_lldp: Callable[[Endpoint], CablingObserved] = _not_yet("cabling on switches")
+# The per-device reader that becomes one driver session (open, read, close) when its driver lands.
 _read_pdu: Callable[[Endpoint], PduObserved] = _not_yet("pdu")
 
 
@@ -109,14 +115,30 @@ def collect_bmc(endpoints: Sequence[Endpoint], options: fanout.Options) -> list[
     return [done[e.name] for e in endpoints]
 
 
-def collect_switch(endpoints: Sequence[Endpoint], options: fanout.Options) -> list[fanout.Result[SwitchObserved]]:
-    """Each switch's running configuration, per port: MTU, VLANs, port-channel, admin state."""
-    return _each(_read_switch, endpoints, options)
+def _read_switch(switch: SwitchJob) -> SwitchObserved:
+    with netmiko_connector(switch) as session:
+        return SwitchObserved(session.running_config())
 
 
-def collect_switch_lldp(endpoints: Sequence[Endpoint], options: fanout.Options) -> list[fanout.Result[CablingObserved]]:
+def lldp_neighbor(seen: Neighbour) -> LldpNeighbor:
+    """A neighbour as the switch driver reports it, in the form the host probe reports LLDP."""
+    port_type = "mac" if looks_like_mac(seen.neighbour_port) else ""
+    return LldpNeighbor(seen.port, seen.neighbour, seen.neighbour_port, port_type, seen.neighbour_port_description)
+
+
+def _read_switch_lldp(switch: SwitchJob) -> CablingObserved:
+    with netmiko_connector(switch) as session:
+        return CablingObserved(tuple(lldp_neighbor(n) for n in session.neighbours()))
+
+
+def collect_switch(switches: Sequence[SwitchJob], options: fanout.Options) -> list[fanout.Result[SwitchObserved]]:
+    """Each switch's running configuration."""
+    return _each(_read_switch, switches, options)
+
+
+def collect_switch_lldp(switches: Sequence[SwitchJob], options: fanout.Options) -> list[fanout.Result[CablingObserved]]:
     """The LLDP neighbours each switch sees."""
-    return _each(_read_switch_lldp, endpoints, options)
+    return _each(_read_switch_lldp, switches, options)
 
 
 def collect_pdu(endpoints: Sequence[Endpoint], options: fanout.Options) -> list[fanout.Result[PduObserved]]:

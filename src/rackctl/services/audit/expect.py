@@ -1,5 +1,6 @@
 """Expected state per layer, read from the inventory: device type, profile, interfaces and bonds,
-cables, outlets, feeds and lifecycle state."""
+cables, outlets, feeds and lifecycle state. A switch's expected configuration is the switch engine's
+(services/switch), taken as it renders it."""
 
 from __future__ import annotations
 
@@ -21,13 +22,9 @@ from rackctl.services.audit.state import (
     NicPlan,
     OutletPlan,
     PduExpected,
-    PortPlan,
-    SwitchExpected,
 )
 from rackctl.types import InterfaceKind
 
-# NOTE(switch MTU): switches carry 9216 where hosts use 9000, so that tagged jumbo frames fit.
-SWITCH_JUMBO_MTU = 9216
 HOST_PORT_KINDS = frozenset({InterfaceKind.ETHERNET, InterfaceKind.INFINIBAND})
 
 CableMap = dict[int, Cable]
@@ -103,37 +100,6 @@ def bmc_expected(device: Device) -> BmcExpected:
         bmc_firmware=profile.bmc_firmware if profile else None,
         bios_firmware=profile.bios_firmware if profile else None,
     )
-
-
-def _vlans(device: Device) -> tuple[int, ...]:
-    vlans = (device.profile.extra.get("vlans") if device.profile else None) or {}
-    return tuple(sorted(int(v) for k, v in vlans.items() if k != "management"))
-
-
-def _port_plan(port: Interface, far: Interface) -> PortPlan:
-    node, bond = far.device, far.bond
-    host_mtu = far.mtu or (bond.mtu if bond else None)
-    mtu = port.mtu or (SWITCH_JUMBO_MTU if host_mtu and host_mtu >= 9000 else host_mtu)
-    return PortPlan(
-        name=port.name,
-        mtu=mtu,
-        vlans=_vlans(node) if bond else (),
-        lag_group=f"{node.name}:{bond.name}" if bond else None,
-        faces=f"{node.name} {far.name}",
-    )
-
-
-def switch_expected(device: Device, cables: CableMap) -> SwitchExpected:
-    """The intent for a switch's host-facing ports, as far as the inventory says it.
-
-    The switch service (rackctl switch render) owns the full intent; this reads the parts an audit checks.
-    """
-    plans = []
-    for port in device.interfaces:
-        far = _far(port, cables)
-        if far is not None and far.kind in HOST_PORT_KINDS and far.device.role.value == "gpu-node":
-            plans.append(_port_plan(port, far))
-    return SwitchExpected(device.name, tuple(plans))
 
 
 def cabling_expected(device: Device, cables: CableMap) -> CablingExpected:

@@ -13,12 +13,24 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from rackctl.drivers.base import ProbeRequest
+from rackctl.errors import RackctlError
 from rackctl.inventory import queries
 from rackctl.inventory.export import host_address
 from rackctl.inventory.models import Device
 from rackctl.services.audit import expect
 from rackctl.services.audit.outcome import Shard
-from rackctl.services.audit.state import CablingExpected, FeedPlan, HostExpected, health_url, host_units
+from rackctl.services.audit.state import (
+    CablingExpected,
+    FeedPlan,
+    HostExpected,
+    SwitchExpected,
+    health_url,
+    host_units,
+)
+from rackctl.services.switch import ops
+from rackctl.services.switch.ops import SwitchJob
+from rackctl.services.switch.plan import Plan as SwitchPlan
+from rackctl.services.switch.plan import load_plan
 from rackctl.types import BMC_PROTOCOLS, SWITCH_ROLES, DeviceRole, Endpoint, Layer
 
 
@@ -33,12 +45,16 @@ class SshAccess:
 
 @dataclass(frozen=True)
 class Job:
-    """One device on one out-of-band layer; `problem` says why it cannot be audited at all."""
+    """One device on one out-of-band layer; `problem` says why it cannot be audited at all.
+
+    `endpoint` is what the layer's collector takes: an Endpoint (BMC, PDU), or for the switch layers the
+    switch engine's SwitchJob (platform, address, credential reference).
+    """
 
     device: str
     layer: Layer
     expected: Any
-    endpoint: Endpoint | None = None
+    endpoint: Endpoint | SwitchJob | None = None
     problem: str = ""
 
 
@@ -111,12 +127,41 @@ def _add(plan: Plan, device: Device, cables: expect.CableMap, layers: Sequence[L
         plan.hosts.append(_host_job(device, cables, layers, ssh))
     if Layer.BMC in layers and device.mgmt is not None and device.mgmt.protocol in BMC_PROTOCOLS:
         plan.bmc.append(_job(device, Layer.BMC, expect.bmc_expected(device), "BMC"))
-    if role in SWITCH_ROLES and Layer.SWITCH in layers:
-        plan.switch.append(_job(device, Layer.SWITCH, expect.switch_expected(device, cables), "management"))
-    if role in SWITCH_ROLES and Layer.CABLING in layers:
-        plan.switch_cabling.append(_job(device, Layer.CABLING, expect.cabling_expected(device, cables), "management"))
     if role == DeviceRole.PDU and Layer.PDU in layers:
         plan.pdu.append(_job(device, Layer.PDU, expect.pdu_expected(device), "PDU"))
+
+
+def _refusal(exc: RackctlError) -> str:
+    return f"{exc} ({exc.hint})" if exc.hint else str(exc)
+
+
+def _switch_job(device: Device, intents: SwitchPlan) -> Job:
+    """The switch layer: the running configuration against the intent the switch engine renders."""
+    try:
+        reach = ops.access(device)
+        expected = SwitchExpected(device.name, reach.platform, ops.intended_config(device, intents))
+    except RackctlError as exc:  # bad intent or no SSH endpoint: this switch is not audited, the others are
+        return Job(device.name, Layer.SWITCH, None, problem=_refusal(exc))
+    return Job(device.name, Layer.SWITCH, expected, reach)
+
+
+def _switch_cabling_job(device: Device, cables: expect.CableMap) -> Job:
+    expected = expect.cabling_expected(device, cables)
+    try:
+        return Job(device.name, Layer.CABLING, expected, ops.access(device))
+    except RackctlError as exc:
+        return Job(device.name, Layer.CABLING, expected, problem=_refusal(exc))
+
+
+def _add_switches(
+    plan: Plan, session: Session, switches: Sequence[Device], cables: expect.CableMap, layers: Sequence[Layer]
+) -> None:
+    intents = load_plan(session, switches) if Layer.SWITCH in layers and switches else SwitchPlan()
+    for device in switches:
+        if Layer.SWITCH in layers:
+            plan.switch.append(_switch_job(device, intents))
+        if Layer.CABLING in layers:
+            plan.switch_cabling.append(_switch_cabling_job(device, cables))
 
 
 def build_plan(
@@ -128,6 +173,7 @@ def build_plan(
     plan = Plan()
     for device in devices:
         _add(plan, device, cables, layers, ssh)
+    _add_switches(plan, session, [d for d in devices if d.role in SWITCH_ROLES], cables, layers)
     audited_pdus = {job.device for job in plan.pdu}
     racks = {d.rack.id: d.rack for d in devices if d.rack is not None and d.role == DeviceRole.PDU}
     for rack in racks.values():

@@ -1,8 +1,8 @@
 """Expected and observed state per layer: plain values the comparisons take.
 
 Expected state is built from the inventory (`expect.py`); observed state comes from collectors
-(`collect.py`: the host probe now; BMC, switch, LLDP-on-switch and PDU collectors as their drivers
-land). The comparisons (`compare_*.py`) are pure functions of the two.
+(`collect.py`: the host probe, BMC and switch drivers; the PDU collector when its driver lands). The
+comparisons (`compare_*.py`) are pure functions of the two.
 """
 
 from __future__ import annotations
@@ -99,33 +99,17 @@ class BmcObserved:
 
 
 @dataclass(frozen=True)
-class PortPlan:
-    name: str
-    mtu: int | None = None
-    vlans: tuple[int, ...] = ()
-    lag_group: str | None = None  # ports facing one host bond share a group: "gpu-r12-u03:bond0"
-    faces: str = ""  # what the cable plan puts at the far end, for hints
-
-
-@dataclass(frozen=True)
 class SwitchExpected:
+    """The switch's intended configuration, rendered by the switch engine (`rackctl switch render`)."""
+
     device: str
-    ports: tuple[PortPlan, ...] = ()
-
-
-@dataclass(frozen=True)
-class PortObserved:
-    name: str
-    mtu: int | None = None
-    vlans: tuple[int, ...] = ()
-    lag: str | None = None  # the switch's own port-channel name
-    admin_up: bool | None = None
-    oper_up: bool | None = None
+    platform: str
+    intended: str
 
 
 @dataclass(frozen=True)
 class SwitchObserved:
-    ports: dict[str, PortObserved] = field(default_factory=dict)
+    running: str  # the running configuration as the platform shows it (`show running-config`, ifupdown2 file)
 
 
 # ---- cabling ----------------------------------------------------------------------------------

@@ -124,6 +124,11 @@ def names(session: Session, devices: Sequence[Device]) -> Names:
 _MAC = re.compile(r"^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$", re.IGNORECASE)
 
 
+def looks_like_mac(port_id: str) -> bool:
+    """An LLDP port id that is a MAC address (lldpd's default): the port's name is then in its description."""
+    return _MAC.match(port_id) is not None
+
+
 def _device_name(reported: str, known: Names) -> str:
     if reported in known.devices:
         return reported
@@ -174,7 +179,7 @@ def resolve_lldp(neighbours: Sequence[Neighbour], known: Names) -> list[SeenLink
         by_mac = known.macs.get(port.lower())
         if by_mac and by_mac[0] == far:
             port = by_mac[1]
-        elif _MAC.match(port) and n.neighbour_port_description:
+        elif looks_like_mac(port) and n.neighbour_port_description:
             port = n.neighbour_port_description  # lldpd sends the MAC as port id, the ifname as description
         seen.append(SeenLink(n.device, n.port, far, port))
     return seen

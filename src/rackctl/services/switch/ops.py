@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -25,9 +25,12 @@ from rackctl.secrets import resolve
 from rackctl.services import oplog
 from rackctl.services.switch.diff import config_diff
 from rackctl.services.switch.intent import switch_intent
-from rackctl.services.switch.plan import is_switch, load_plan
+from rackctl.services.switch.plan import Plan, is_switch, load_plan
 from rackctl.services.switch.render import render
 from rackctl.types import Endpoint, MgmtProtocol
+
+if TYPE_CHECKING:
+    from rackctl.drivers.switch_netmiko import NetmikoSwitch
 
 
 @dataclass(frozen=True)
@@ -65,41 +68,49 @@ def _switches(session: Session, names: Sequence[str]) -> list[Device]:
     return devices
 
 
+def access(device: Device, need_endpoint: bool = True) -> SwitchJob:
+    """How to reach a switch, without its intended configuration; refuses a missing SSH endpoint."""
+    mgmt = device.mgmt
+    if need_endpoint and (mgmt is None or mgmt.protocol != MgmtProtocol.SSH or not mgmt.address):
+        raise ConfigError(
+            f"{device.name}: no SSH management address in the inventory",
+            hint=f"rackctl device set {device.name} --mgmt-address ADDRESS --mgmt-protocol ssh",
+        )
+    if mgmt is None:
+        return SwitchJob(device.name, device.platform or "", "")
+    return SwitchJob(
+        device.name,
+        device.platform or "",
+        "",
+        mgmt.address,
+        mgmt.port,
+        mgmt.username,
+        mgmt.credential_ref,
+        dict(mgmt.options or {}),
+    )
+
+
+def intended_config(device: Device, plan: Plan) -> str:
+    """The switch's configuration as the inventory wants it; refuses bad intent."""
+    return render(switch_intent(device, plan))
+
+
 def jobs(session: Session, names: Sequence[str], need_endpoint: bool = True) -> list[SwitchJob]:
     """Intended configurations of the named switches; refuses bad intent or a missing SSH endpoint."""
     devices = _switches(session, names)
     plan = load_plan(session, devices)
     found = []
     for device in devices:
-        text = render(switch_intent(device, plan))
-        mgmt = device.mgmt
-        if need_endpoint and (mgmt is None or mgmt.protocol != MgmtProtocol.SSH or not mgmt.address):
-            raise ConfigError(
-                f"{device.name}: no SSH management address in the inventory",
-                hint=f"rackctl device set {device.name} --mgmt-address ADDRESS --mgmt-protocol ssh",
-            )
-        if mgmt is None:
-            found.append(SwitchJob(device.name, device.platform or "", text))
-            continue
-        found.append(
-            SwitchJob(
-                device.name,
-                device.platform or "",
-                text,
-                mgmt.address,
-                mgmt.port,
-                mgmt.username,
-                mgmt.credential_ref,
-                dict(mgmt.options or {}),
-            )
-        )
+        text = intended_config(device, plan)
+        found.append(replace(access(device, need_endpoint), intended=text))
     return found
 
 
 Connector = Callable[[SwitchJob], AbstractContextManager[SwitchConfig]]
 
 
-def netmiko_connector(job: SwitchJob) -> AbstractContextManager[SwitchConfig]:
+def netmiko_connector(job: SwitchJob) -> AbstractContextManager[NetmikoSwitch]:
+    """An SSH session to the switch (the credential is resolved here, at use)."""
     from rackctl.drivers.switch_netmiko import NetmikoSwitch
 
     return NetmikoSwitch(job.endpoint(), job.platform)
