@@ -16,22 +16,50 @@ PRESENCE_PING = bytes([0x06, 0x00, 0xFF, 0x06, 0x00, 0x00, 0x11, 0xBE, 0x80, 0x0
 PONG_TYPE = 0x40
 
 
-def ping_many(targets: Iterable[tuple[str, int]], timeout: float = 1.0, attempts: int = 2) -> set[tuple[str, int]]:
-    """The (address, port) pairs that answered a presence ping within `timeout` seconds."""
+def ping_many(
+    targets: Iterable[tuple[str, int]], timeout: float = 1.0, attempts: int = 3, window: int = 128
+) -> set[tuple[str, int]]:
+    """The (address, port) pairs that answered a presence ping within `timeout` seconds.
+
+    Pings go out `window` at a time with the answers drained in between: a thousand pongs arriving at
+    once overflow a default socket buffer and healthy BMCs would look dead.
+    """
     pending = set(targets)
     answered: set[tuple[str, int]] = set()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.setblocking(False)
+        _grow_buffer(sock)
         for _ in range(attempts):
-            _send_all(sock, pending - answered)
+            missing = sorted(pending - answered)
+            for start in range(0, len(missing), window):
+                _send_all(sock, set(missing[start : start + window]))
+                _wait_and_receive(sock, pending, answered, 0.002)
             deadline = time.monotonic() + timeout / attempts
             while answered != pending and (left := deadline - time.monotonic()) > 0:
-                ready, _, _ = select.select([sock], [], [], left)
-                if ready:
-                    _receive(sock, pending, answered)
+                _wait_and_receive(sock, pending, answered, left)
             if answered == pending:
                 break
     return answered
+
+
+def _grow_buffer(sock: socket.socket, size: int = 4 << 20) -> None:
+    # SO_RCVBUFFORCE passes net.core.rmem_max when we may (root); otherwise take what SO_RCVBUF allows.
+    for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+        if option is None:
+            continue
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, size)
+            return
+        except OSError:
+            continue
+
+
+def _wait_and_receive(
+    sock: socket.socket, pending: set[tuple[str, int]], answered: set[tuple[str, int]], wait: float
+) -> None:
+    ready, _, _ = select.select([sock], [], [], wait)
+    if ready:
+        _receive(sock, pending, answered)
 
 
 def _send_all(sock: socket.socket, targets: set[tuple[str, int]]) -> None:
