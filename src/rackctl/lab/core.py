@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rackctl.inventory.db import Database
-from rackctl.lab import ipmi, netns, processes, state
+from rackctl.lab import ipmi, netns, processes, snmp, state
 from rackctl.lab.plan import (
     IPMI_NET,
     NodePlan,
@@ -30,7 +30,7 @@ from rackctl.lab.state import LabState, SimulatedBmc
 from rackctl.types import DeviceRole
 
 LAB_USER = "admin"
-SIMULATED = ("ipmi", "auto")
+SIMULATED = ("ipmi", "auto", "snmp")
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ def _start(db: Database, lab: LabState, options: LabOptions) -> None:
         raise LabError("nothing to simulate: no device in those racks has a management endpoint")
     state.save(lab)  # from here on, `down` can find whatever was started
     _start_ipmi(lab, [p for p in plans if p.protocol in ("ipmi", "auto")])
+    snmp.start_pdus(db, lab, plans, secret_file(lab, "pdu-community"), outlet_file)
     skipped = [p.name for p in plans if p.protocol not in SIMULATED]
     if skipped:
         lab.skipped.append(f"no simulator for {len(skipped)} device(s): {', '.join(skipped)}")
