@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from rackctl.cli import demo, devices, lab, power, racks, reports, setup
+from rackctl.cli import demo, devices, lab, pdu, power, racks, reports, setup
 from rackctl.cli.common import AppState, RackctlGroup, begin
 from rackctl.cli.plan import plan_app
 
@@ -44,6 +44,7 @@ app.add_typer(power.power_app, name="power")
 app.add_typer(power.boot_app, name="boot")
 app.command("identify")(power.identify_cmd)
 app.add_typer(lab.lab_app, name="lab")
+app.add_typer(pdu.pdu_app, name="pdu")
 app.add_typer(plan_app, name="plan")
 
 

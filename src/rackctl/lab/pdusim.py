@@ -12,6 +12,7 @@ refused, or "all") and `extra_w` (watts drawn by load the inventory does not kno
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
 from collections import defaultdict
@@ -40,6 +41,9 @@ class Simulator:
         self.outlets: dict[int, dict[str, Any]] = {int(k): v for k, v in self.config["outlets"].items()}
         self._snapshot: tuple[float, dict[str, float]] = (0.0, {})
         self._lock = threading.Lock()
+        self._events: queue.Queue[tuple[str, bool]] = queue.Queue()
+        if self.config.get("lab"):
+            threading.Thread(target=self._react, daemon=True, name="rackpdu-physics").start()
 
     # --- reads
 
@@ -134,12 +138,19 @@ class Simulator:
             threading.Timer(delay, self._switch, args=(path, False)).start()
 
     def _switch(self, path: str, off: bool) -> None:
+        """The relay switches at once; the nodes react in the background, in order, so the agent
+        answers the SET without waiting for a BMC to stop or boot."""
+        Path(path).write_text("0\n" if off else "1\n")
         if self.config.get("lab"):
-            powerdomain.outlet_changed(Path(self.config["lab"]), path, not off)
-        else:
-            Path(path).write_text("0\n" if off else "1\n")
+            self._events.put((path, not off))
         with self._lock:
             self._snapshot = (0.0, {})
+
+    def _react(self) -> None:
+        while True:
+            path, on = self._events.get()
+            if powerdomain.outlet_is_on(path) == on:  # else a later command is queued and wins
+                powerdomain.outlet_changed(Path(self.config["lab"]), path, on)
 
     def _locked(self, number: int) -> bool:
         try:
