@@ -31,6 +31,9 @@ def cycle_via_pdu(
         output.note(f"{plan.node}: outlets {outlets}" + (f" - shared: {shared}" if shared else ""))
     if dry_run:
         raise typer.Exit(0)
+    if not force:
+        for plan in plans:
+            pducycle.refuse_shared(plan)
     if len(names) > state().settings.confirm_over:
         confirm(f"power cycle {len(names)} nodes at their PDU outlets ({targets.fold(names)})?", yes)
     results = []

@@ -149,7 +149,7 @@ class SnmpPdu:
         self.endpoint = endpoint
         self.family = family_for(str(endpoint.options.get("family", "")))
         self._client: SnmpClient | None = None
-        self._digits: dict[str, int] = {}
+        self._digits: dict[str, int | None] = {}
 
     def __enter__(self) -> SnmpPdu:
         self._client = SnmpClient(target_of(self.endpoint))
@@ -253,13 +253,15 @@ class SnmpPdu:
             return None
         if not column.digits:
             return round(raw * column.scale, 3)
-        return round(raw / 10 ** self._digits_of(column, number), 3)
+        digits = self._digits_of(column, number)
+        return None if digits is None else round(raw / 10**digits, 3)
 
-    def _digits_of(self, column: Column, number: int) -> int:
+    def _digits_of(self, column: Column, number: int) -> int | None:
         # NOTE(Raritan PDU2-MIB): readings are integers scaled by the sensor's DecimalDigits, which is
-        # the same for every outlet (or pole) of one sensor type; read it once per session.
+        # the same for every outlet (or pole) of one sensor type; read it once per session. Without
+        # a sane value the reading cannot be interpreted at all.
         if column.digits not in self._digits:
             oid = column.digits.replace("{n}", str(number))
             raw = self._get([oid]).get(oid)
-            self._digits[column.digits] = raw if isinstance(raw, int) and 0 <= raw <= 6 else 0
+            self._digits[column.digits] = raw if isinstance(raw, int) and 0 <= raw <= 6 else None
         return self._digits[column.digits]

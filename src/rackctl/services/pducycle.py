@@ -32,13 +32,13 @@ DARK_S = 15.0  # how long a BMC may keep answering once its last outlet is off (
 
 @dataclass(frozen=True)
 class CyclePlan:
-    """A node, the outlets feeding it (as PDU jobs), and its BMC when it has one."""
+    """A node, the outlets feeding it, and which of them also feed other devices."""
 
     node: str
     feeds: list[Feed]
-    jobs: list[pdu.Job]
-    bmc: BmcTarget | None = None
     shared: dict[str, tuple[str, ...]] = field(default_factory=dict)  # outlet label -> other devices
+    jobs: list[pdu.Job] = field(default_factory=list)  # filled by `with_endpoints`
+    bmc: BmcTarget | None = None
 
 
 def jobs_for(session: Session, outlets: Iterable[tuple[str, int]]) -> list[pdu.Job]:
@@ -50,17 +50,20 @@ def jobs_for(session: Session, outlets: Iterable[tuple[str, int]]) -> list[pdu.J
 
 
 def plan_cycle(session: Session, node: str) -> CyclePlan:
-    """What a PDU cycle of `node` would switch; NotFound when no switched outlet feeds it."""
-    device = queries.device(session, node)
-    feeds = feeds_module.feeds_of(device)
+    """What a PDU cycle of `node` would switch (no secret needed); NotFound when no switched outlet feeds it."""
+    feeds = feeds_module.feeds_of(queries.device(session, node))
     if not feeds:
         raise NotFound(f"no switched PDU outlet feeds {node}", hint="the inventory connects its PSUs to PDU outlets")
-    bmcs, refused, _ = load_targets(session, [node])
+    return CyclePlan(node, feeds, {f.label: f.others for f in feeds if f.others})
+
+
+def with_endpoints(session: Session, plan: CyclePlan) -> CyclePlan:
+    """The plan with its PDUs' and BMC's endpoints, secrets resolved now."""
+    bmcs, refused, _ = load_targets(session, [plan.node])
     if refused:
         raise refused[0].error  # type: ignore[misc]
-    shared = {f.label: f.others for f in feeds if f.others}
-    jobs = jobs_for(session, [(f.pdu, f.outlet) for f in feeds])
-    return CyclePlan(node, feeds, jobs, bmcs[0] if bmcs else None, shared)
+    jobs = jobs_for(session, [(f.pdu, f.outlet) for f in plan.feeds])
+    return replace(plan, jobs=jobs, bmc=bmcs[0] if bmcs else None)
 
 
 def refuse_shared(plan: CyclePlan) -> None:
@@ -155,8 +158,9 @@ def cycle_via_pdu(
     """Cycle a node at its PDU outlets (refusing shared outlets unless forced) and log it."""
     with db.transaction() as session:
         plan = plan_cycle(session, node)
-    if not force:
-        refuse_shared(plan)
+        if not force:
+            refuse_shared(plan)
+        plan = with_endpoints(session, plan)
     outcome = Outcome(f"power cycle {node} --via pdu" + (" --force" if force else ""))
     outcome.results = cycle(plan, options, off_s, wait_s)
     record(db, actor, outcome)

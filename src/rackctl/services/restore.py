@@ -52,12 +52,17 @@ class Prepared:
     refused: list[fanout.Result[Any]]
 
 
-def prepare(session: Session, expression: str, max_per_wave: int) -> Prepared:
-    """Plan the waves (PDUs are the power, not a load) and load every endpoint the run will talk to."""
+def plan_for(session: Session, expression: str, max_per_wave: int) -> tuple[list[Any], SequencePlan]:
+    """The devices to power (PDUs are the power, not a load) and their waves; needs no secret."""
     named = queries.devices(session, targets_module.resolve(session, expression))
     devices = [d for d in named if d.role != DeviceRole.PDU]
     loads, limits, others = sequence.loads_for(session, devices)
-    plan = sequence.plan_waves(loads, limits, others, max_per_wave)
+    return devices, sequence.plan_waves(loads, limits, others, max_per_wave)
+
+
+def prepare(session: Session, expression: str, max_per_wave: int) -> Prepared:
+    """Plan the waves and load every endpoint the run will talk to."""
+    devices, plan = plan_for(session, expression, max_per_wave)
     bmcs, refused, _ = load_targets(session, [d.name for d in devices])
     feeds = {d.name: sorted({(o.pdu.name, o.number) for p in d.power_ports for o in upstream(p)}) for d in devices}
     jobs = {name: jobs_for(session, pairs) for name, pairs in feeds.items() if pairs}
@@ -196,7 +201,7 @@ def run_plan(prepared: Prepared, run: RunOptions, options: fanout.Options) -> li
 
 def plan_only(db: Database, expression: str, max_per_wave: int) -> SequencePlan:
     with db.transaction() as session:
-        return prepare(session, expression, max_per_wave).plan
+        return plan_for(session, expression, max_per_wave)[1]
 
 
 def power_on_sequenced(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rackctl import fanout
@@ -27,6 +27,7 @@ from rackctl.services.pducycle import jobs_for
 from rackctl.types import PowerAction, PowerState
 
 POLL_S = 0.5
+READ_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class Watcher:
     def __init__(self, target: BmcTarget, options: fanout.Options) -> None:
         self.target = target
         self.options = options
+        # The first read fetches the whole sensor repository; a busy BMC needs longer than for one command.
+        self.read_options = replace(options, timeout=max(options.timeout, READ_S), retries=0)
         self.bmc: Any = None
 
     def __enter__(self) -> Watcher:
@@ -94,7 +97,7 @@ class Watcher:
         def read(bmc: Any) -> NodeView:
             return NodeView(_inputs(oob.read_sensors(bmc)), power.status(bmc).before)
 
-        result = fanout.run_one(read, self.bmc, self.target.name, self.options)
+        result = fanout.run_one(read, self.bmc, self.target.name, self.read_options)
         if not result.ok or result.value is None:
             raise CommandError(f"cannot read {self.target.name} through its BMC: {result.message}")
         return result.value
