@@ -94,7 +94,10 @@ def test_pdu_command_errors(rack: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     assert unconfirmed.exit_code == 2 and "refusing without confirmation" in unconfirmed.stderr
     plan = rack("pdu", "off", "pdu-r12-a1:25-26", "--dry-run")
     assert plan.exit_code == 0
-    assert "would switch off 2 outlet(s): pdu-r12-a1:25 (gpu-r12-u03 PSU1), pdu-r12-a1:26 (gpu-r12-u03 PSU5)" in plan.stdout
+    assert (
+        "would switch off 2 outlet(s): pdu-r12-a1:25 (gpu-r12-u03 PSU1), pdu-r12-a1:26 (gpu-r12-u03 PSU5)"
+        in plan.stdout
+    )
 
 
 def test_a_pdu_that_does_not_answer_fails_each_outlet(rack: Cli, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -58,8 +58,24 @@ def test_plan_model_bad_input(cli: Cli, args: tuple[str, ...], message: str) -> 
 
 
 def test_plan_model_too_large_for_any_rack(cli: Cli) -> None:
-    result = cli("plan", "model", "--params", "5000B", "--precision", "fp16", "--context", "8192",
-                 "--concurrency", "1", "--layers", "200", "--kv-heads", "16", "--head-dim", "128")
+    result = cli(
+        "plan",
+        "model",
+        "--params",
+        "5000B",
+        "--precision",
+        "fp16",
+        "--context",
+        "8192",
+        "--concurrency",
+        "1",
+        "--layers",
+        "200",
+        "--kv-heads",
+        "16",
+        "--head-dim",
+        "128",
+    )
     assert result.exit_code == 2
     assert "no GPU can serve this model" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -89,4 +89,3 @@ def reset(lab: RackLab) -> None:
 def lab(rack_lab: RackLab) -> Iterator[RackLab]:
     yield rack_lab
     reset(rack_lab)
-

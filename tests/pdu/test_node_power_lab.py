@@ -57,7 +57,9 @@ def test_verify_feeds_finds_a_swapped_cord(lab: RackLab) -> None:
 def test_sequenced_power_on_holds_back_when_the_pdu_measures_too_much(lab: RackLab) -> None:
     lab.ok("power", "off", "@rack:r12", "--yes")
     snmp.pdu_extra_load(lab.folder, "pdu-r12-b1", 33000)  # 33 of its 36.2 kW usable taken by unknown load
-    out = _json(lab, "power", "on", "@rack:r12", "--sequence", "--stagger", "0s", "--hold", "1s", "--wait", "60", code=1)
+    out = _json(
+        lab, "power", "on", "@rack:r12", "--sequence", "--stagger", "0s", "--hold", "1s", "--wait", "60", code=1
+    )
     by_name = {r["target"]: r for r in out}
     assert by_name["leaf-r12-a"]["ok"] and by_name["leaf-r12-a"]["value"]["detail"]["wave"] == 1
     held = by_name["gpu-r12-u03"]

@@ -43,7 +43,13 @@ class Agent:
         secret = options.pop("secret", COMMUNITY)
         user = options.pop("user", "")
         return Endpoint(
-            self.family, self.address, self.port, "snmp", user, Secret(secret), options={"family": self.family} | options
+            self.family,
+            self.address,
+            self.port,
+            "snmp",
+            user,
+            Secret(secret),
+            options={"family": self.family} | options,
         )
 
 
@@ -152,7 +158,10 @@ def test_snmpv3(agent: Agent) -> None:
     v3 = {"version": "3", "user": V3.name, "priv_key": Secret(V3.priv_key), "context": COMMUNITY}
     with _pdu(agent, secret=V3.auth_key, **v3) as pdu:
         assert pdu.outlets([1])[0].state == PowerState.ON
-    with pytest.raises(AuthError, match="refused the SNMPv3 credentials"), _pdu(agent, secret="wrong-secret-1", **v3) as pdu:
+    with (
+        pytest.raises(AuthError, match="refused the SNMPv3 credentials"),
+        _pdu(agent, secret="wrong-secret-1", **v3) as pdu,
+    ):
         pdu.outlets([1])
 
 
@@ -196,7 +205,9 @@ def bad_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
         processes.stop([pid])
 
 
-def test_bad_answers_fail_their_outlets_only(bad_agent: Agent, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_answers_fail_their_outlets_only(
+    bad_agent: Agent, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RACKCTL_PDU_COMMUNITY", COMMUNITY)
     assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
     moved = cli("device", "set", "pdu-r12-a1", "--mgmt-address", bad_agent.address, "--mgmt-port", str(bad_agent.port))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rackctl.drivers.pdu_snmp import Column, families, family_for
+from rackctl.drivers.pdu_families import Column, families, family_for
 from rackctl.errors import Unsupported, ValidationError
 from rackctl.lab.pduwalks import WALKS, PduSpec, snmprec
 from rackctl.services.pdu import parse_spec

@@ -34,7 +34,11 @@ def test_the_catalogue_holds_what_the_references_give() -> None:
     assert planning.gpus["h100"].memory_gb.value == 80 and planning.gpus["h100"].tdp_w.value == 700
     assert planning.gpus["l40s"].memory_gb.value == 48 and planning.gpus["l40s"].interconnect == "pcie"
     assert {p: planning.precisions[p].bytes.value for p in planning.precisions} == {
-        "fp16": 2, "bf16": 2, "fp8": 1, "int8": 1, "int4": 0.5
+        "fp16": 2,
+        "bf16": 2,
+        "fp8": 1,
+        "int8": 1,
+        "int4": 0.5,
     }
     assert planning.tco["months"].value == 36 and planning.tco["power_usd_per_kwh"].value == 0.10
 
@@ -55,8 +59,9 @@ def test_the_code_reads_its_figures_from_the_file(tmp_path: Path) -> None:
 
 
 def test_a_figure_without_a_source_is_refused_with_file_and_line(tmp_path: Path) -> None:
-    path = _copy_with(tmp_path, 'tdp_w: {value: 700, source: "R0, R2, R3: an H100 SXM draws up to 700 W"}',
-                      "tdp_w: {value: 700}")
+    path = _copy_with(
+        tmp_path, 'tdp_w: {value: 700, source: "R0, R2, R3: an H100 SXM draws up to 700 W"}', "tdp_w: {value: 700}"
+    )
     with pytest.raises(ValidationError, match="'source' is a required property") as caught:
         data.load(path)
     assert caught.value.where.source == str(path) and caught.value.where.line is not None

@@ -74,8 +74,15 @@ def test_device_types_from_the_users_inventory_replace_the_shipped_ones(db: Data
     assert "hgx-h100-8gpu" in plan.inventory_types
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [({"count": -1}, "--count"), ({"count": 0}, "--count"),
-                                               ({"gpus": -8}, "--gpus"), ({"count": 2, "gpus": 8}, "--gpus")])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"count": -1}, "--count"),
+        ({"count": 0}, "--count"),
+        ({"gpus": -8}, "--gpus"),
+        ({"count": 2, "gpus": 8}, "--gpus"),
+    ],
+)
 def test_bad_counts_are_refused(kwargs: dict[str, int], field: str) -> None:
     with pytest.raises(ValidationError) as caught:
         plan_rack(load_template("h100-4node-air"), **kwargs)  # type: ignore[arg-type]

@@ -80,8 +80,14 @@ def test_owned_gpus_round_up_to_whole_servers() -> None:
 
 @pytest.mark.parametrize(
     ("capex", "running", "cloud", "months", "expected"),
-    [(100.0, 10.0, 20.0, 36, 10), (101.0, 10.0, 20.0, 36, 11), (0.0, 1.0, 2.0, 36, 1), (100.0, 20.0, 20.0, 36, None),
-     (100.0, 30.0, 20.0, 36, None), (1000.0, 0.0, 10.0, 36, None)],
+    [
+        (100.0, 10.0, 20.0, 36, 10),
+        (101.0, 10.0, 20.0, 36, 11),
+        (0.0, 1.0, 2.0, 36, 1),
+        (100.0, 20.0, 20.0, 36, None),
+        (100.0, 30.0, 20.0, 36, None),
+        (1000.0, 0.0, 10.0, 36, None),
+    ],
 )
 def test_break_even_month(capex: float, running: float, cloud: float, months: int, expected: int | None) -> None:
     assert break_even_month(capex, running, cloud, months) == expected

@@ -136,7 +136,7 @@ def _checked(answer: tuple[Any, Any, Any, Any], where: str) -> Sequence[Any]:
         if name in ("authorizationError", "noAccess", "notWritable", "readOnly", "noCreation"):
             raise CommandError(f"{where}: the agent refused the request ({name}{oid})")
         raise CommandError(f"{where}: the agent answered {name}{oid}")
-    return var_binds  # type: ignore[no-any-return]
+    return var_binds
 
 
 @contextmanager
@@ -160,7 +160,7 @@ def _plain(value: Any) -> Value:
     try:
         return int(value)
     except (TypeError, ValueError):
-        return value.prettyPrint()  # type: ignore[no-any-return]
+        return str(value.prettyPrint())
 
 
 def _is_below(oid: str, prefix: str) -> bool:

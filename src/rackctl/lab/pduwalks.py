@@ -40,6 +40,11 @@ def live(kind: str, **values: int | float) -> str:
     return ",".join([f"k={kind}", *(f"{key}={value}" for key, value in values.items())])
 
 
+def constant(value: int) -> Callable[[int], int]:
+    """The same value for every outlet."""
+    return lambda _n: value
+
+
 class _Walk:
     def __init__(self, spec: PduSpec, descr: str, sys_oid: str) -> None:
         self.spec = spec
@@ -71,8 +76,8 @@ def _raritan(spec: PduSpec) -> _Walk:
     w = _Walk(spec, "Raritan PX3-5902V, firmware 4.0.20.5-49143", "1.3.6.1.4.1.13742.6")
     base = "1.3.6.1.4.1.13742.6"
     w.add(f"{base}.3.1.0", INTEGER, 1)  # pduCount
-    for column, value in ((2, "Raritan"), (3, "PX3-5902V"), (4, spec.serial), (5, "380-415V"), (6, "63A")):
-        w.add(f"{base}.3.2.1.1.{column}.1", OCTETS, value)  # nameplateTable: pduManufacturer ... pduRatedCurrent
+    for column, text in ((2, "Raritan"), (3, "PX3-5902V"), (4, spec.serial), (5, "380-415V"), (6, "63A")):
+        w.add(f"{base}.3.2.1.1.{column}.1", OCTETS, text)  # nameplateTable: pduManufacturer ... pduRatedCurrent
     w.add(f"{base}.3.2.2.1.2.1", INTEGER, 1)  # inletCount
     w.add(f"{base}.3.2.2.1.4.1", INTEGER, len(spec.outlets))  # outletCount
     w.add(f"{base}.3.2.2.1.13.1", OCTETS, spec.name)  # pduName
@@ -82,7 +87,7 @@ def _raritan(spec: PduSpec) -> _Walk:
         w.add(f"{base}.3.3.4.1.7.1.1.{sensor}", INTEGER, value)  # inletSensorDecimalDigits
         for pole in PHASES:
             w.add(f"{base}.3.3.6.1.7.1.1.{pole}.{sensor}", INTEGER, value)  # inletPoleSensorDecimalDigits
-        w.per_outlet(f"{base}.3.5.4.1.7.1.{{n}}.{sensor}", INTEGER, lambda _n, v=value: v)  # outletSensorDecimalDigits
+        w.per_outlet(f"{base}.3.5.4.1.7.1.{{n}}.{sensor}", INTEGER, constant(value))  # outletSensorDecimalDigits
     w.per_outlet(f"{base}.3.5.3.1.2.1.{{n}}", OCTETS, str)  # outletLabel
     w.per_outlet(f"{base}.3.5.3.1.3.1.{{n}}", OCTETS, w.name)  # outletName
     w.per_outlet(f"{base}.3.5.3.1.28.1.{{n}}", INTEGER, lambda _n: 1)  # outletSwitchable: true
@@ -105,7 +110,16 @@ def _raritan(spec: PduSpec) -> _Walk:
 def _apc(spec: PduSpec) -> _Walk:
     w = _Walk(spec, APC_DESCR.format(fw="v6.9.6", image="apc_hw05_aos_696.bin"), "1.3.6.1.4.1.318.1.3.4.5")
     base = "1.3.6.1.4.1.318.1.1.26"
-    ident = {1: 1, 2: 1, 3: spec.name, 5: "02", 6: "v6.9.6", 7: "03/14/2023", 8: "AP8886", 9: spec.serial}
+    ident: dict[int, str | int] = {
+        1: 1,
+        2: 1,
+        3: spec.name,
+        5: "02",
+        6: "v6.9.6",
+        7: "03/14/2023",
+        8: "AP8886",
+        9: spec.serial,
+    }
     for column, value in ident.items():
         w.add(f"{base}.2.1.{column}.1", OCTETS if isinstance(value, str) else INTEGER, value)  # rPDU2IdentTable
     w.add(f"{base}.4.3.1.1.1", INTEGER, 1)  # rPDU2DeviceStatusIndex

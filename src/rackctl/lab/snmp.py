@@ -21,12 +21,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import rackctl
-from rackctl.errors import DriverError
+from rackctl.drivers.pdu_families import family_for
+from rackctl.errors import DriverError, Unsupported
 from rackctl.inventory import queries
 from rackctl.inventory.db import Database
 from rackctl.inventory.powermodel import outlet_volts
 from rackctl.lab import processes, state
-from rackctl.lab.pduwalks import PduSpec, snmprec
+from rackctl.lab.pduwalks import WALKS, PduSpec, snmprec
 from rackctl.lab.plan import PDU_NET, NodePlan, free_loopback
 from rackctl.lab.processes import LabError
 from rackctl.lab.state import LabState
@@ -124,6 +125,14 @@ def wait_answering(agents: Sequence[tuple[str, int, str]], timeout: float = 40.0
     return list(clients)
 
 
+def family_of(plan: NodePlan) -> str:
+    """The MIB family a PDU's inventory platform names (empty when rackctl knows none)."""
+    try:
+        return family_for(plan.platform).name
+    except Unsupported:
+        return ""
+
+
 def _spec_and_config(
     session: Session, lab: LabState, plan: NodePlan, outlet_file: Callable[[LabState, str, int], str]
 ) -> tuple[PduSpec, dict[str, Any]]:
@@ -133,7 +142,7 @@ def _spec_and_config(
     volts = {o.number: outlet_volts(o) for o in outlets}
     spec = PduSpec(
         plan.name,
-        plan.platform or "raritan",
+        family_of(plan),
         tuple(o.number for o in outlets),
         names,
         plan.serial,
@@ -177,7 +186,10 @@ def start_pdus(
     outlet_file: Callable[[LabState, str, int], str],
 ) -> None:
     """Start a simulator for every PDU among the plans and record it in the lab's state."""
-    pdus = [p for p in plans if p.protocol == "snmp"]
+    pdus = [p for p in plans if p.protocol == "snmp" and family_of(p) in WALKS]
+    unknown = [p.name for p in plans if p.protocol == "snmp" and p not in pdus]
+    if unknown:
+        lab.skipped.append(f"no PDU simulator for the platform of {', '.join(unknown)} (known: {', '.join(WALKS)})")
     if not pdus:
         return
     community = Path(community_file).read_text().strip()

@@ -235,7 +235,7 @@ def run_jobs(
         if result.ok and result.value is not None:
             results.extend(result.value)
         else:
-            results.extend(replace(result, target=label) for label in job.labels())  # type: ignore[arg-type]
+            results.extend(fanout.Result(label, error=result.error, attempts=result.attempts) for label in job.labels())
     return results
 
 

@@ -126,7 +126,7 @@ def cycle(plan: CyclePlan, options: fanout.Options, off_s: float, wait_s: float)
     if not all(r.ok for r in off):
         _switch_back_on(plan, off, options)
         bad = ", ".join(f"{r.target} ({r.message})" for r in off if not r.ok)
-        node = fanout.Result(plan.node, error=CommandError(f"not cycled: {bad}; the other outlets are back on"))
+        node: fanout.Result[Any] = fanout.Result(plan.node, error=CommandError(f"not cycled: {bad}; outlets back on"))
         return [node, *off]
     if plan.bmc is not None and not wait_until_dark(plan.bmc, DARK_S):
         _switch_back_on(plan, off, options)

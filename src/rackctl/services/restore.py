@@ -156,7 +156,7 @@ def power_wave(prepared: Prepared, wave: Wave, run: RunOptions, options: fanout.
     bmc_options = fanout.Options(options.workers, run.wait_s * 2 + options.timeout, retries=0)
     done = execute("power on", bmc_targets, lambda t: _bmc_on(t, run.wait_s), bmc_options, precheck=False)
     by_name = {r.target: r for r in done.results}
-    results = []
+    results: list[fanout.Result[Any]] = []
     for name in wave.devices:
         if name in outlet_problems:
             results.append(fanout.Result(name, error=CommandError(outlet_problems[name])))
