@@ -68,6 +68,19 @@ def rack_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RackLab]:
         yield lab
     finally:
         lab.ok("lab", "down")
+    left = [pid for pid, argv in _processes() if str(root) in argv]
+    assert not left, f"lab down left processes running: {left}"
+
+
+def _processes() -> list[tuple[int, str]]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found.append((int(entry.name), (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()))
+            except OSError:
+                continue  # gone meanwhile
+    return found
 
 
 def reset(lab: RackLab) -> None:
