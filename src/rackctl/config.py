@@ -44,6 +44,9 @@ class Settings:
     state_dir: str = ""
     template_dirs: tuple[str, ...] = field(default_factory=tuple)
     devicetype_dirs: tuple[str, ...] = field(default_factory=tuple)
+    ssh_user: str = "root"  # how rackctl logs in to hosts (audits)
+    ssh_key: str = ""  # private key file; empty: the user's keys and agent
+    ssh_known_hosts: str = ""  # known_hosts file; set: unknown host keys are refused
     source: str = "defaults"
 
     @property

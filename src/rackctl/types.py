@@ -163,3 +163,41 @@ class SensorReading:
 class FirmwareItem:
     component: str  # bmc, bios, nic:<name>, psu:<name> ...
     version: str
+
+
+class Layer(StrEnum):
+    """What a drift audit looks at: out of band, the host OS, switch config, cables, power."""
+
+    BMC = "bmc"
+    HOST = "host"
+    SWITCH = "switch"
+    CABLING = "cabling"
+    PDU = "pdu"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"  # the device cannot serve as planned
+    WARNING = "warning"  # it serves, but not as planned
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One difference between the inventory's plan and what a device says, with what to do about it.
+
+    `subject` names the part of the device (an interface, a GPU, an outlet) so that one check on two
+    parts gives two findings; (device, layer, check, subject) identifies a finding across runs.
+    """
+
+    device: str
+    layer: Layer
+    check: str
+    expected: str
+    observed: str
+    severity: Severity
+    hint: str
+    subject: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.device, self.layer.value, self.check, self.subject)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from rackctl.cli import demo, devices, lab, pdu, power, racks, reports, setup
+from rackctl.cli import audit, bmc, demo, devices, lab, pdu, power, provision, racks, reports, setup, switch
 from rackctl.cli.common import AppState, RackctlGroup, begin
 from rackctl.cli.plan import plan_app
 
@@ -33,6 +33,8 @@ app.command("info")(setup.info)
 app.command("validate")(reports.validate_cmd)
 app.command("log")(reports.log_cmd)
 app.command("demo")(demo.demo)
+app.command("provision")(provision.provision_cmd)
+app.command("bringup")(provision.bringup_cmd)
 app.add_typer(racks.site_app, name="site")
 app.add_typer(racks.rack_app, name="rack")
 app.add_typer(devices.device_app, name="device")
@@ -43,9 +45,15 @@ app.add_typer(reports.export_app, name="export")
 app.add_typer(power.power_app, name="power")
 app.add_typer(power.boot_app, name="boot")
 app.command("identify")(power.identify_cmd)
+app.command("sensors")(bmc.sensors_cmd)
+app.add_typer(bmc.sel_app, name="sel")
+app.add_typer(bmc.bmc_app, name="bmc")
 app.add_typer(lab.lab_app, name="lab")
 app.add_typer(pdu.pdu_app, name="pdu")
 app.add_typer(plan_app, name="plan")
+app.add_typer(switch.switch_app, name="switch")
+app.add_typer(switch.cabling_app, name="cabling")
+app.add_typer(audit.audit_app, name="audit")
 
 
 def main() -> None:

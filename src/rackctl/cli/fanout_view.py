@@ -13,9 +13,10 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from rackctl import fanout
+from rackctl import fanout, targets
 from rackctl.cli import output
-from rackctl.cli.common import EXIT_FAILED, EXIT_OK, state
+from rackctl.cli.common import EXIT_FAILED, EXIT_OK, actor, confirm, state, transaction
+from rackctl.services.bmc import run_on_nodes
 
 WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="Targets at once (default 64).")]
 TimeoutOption = Annotated[float | None, typer.Option("--timeout", min=0.1, help="Seconds per target and attempt.")]
@@ -74,6 +75,11 @@ def result_dict(result: fanout.Result[Any]) -> dict[str, Any]:
     }
 
 
+def finish(results: Sequence[fanout.Result[Any]]) -> None:
+    """Exit 0 when every target succeeded, else 1."""
+    raise typer.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
+
+
 def report(
     title: str,
     results: Sequence[fanout.Result[Any]],
@@ -88,4 +94,32 @@ def report(
         output.table(title, ["target", "result", "detail"], rows)
         failed = sum(not r.ok for r in results)
         output.line(f"{len(results) - failed} of {len(results)} succeeded" + (f", {failed} failed" if failed else ""))
-    raise typer.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
+    finish(results)
+
+
+def resolve_names(expression: str) -> list[str]:
+    with transaction() as session:
+        return targets.resolve(session, expression)
+
+
+def guard(action: str, expression: str, dry_run: bool, yes: bool, always: bool = False) -> list[str]:
+    """Show the plan for --dry-run; ask before a destructive action on more targets than configured."""
+    names = resolve_names(expression)
+    if dry_run:
+        output.line(f"would {action} {len(names)} node(s): {targets.fold(names)}")
+        raise typer.Exit(0)
+    if always or len(names) > state().settings.confirm_over:
+        confirm(f"{action} {len(names)} node(s) ({targets.fold(names)})?", yes)
+    return names
+
+
+def run_nodes(
+    command: str, expression: str, operation: Callable[[Any], Any], options: fanout.Options, total: int = 0
+) -> list[fanout.Result[Any]]:
+    """Run a BMC operation over the node set with progress; say which devices were left out."""
+    app = state()
+    with progress(options, total, command):
+        outcome = run_on_nodes(app.database(), actor(), expression, command, operation, options)
+    if outcome.skipped:
+        output.note(f"left out {len(outcome.skipped)} device(s) without a BMC: {targets.fold(outcome.skipped)}")
+    return outcome.results

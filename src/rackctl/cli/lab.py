@@ -9,7 +9,8 @@ import typer
 
 from rackctl.cli import output
 from rackctl.cli.common import EXIT_FAILED, JsonOption, state
-from rackctl.lab import core
+from rackctl.lab import core, faults
+from rackctl.lab import state as state_module
 
 lab_app = typer.Typer(help="Simulated racks: real BMC, PDU and SSH simulators on loopback.", no_args_is_help=True)
 
@@ -35,7 +36,8 @@ def lab_up(
         "hosts": len(lab.hosts),
         "seconds": round(seconds, 2),
         "skipped": lab.skipped,
-        "ssh_key": str(lab.folder / "ssh" / "id_ed25519") if lab.hosts else None,
+        "ssh_key": lab.ssh_key or None,
+        "known_hosts": lab.known_hosts or None,
     }
     if as_json:
         output.emit_json(summary)
@@ -46,7 +48,10 @@ def lab_up(
     for note in lab.skipped:
         output.note(f"skipped: {note}")
     if lab.hosts:
-        output.note(f"hosts accept the key {summary['ssh_key']} (export RACKCTL_SSH_KEY={summary['ssh_key']})")
+        output.note(
+            f"hosts accept root with the key {lab.ssh_key}: export RACKCTL_SSH_KEY={lab.ssh_key} "
+            f"RACKCTL_SSH_KNOWN_HOSTS={lab.known_hosts}"
+        )
 
 
 @lab_app.command("down")
@@ -119,3 +124,26 @@ def lab_status(name: NameOption = "default", as_json: JsonOption = False) -> Non
     )
     if not all(r["running"] for r in rows if not r["fault"]):
         raise typer.Exit(EXIT_FAILED)
+
+
+@lab_app.command("fault")
+def lab_fault(
+    device: Annotated[str, typer.Argument(help="Simulated device, e.g. gpu-r12-u03.")],
+    fault: Annotated[str, typer.Argument(help="bmc-dead, bmc-slow, wrong-password, psu-fail.")],
+    name: NameOption = "default",
+) -> None:
+    """Inject a fault into one simulated device (rehearsals, tests)."""
+    folder = state_module.lab_folder(state().settings.resolved_state_dir, name)
+    faults.inject(folder, device, fault)
+    output.line(f"{device}: {fault}")
+
+
+@lab_app.command("heal")
+def lab_heal(
+    device: Annotated[str | None, typer.Argument(help="Device to heal (default: every faulty one).")] = None,
+    name: NameOption = "default",
+) -> None:
+    """Undo injected faults."""
+    folder = state_module.lab_folder(state().settings.resolved_state_dir, name)
+    healed = faults.heal(folder, device)
+    output.line(f"healed: {', '.join(healed)}" if healed else "nothing to heal")

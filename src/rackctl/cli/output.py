@@ -53,6 +53,12 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=_default) + "\n")
 
 
+def raw(text: str) -> None:
+    """Print machine-readable text exactly as given (Prometheus, JUnit ...)."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     grid = Table(title=title, title_justify="left", show_lines=False, header_style="bold")
     for column in columns:

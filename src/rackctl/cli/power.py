@@ -8,21 +8,21 @@ from typing import Annotated
 
 import typer
 
-from rackctl import fanout, targets
 from rackctl.cli import output, powerseq
-from rackctl.cli.common import DryRunOption, JsonOption, YesOption, actor, confirm, state, transaction
+from rackctl.cli.common import DryRunOption, JsonOption, YesOption
 from rackctl.cli.fanout_view import (
     RetriesOption,
     TargetsArg,
     TimeoutOption,
     WorkersOption,
     fanout_options,
-    progress,
+    guard,
     report,
+    resolve_names,
+    run_nodes,
 )
 from rackctl.errors import ValidationError
 from rackctl.services import oob, power, restore
-from rackctl.services.bmc import run_on_nodes
 from rackctl.types import BootDevice, PowerAction
 
 power_app = typer.Typer(help="Power through the BMCs: status, on, off, soft, cycle, reset.", no_args_is_help=True)
@@ -37,31 +37,6 @@ class Via(StrEnum):
     PDU = "pdu"
 
 
-def _names(expression: str) -> list[str]:
-    with transaction() as session:
-        return targets.resolve(session, expression)
-
-
-def _guard(action: str, expression: str, dry_run: bool, yes: bool) -> list[str]:
-    """Show the plan for --dry-run; ask before a destructive action on more targets than configured."""
-    names = _names(expression)
-    if dry_run:
-        output.line(f"would {action} {len(names)} node(s): {targets.fold(names)}")
-        raise typer.Exit(0)
-    if len(names) > state().settings.confirm_over:
-        confirm(f"{action} {len(names)} nodes ({targets.fold(names)})?", yes)
-    return names
-
-
-def _run(command: str, expression: str, operation: object, options: fanout.Options, total: int) -> list:
-    app = state()
-    with progress(options, total, command):
-        outcome = run_on_nodes(app.database(), actor(), expression, command, operation, options)  # type: ignore[arg-type]
-    if outcome.skipped:
-        output.note(f"left out {len(outcome.skipped)} device(s) without a BMC: {targets.fold(outcome.skipped)}")
-    return outcome.results
-
-
 @power_app.command("status")
 def power_status(
     target: TargetsArg,
@@ -72,7 +47,7 @@ def power_status(
 ) -> None:
     """Read each node's power state."""
     options = fanout_options(workers, timeout, retries)
-    results = _run("power status", target, power.status, options, len(_names(target)))
+    results = run_nodes("power status", target, power.status, options, len(resolve_names(target)))
     report("Power", results, as_json)
 
 
@@ -87,11 +62,11 @@ def _action(
     timeout: float | None,
     retries: int | None,
 ) -> None:
-    names = _guard(f"power {kind.value}", target, dry_run, yes) if kind in power.DESTRUCTIVE else _names(target)
+    names = guard(f"power {kind.value}", target, dry_run, yes) if kind in power.DESTRUCTIVE else resolve_names(target)
     options = fanout_options(workers, timeout, retries, extra_time=wait)
     if kind in power.NOT_RETRIED:
         options.retries = 0
-    results = _run(f"power {kind.value}", target, power.action(kind, wait), options, len(names))
+    results = run_nodes(f"power {kind.value}", target, power.action(kind, wait), options, len(names))
     report(f"Power {kind.value}", results, as_json)
 
 
@@ -172,17 +147,19 @@ def power_on(
     if sequence or dry_run:
         run = restore.RunOptions(max_per_wave=batch, settle_s=pause, hold_s=parse_duration(hold, "--hold"), wait_s=wait)
         powerseq.sequenced(target, run, dry_run, as_json, fanout_options(workers, timeout, retries), restoring=False)
-    names = _names(target)
+    names = resolve_names(target)
     options = fanout_options(workers, timeout, retries, extra_time=wait)
     if pause <= 0:
-        report("Power on", _run("power on", target, power.action(PowerAction.ON, wait), options, len(names)), as_json)
+        report(
+            "Power on", run_nodes("power on", target, power.action(PowerAction.ON, wait), options, len(names)), as_json
+        )
     results = []
     for start in range(0, len(names), batch):
         if start:
             output.note(f"waiting {pause:g}s before the next batch")
             time.sleep(pause)
         group = ",".join(names[start : start + batch])
-        results += _run("power on", group, power.action(PowerAction.ON, wait), options, len(names))
+        results += run_nodes("power on", group, power.action(PowerAction.ON, wait), options, len(names))
     report("Power on (staggered)", results, as_json)
 
 
@@ -237,7 +214,7 @@ def _boot(device: BootDevice) -> None:
     ) -> None:
         options = fanout_options(workers, timeout, retries)
         operation = oob.set_boot(device, persistent=not once, uefi=not legacy)
-        report(f"Boot {device.value}", _run(f"boot {device.value}", target, operation, options, 0), as_json)
+        report(f"Boot {device.value}", run_nodes(f"boot {device.value}", target, operation, options, 0), as_json)
 
     command.__doc__ = f"Boot from {device.value} next time (--persistent: every time)."
     boot_app.command(device.value)(command)
@@ -257,4 +234,4 @@ def identify_cmd(
 ) -> None:
     """Turn the identify LED on (or --off) so a technician can find the node in the row."""
     options = fanout_options(workers, timeout, retries)
-    report("Identify", _run("identify", target, oob.identify(not off), options, 0), as_json)
+    report("Identify", run_nodes("identify", target, oob.identify(not off), options, 0), as_json)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol, runtime_checkable
 
+from rackctl.drivers.hostfacts import HostFacts
 from rackctl.types import BootDevice, Health, PowerAction, PowerState, SensorReading
 
 
@@ -157,3 +158,53 @@ class PduMeter(Protocol):
     def identity(self) -> PduIdentity: ...
 
     def readings(self) -> PduReadings: ...
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """One link as a device reports it: its own port and who it hears on it (LLDP, InfiniBand discovery)."""
+
+    device: str  # the reporting device, as the inventory names it
+    port: str
+    neighbour: str  # the far device's system name (LLDP) or node description (InfiniBand)
+    neighbour_port: str  # the far port id: a name, a MAC address or an InfiniBand port number
+    neighbour_port_description: str = ""
+
+
+@runtime_checkable
+class SwitchConfig(Protocol):
+    """Read, replace and roll back a switch's configuration through its platform's safe path.
+
+    `apply` stages and activates a candidate (a configuration session, a checkpoint, a commit with a
+    confirm timer); `confirm` makes it permanent; `rollback` returns to the configuration before `apply`.
+    """
+
+    def running_config(self) -> str: ...
+
+    def apply(self, candidate: str) -> None: ...
+
+    def verify(self) -> list[str]: ...
+
+    def confirm(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+@runtime_checkable
+class NeighbourReader(Protocol):
+    def neighbours(self) -> list[Neighbour]: ...
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """What a host probe should look at beyond the fixed facts: the ports to ask ethtool about,
+    the systemd units to report, and the URL of the serving runtime's health check."""
+
+    interfaces: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    health_url: str = ""
+
+
+@runtime_checkable
+class HostProbe(Protocol):
+    def facts(self, request: ProbeRequest) -> HostFacts: ...

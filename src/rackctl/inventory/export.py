@@ -12,9 +12,11 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from rackctl.inventory.models import Device, Interface
+from rackctl.services.switch.intent import host_network
+from rackctl.services.switch.plan import is_switch, load_plan
 from rackctl.types import InterfaceKind
 
 
@@ -39,6 +41,15 @@ def _bond_vars(bond: Interface) -> dict[str, Any]:
         "mtu": bond.mtu,
         "addresses": [a.cidr for a in bond.addresses],
     }
+
+
+def _network_vars(device: Device) -> dict[str, Any] | None:
+    """The host side of the switch intent (bond members, MTU, VLANs), so host and switch always agree."""
+    session = object_session(device)
+    if session is None or is_switch(device):
+        return None
+    network = host_network(device, load_plan(session, [device]))
+    return network.as_dict() if network.bonds or network.links else None
 
 
 def host_vars(device: Device) -> dict[str, Any]:
@@ -66,6 +77,9 @@ def host_vars(device: Device) -> dict[str, Any]:
             if i.kind in (InterfaceKind.ETHERNET, InterfaceKind.INFINIBAND)
         ],
     }
+    network = _network_vars(device)
+    if network:
+        data["rackctl_network"] = network
     address = host_address(device)
     if address:
         data["ansible_host"] = address
@@ -98,3 +112,19 @@ def ansible_inventory(session: Session, names: list[str] | None = None) -> dict[
     for name in sorted(groups):
         result[name] = {"hosts": groups[name]}
     return result
+
+
+def inventory_document(host: str | None = None, db_url: str | None = None) -> dict[str, Any]:
+    """What the Ansible inventory script prints: everything (`--list`) or one host's variables (`--host`)."""
+    from rackctl.config import load_settings
+    from rackctl.inventory.db import Database, require_schema
+
+    db = Database(db_url or load_settings().resolved_db_url)
+    try:
+        require_schema(db)
+        with db.transaction() as session:
+            if host is None:
+                return ansible_inventory(session)
+            return ansible_inventory(session, [host])["_meta"]["hostvars"].get(host, {})
+    finally:
+        db.dispose()

@@ -10,15 +10,17 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rackctl.inventory.db import Database
-from rackctl.lab import ipmi, netns, processes, snmp, state
+from rackctl.lab import hostlab, ipmi, netns, processes, redfish, snmp, state
 from rackctl.lab.plan import (
     IPMI_NET,
     NodePlan,
+    devices_named,
     free_loopback,
     plan_lab,
     restore_inventory,
@@ -30,7 +32,7 @@ from rackctl.lab.state import LabState, SimulatedBmc
 from rackctl.types import DeviceRole
 
 LAB_USER = "admin"
-SIMULATED = ("ipmi", "auto", "snmp")
+SIMULATED = ("ipmi", "auto", "redfish", "snmp")
 
 
 @dataclass(frozen=True)
@@ -78,13 +80,15 @@ def _start(db: Database, lab: LabState, options: LabOptions) -> None:
         raise LabError("nothing to simulate: no device in those racks has a management endpoint")
     state.save(lab)  # from here on, `down` can find whatever was started
     _start_ipmi(lab, [p for p in plans if p.protocol in ("ipmi", "auto")])
+    password = Path(secret_file(lab, "bmc-password")).read_text().strip()
+    redfish.start_redfish(lab, [p for p in plans if p.protocol == "redfish"], LAB_USER, password)
     snmp.start_pdus(db, lab, plans, secret_file(lab, "pdu-community"), outlet_file)
     skipped = [p.name for p in plans if p.protocol not in SIMULATED]
     if skipped:
         lab.skipped.append(f"no simulator for {len(skipped)} device(s): {', '.join(skipped)}")
     gpu_nodes = [p for p in plans if p.role == DeviceRole.GPU_NODE]
     if options.hosts and gpu_nodes:
-        _start_hosts(lab, gpu_nodes)
+        _start_hosts(db, lab, gpu_nodes)
     state.save(lab)
     _write_inventory(db, lab)
 
@@ -98,9 +102,11 @@ def _start_ipmi(lab: LabState, plans: list[NodePlan]) -> None:
         folder = lab.folder / "bmc" / plan.name
         ipmi.prepare(_sim_node(plan, lab), folder, address, LAB_USER, password, script)
         lab.bmcs[plan.name] = SimulatedBmc(plan.name, "ipmi", address, ipmi.IPMI_PORT, folder=str(folder))
-    for bmc in lab.bmcs.values():
-        if bmc.kind == "ipmi":
-            bmc.pid = ipmi.start(Path(bmc.folder))
+    ipmi_bmcs = [b for b in lab.bmcs.values() if b.kind == "ipmi"]
+    # fork and exec wait on the kernel, not the interpreter: a few at once start a thousand faster
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for bmc, pid in zip(ipmi_bmcs, pool.map(lambda b: ipmi.start(Path(b.folder)), ipmi_bmcs), strict=True):
+            bmc.pid = pid
     state.save(lab)
     silent = ipmi.wait_answering([b.address for b in lab.bmcs.values() if b.kind == "ipmi"])
     if silent:
@@ -136,19 +142,27 @@ def _sim_node(plan: NodePlan, lab: LabState) -> ipmi.SimNode:
     )
 
 
-def _start_hosts(lab: LabState, plans: list[NodePlan]) -> None:
+def _start_hosts(db: Database, lab: LabState, plans: list[NodePlan]) -> None:
+    """GPU nodes as SSH hosts whose tools and files answer like the node the inventory describes."""
     if not is_root():
         lab.skipped.append(f"{len(plans)} SSH host(s): network namespaces need root")
         return
-    keys = netns.ensure_keys(lab.folder / "ssh")
-    specs = [netns.HostSpec(p.name, hostname=p.name) for p in plans]
-    for host in netns.start_hosts(lab.prefix, specs, lab.folder / "hosts", keys):
-        lab.hosts[host.name] = host.as_dict()
+    with db.transaction() as session:
+        host_plans = hostlab.plans_from_inventory(session, [p.name for p in plans])
+    hosts = hostlab.start(lab.prefix, lab.folder / "hosts", host_plans)
+    host_pids = {h.pid for h in hosts.hosts.values()}
+    for name, host in hosts.hosts.items():
+        lab.hosts[name] = {**host.as_dict(), "persona": str(hosts.personas[name].folder)}
+    for number, pid in enumerate(p for p in hosts.pids if p not in host_pids):
+        lab.pids[f"health:{number}"] = pid
+    lab.ssh_key, lab.known_hosts = str(hosts.keys.client), str(hosts.known_hosts)
 
 
 def _write_inventory(db: Database, lab: LabState) -> None:
     password_ref = f"file:{secret_file(lab, 'bmc-password')}"
+    names = [*lab.bmcs, *lab.pdus, *lab.hosts]
     with db.transaction() as session:
+        devices = devices_named(session, names)
         for bmc in lab.bmcs.values():
             values: dict[str, Any] = {
                 "address": bmc.address,
@@ -159,11 +173,11 @@ def _write_inventory(db: Database, lab: LabState) -> None:
             }
             if bmc.kind == "redfish":
                 values |= {"verify_tls": False}
-            write_mgmt(session, lab, bmc.device, values)
+            write_mgmt(lab, devices[bmc.device], values)
         for pdu, info in lab.pdus.items():
-            write_mgmt(session, lab, pdu, info.get("inventory", {}))
-        for host in lab.hosts.values():
-            write_host_address(session, lab, str(host["name"]), str(host["address"]), 30)
+            write_mgmt(lab, devices[pdu], info.get("inventory", {}))
+        for name, host in lab.hosts.items():
+            write_host_address(session, lab, devices[name], str(host["address"]), 30)
     state.save(lab)
 
 

@@ -10,6 +10,7 @@ also writes the matching SEL events.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import socket
@@ -162,20 +163,33 @@ def lan_config(node: SimNode, folder: Path, address: str, username: str, passwor
     )
 
 
+def shared_readings(node: SimNode, root: Path) -> tuple[Path, Path]:
+    """The on/off reading sets for nodes like this one, written once and shared by all of them."""
+    on, off = _readings(node, True), _readings(node, False)
+    key = hashlib.sha1(json.dumps([on, off], sort_keys=True).encode()).hexdigest()[:12]
+    folders = root / key / "on", root / key / "off"
+    for folder, values in zip(folders, (on, off), strict=True):
+        if not folder.exists():
+            folder.mkdir(parents=True)
+            for name, value in values.items():
+                (folder / name).write_text(f"{value}\n")
+    return folders
+
+
+def _link(path: Path, target: Path | str) -> None:
+    path.unlink(missing_ok=True)
+    path.symlink_to(target)
+
+
 def prepare(node: SimNode, folder: Path, address: str, username: str, password: str, script: Path) -> None:
-    """Write everything one simulated BMC needs into its folder."""
+    """Write everything one simulated BMC needs into its folder (readings are shared per node type)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for state, on in (("on", True), ("off", False)):
-        readings = folder / f"readings.{state}"
-        readings.mkdir(exist_ok=True)
-        for name, value in _readings(node, on).items():
-            (readings / name).write_text(f"{value}\n")
-    link = folder / "readings"
-    link.unlink(missing_ok=True)
-    link.symlink_to(f"readings.{'on' if node.power_on else 'off'}")
+    on, off = shared_readings(node, script.parent.parent / "readings")
+    _link(folder / "readings.on", on)
+    _link(folder / "readings.off", off)
+    _link(folder / "readings", "readings.on" if node.power_on else "readings.off")
     (folder / "power").write_text("1\n" if node.power_on else "0\n")
     (folder / "boot").write_text("default\n")
-    (folder / "outlets").write_text("".join(f"{path}\n" for _, path in node.outlet_files))
     write_wiring(folder, list(node.psus), dict(node.outlet_files))
     (folder / "lan.conf").write_text(lan_config(node, folder, address, username, password, script))
     (folder / "bmc.emu").write_text("\n".join(emulator_commands(node, folder)))

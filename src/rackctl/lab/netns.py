@@ -8,12 +8,13 @@ Every namespace and link carries the lab's prefix, so teardown and leak checks f
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import shlex
 import socket
-import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from rackctl.lab import processes
 from rackctl.lab.processes import LabError
 
 HOST_NETWORK = ipaddress.ip_network("10.250.0.0/16")
+LOCK_FILE = "/tmp/rackctl-lab-netns.lock"
 MAX_HOSTS = HOST_NETWORK.num_addresses // 4
 
 
@@ -74,22 +76,10 @@ def ensure_keys(folder: Path) -> SshKeys:
     keys = SshKeys(folder / "id_ed25519", folder / "ssh_host_ed25519_key", folder / "authorized_keys")
     for path in (keys.client, keys.host):
         if not path.exists():
-            _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "rackctl-lab", "-f", str(path)])
+            processes.run_tool(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "rackctl-lab", "-f", str(path)])
     keys.authorized.write_text(keys.client.with_suffix(".pub").read_text())
     keys.authorized.chmod(0o600)
     return keys
-
-
-def _run(argv: Sequence[str], stdin: str | None = None) -> str:
-    try:
-        done = subprocess.run(list(argv), input=stdin, capture_output=True, text=True, check=False, timeout=120)
-    except FileNotFoundError:
-        raise LabError(f"{argv[0]} not found (install iproute2 and openssh-server)") from None
-    except subprocess.TimeoutExpired:
-        raise LabError(f"{argv[0]} did not finish in 120 s") from None
-    if done.returncode != 0:
-        raise LabError(f"{' '.join(argv[:3])}...: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
-    return done.stdout
 
 
 def _names(prefix: str, index: int) -> tuple[str, str, str]:
@@ -109,7 +99,7 @@ def plumb(prefix: str, indexes: Sequence[int]) -> None:
             f"addr add {root}/30 dev {outside}",
             f"link set {outside} up",
         ]
-    _run(["ip", "-batch", "-"], stdin="\n".join(outside_lines) + "\n")
+    processes.run_tool(["ip", "-batch", "-"], stdin="\n".join(outside_lines) + "\n")
     # `ip -batch` takes no -n per line, so each namespace gets its own short batch, a few at a time.
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda i: _plumb_inside(prefix, i), indexes))
@@ -119,7 +109,7 @@ def _plumb_inside(prefix: str, index: int) -> None:
     ns, _, inside = _names(prefix, index)
     _, peer = addresses(index)
     lines = ["link set lo up", f"addr add {peer}/30 dev {inside}", f"link set {inside} up"]
-    _run(["ip", "-n", ns, "-batch", "-"], stdin="\n".join(lines) + "\n")
+    processes.run_tool(["ip", "-n", ns, "-batch", "-"], stdin="\n".join(lines) + "\n")
 
 
 def _sshd_config(folder: Path, keys: SshKeys, address: str) -> Path:
@@ -169,23 +159,69 @@ def _sshd_argv(namespace: str, spec: HostSpec, config: Path) -> list[str]:
     ]
 
 
-def start_hosts(
-    prefix: str, specs: Sequence[HostSpec], folder: Path, keys: SshKeys, first_index: int = 0
-) -> list[NetnsHost]:
-    """Create namespaces and start one sshd per host; returns when every sshd accepts connections."""
-    indexes = list(range(first_index, first_index + len(specs)))
-    plumb(prefix, indexes)
-    hosts = []
-    for index, spec in zip(indexes, specs, strict=True):
-        ns, outside, _ = _names(prefix, index)
-        root, peer = addresses(index)
-        host_dir = folder / spec.name
-        host_dir.mkdir(parents=True, exist_ok=True)
-        config = _sshd_config(host_dir, keys, peer)
-        pid = processes.start(_sshd_argv(ns, spec, config), host_dir / "sshd.log")
-        hosts.append(NetnsHost(spec.name, ns, peer, root, outside, pid))
-    _wait_listening(hosts, folder)
+def _indexes_in_use() -> set[int]:
+    listed = processes.run_tool(["ip", "-o", "-4", "addr", "show"])
+    used = set()
+    for word in listed.split():
+        address = word.split("/")[0]
+        try:
+            parsed = ipaddress.ip_address(address)
+        except ValueError:
+            continue
+        if parsed in HOST_NETWORK:
+            used.add((int(parsed) - int(HOST_NETWORK.network_address)) // 4)
+    return used
+
+
+def free_indexes(count: int) -> list[int]:
+    """Host numbers whose /30 no other lab (or test) on this machine is using."""
+    used = _indexes_in_use()
+    free = [i for i in range(MAX_HOSTS) if i not in used][:count]
+    if len(free) < count:
+        raise LabError(f"only {len(free)} lab host addresses are free in {HOST_NETWORK}")
+    return free
+
+
+@contextmanager
+def _machine_lock() -> Iterator[None]:
+    # Labs of several users or test runs share the root namespace: allocate and plumb one at a time.
+    with open(LOCK_FILE, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def start_hosts(prefix: str, specs: Sequence[HostSpec], folder: Path, keys: SshKeys) -> list[NetnsHost]:
+    """Create namespaces and start one sshd per host; returns when every sshd accepts connections.
+
+    On failure the sshd processes already started are stopped here (the caller never learns their
+    PIDs); the namespaces go with the caller's `teardown(prefix, ...)`.
+    """
+    with _machine_lock():
+        indexes = free_indexes(len(specs))
+        plumb(prefix, indexes)
+    hosts: list[NetnsHost] = []
+    try:
+        for index, spec in zip(indexes, specs, strict=True):
+            hosts.append(_start_sshd(prefix, index, spec, folder, keys))
+        # sshd start-up takes longer when a thousand of them share two cores
+        _wait_listening(hosts, folder, timeout=30.0 + 0.06 * len(hosts))
+    except BaseException:
+        processes.stop([h.pid for h in hosts])
+        raise
     return hosts
+
+
+def _start_sshd(prefix: str, index: int, spec: HostSpec, folder: Path, keys: SshKeys) -> NetnsHost:
+    ns, outside, _ = _names(prefix, index)
+    root, peer = addresses(index)
+    host_dir = folder / spec.name
+    host_dir.mkdir(parents=True, exist_ok=True)
+    config = _sshd_config(host_dir, keys, peer)
+    pid = processes.start(_sshd_argv(ns, spec, config), host_dir / "sshd.log")
+    return NetnsHost(spec.name, ns, peer, root, outside, pid)
 
 
 def _listening(host: NetnsHost) -> bool:
@@ -212,7 +248,7 @@ def _wait_listening(hosts: Sequence[NetnsHost], folder: Path, timeout: float = 3
 
 def namespaces(prefix: str) -> list[str]:
     """The lab's namespaces that exist now."""
-    listed = _run(["ip", "netns", "list"])
+    listed = processes.run_tool(["ip", "netns", "list"])
     return [
         line.split()[0] for line in listed.splitlines() if line.split() and line.split()[0].startswith(prefix + "-")
     ]
@@ -220,7 +256,7 @@ def namespaces(prefix: str) -> list[str]:
 
 def links(prefix: str) -> list[str]:
     """The lab's links left in the root namespace."""
-    listed = _run(["ip", "-o", "link", "show"])
+    listed = processes.run_tool(["ip", "-o", "link", "show"])
     names = [line.split(":")[1].strip().split("@")[0] for line in listed.splitlines() if ":" in line]
     return [n for n in names if n.startswith(prefix) and n[len(prefix) :][:1] in ("h", "n")]
 
@@ -230,9 +266,9 @@ def teardown(prefix: str, pids: Sequence[int]) -> None:
     processes.stop(list(pids))
     found = namespaces(prefix)
     if found:
-        _run(["ip", "-batch", "-"], stdin="".join(f"netns del {ns}\n" for ns in found))
+        processes.run_tool(["ip", "-batch", "-"], stdin="".join(f"netns del {ns}\n" for ns in found))
     # Deleting a namespace takes its veth pair with it, but the kernel does so asynchronously.
     processes.wait_for(lambda: not links(prefix), timeout=5.0, interval=0.1)
     leftover = links(prefix)
     if leftover:
-        _run(["ip", "-force", "-batch", "-"], stdin="".join(f"link del {name}\n" for name in leftover))
+        processes.run_tool(["ip", "-force", "-batch", "-"], stdin="".join(f"link del {name}\n" for name in leftover))

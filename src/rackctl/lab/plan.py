@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from rackctl.errors import NotFound
 from rackctl.inventory.models import Device, Interface, IpAddress, Rack
@@ -150,9 +150,18 @@ def _remember(state: LabState, device: Device) -> None:
     }
 
 
-def write_mgmt(session: Session, state: LabState, name: str, values: dict[str, Any]) -> None:
+def devices_named(session: Session, names: list[str]) -> dict[str, Device]:
+    """The devices the lab rewrites, loaded in one query with what it touches."""
+    query = (
+        select(Device)
+        .where(Device.name.in_(names))
+        .options(selectinload(Device.mgmt), selectinload(Device.interfaces).selectinload(Interface.addresses))
+    )
+    return {d.name: d for d in session.scalars(query)}
+
+
+def write_mgmt(state: LabState, device: Device, values: dict[str, Any]) -> None:
     """Point a device's management endpoint at its simulator (remembering the old values)."""
-    device = session.scalars(select(Device).where(Device.name == name)).one()
     _remember(state, device)
     assert device.mgmt is not None
     for key, value in values.items():
@@ -160,8 +169,7 @@ def write_mgmt(session: Session, state: LabState, name: str, values: dict[str, A
     device.mgmt.detected_protocol = None
 
 
-def write_host_address(session: Session, state: LabState, name: str, address: str, prefix: int) -> None:
-    device = session.scalars(select(Device).where(Device.name == name)).one()
+def write_host_address(session: Session, state: LabState, device: Device, address: str, prefix: int) -> None:
     _remember(state, device)
     iface = host_interface(device)
     if iface is None:

@@ -46,6 +46,20 @@ def start(
     return proc.pid
 
 
+def run_tool(argv: Sequence[str], stdin: str | None = None, timeout: float = 120) -> str:
+    """Run a helper program to completion; any failure becomes one LabError naming the program."""
+    try:
+        done = subprocess.run(list(argv), input=stdin, capture_output=True, text=True, check=False, timeout=timeout)
+    except FileNotFoundError:
+        raise LabError(f"{argv[0]} not found: install it (scripts/install-deps lists what the lab needs)") from None
+    except subprocess.TimeoutExpired:
+        raise LabError(f"{argv[0]} did not finish in {timeout:g} s") from None
+    if done.returncode != 0:
+        last = done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
+        raise LabError(f"{' '.join(argv[:3])}: {last[0]}")
+    return done.stdout
+
+
 def alive(pid: int) -> bool:
     """Whether a process runs (a zombie child counts as gone)."""
     try:

@@ -48,6 +48,8 @@ class LabState:
     faults: dict[str, str] = field(default_factory=dict)
     restore: dict[str, dict[str, Any]] = field(default_factory=dict)  # inventory values before `up`
     skipped: list[str] = field(default_factory=list)
+    ssh_key: str = ""  # the lab hosts accept this key (root)
+    known_hosts: str = ""
 
     @property
     def folder(self) -> Path:

@@ -15,6 +15,7 @@ from rackctl.inventory.csvimport import normalise_mac
 from rackctl.inventory.db import utcnow
 from rackctl.services.bmc import require
 from rackctl.types import BootDevice, Health
+from rackctl.versions import same_version
 
 
 @dataclass(frozen=True)
@@ -99,17 +100,17 @@ def apply_inventory(session: Session, name: str, seen: HardwareInventory, update
     profile = device.profile
     found: list[Mismatch] = []
 
-    def compare(field_name: str, expected: str | None, observed: str) -> None:
-        if expected and observed and _norm(expected) != _norm(observed):
+    def compare(field_name: str, expected: str | None, observed: str, same: Callable[[str, str], bool]) -> None:
+        if expected and observed and not same(expected, observed):
             found.append(Mismatch(name, field_name, expected, observed))
 
-    compare("serial", device.serial, seen.serial)
-    compare("bmc_firmware", profile.bmc_firmware if profile else None, seen.bmc_firmware)
-    compare("bios_firmware", profile.bios_firmware if profile else None, seen.bios_firmware)
+    compare("serial", device.serial, seen.serial, lambda a, b: a.strip().upper() == b.strip().upper())
+    compare("bmc_firmware", profile.bmc_firmware if profile else None, seen.bmc_firmware, same_version)
+    compare("bios_firmware", profile.bios_firmware if profile else None, seen.bios_firmware, same_version)
     for iface_name, mac in seen.macs.items():
         interface = device.interface(iface_name)
         if interface is not None:
-            compare(f"mac:{iface_name}", interface.mac, normalise_mac(mac) or mac)
+            compare(f"mac:{iface_name}", interface.mac, normalise_mac(mac) or mac, str.__eq__)
             if update and not interface.mac:
                 interface.mac = normalise_mac(mac)
     if update:
@@ -129,9 +130,3 @@ def _facts(seen: HardwareInventory) -> dict[str, Any]:
         "power_supplies": list(seen.power_supplies),
         "seen_at": utcnow().isoformat(timespec="seconds"),
     }
-
-
-def _norm(version: str) -> str:
-    # "1.02.04" and "1.2.4" name the same firmware; compare component by component.
-    parts = version.strip().lower().lstrip("v").split(".")
-    return ".".join(p.lstrip("0") or "0" for p in parts)

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models of the inventory; importing this package registers every table."""
 
+from rackctl.inventory.models.audit import AuditFinding, AuditResult, AuditRun, AuditSighting
 from rackctl.inventory.models.device import Device, ManagementEndpoint, PowerPort, StateChange
 from rackctl.inventory.models.devicetype import (
     DeviceType,
@@ -16,6 +17,10 @@ from rackctl.inventory.models.profile import Profile
 from rackctl.inventory.models.site import Rack, Site
 
 __all__ = [
+    "AuditFinding",
+    "AuditResult",
+    "AuditRun",
+    "AuditSighting",
     "Cable",
     "Device",
     "DeviceType",

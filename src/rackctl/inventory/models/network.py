@@ -30,6 +30,8 @@ class Interface(Base):
     sriov_vfs: Mapped[int] = mapped_column(default=0)
     mgmt_only: Mapped[bool] = mapped_column(default=False)
     description: Mapped[str] = mapped_column(String(255), default="")
+    # A switch port split into several (lanes x speed, e.g. 4x100g), as the rack template says.
+    breakout: Mapped[str | None] = mapped_column(String(16))
 
     device: Mapped[Device] = relationship(back_populates="interfaces")
     bond: Mapped[Interface | None] = relationship(remote_side=[id], back_populates="members")

@@ -24,7 +24,7 @@ from rackctl.inventory.models import (
 from rackctl.inventory.templates.addressing import assign_addresses
 from rackctl.inventory.templates.expr import PatternError, render
 from rackctl.inventory.templates.loader import RackTemplate, rack_numbers
-from rackctl.inventory.templates.wiring import build_bonds, build_cables, build_power
+from rackctl.inventory.templates.wiring import build_bonds, build_breakouts, build_cables, build_power
 from rackctl.secrets import check_reference
 from rackctl.types import DeviceRole, Face, MgmtProtocol
 
@@ -72,6 +72,7 @@ def create_racks(session: Session, template: RackTemplate, name: str, site_name:
         record_initial_state(session, device, actor, f"created from template {template.name}")
     build_bonds(built)
     assign_addresses(session, built)
+    build_breakouts(built)
     build_cables(built)
     build_power(built)
     return built

@@ -78,6 +78,18 @@ _CABLE = {
     },
 }
 
+_BREAKOUT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["device", "port", "mode"],
+    "properties": {
+        "device": _NAME_PATTERN,
+        "port": _NAME_PATTERN,
+        "each": _LOOP,
+        "mode": {"type": "string", "pattern": "^[1-8]x(10|25|50|100|200|400|800)g$"},
+    },
+}
+
 _POOL = {
     "type": "object",
     "additionalProperties": False,
@@ -160,6 +172,7 @@ TEMPLATE_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {"management": _POOL, "host": _POOL},
         },
+        "breakouts": {"type": "array", "items": _BREAKOUT},
         "cabling": {"type": "array", "items": _CABLE},
         "power": {
             "type": "object",

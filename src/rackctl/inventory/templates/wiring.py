@@ -54,6 +54,22 @@ def _loops(spec: dict[str, Any] | None) -> list[dict[str, Any]]:
     ]
 
 
+def build_breakouts(built: Built) -> None:
+    """Mark the switch ports the template splits (`breakouts:`), e.g. Ethernet29/1 as 4x100g."""
+    for index, rule in enumerate(built.template.data.get("breakouts") or []):
+        for device in built.devices:
+            if built.render(rule["device"], built.variables(device), "breakouts", index, "device") != device.name:
+                continue
+            for loop in _loops(rule.get("each")):
+                variables = built.variables(device, **loop)
+                name = built.render(rule["port"], variables, "breakouts", index, "port")
+                port = device.interface(name)
+                if port is None:
+                    where = built.template.where("breakouts", index, "port")
+                    raise ValidationError(f"{device.name} has no port '{name}'", where)
+                port.breakout = rule["mode"]
+
+
 def build_cables(built: Built) -> None:
     by_name = {d.name: d for d in built.devices}
     for index, rule in enumerate(built.template.data.get("cabling") or []):

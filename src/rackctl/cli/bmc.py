@@ -1,0 +1,155 @@
+"""`rackctl sensors`, `rackctl sel ...`, `rackctl bmc inventory|probe`, `rackctl console`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from rackctl.cli import output
+from rackctl.cli.common import DryRunOption, JsonOption, YesOption, actor, state
+from rackctl.cli.fanout_view import (
+    RetriesOption,
+    TargetsArg,
+    TimeoutOption,
+    WorkersOption,
+    fanout_options,
+    finish,
+    guard,
+    plain,
+    report,
+    resolve_names,
+    run_nodes,
+)
+from rackctl.services import oob
+from rackctl.services.bmc_inventory import detect_protocols, update_inventory
+
+sel_app = typer.Typer(help="BMC event logs (IPMI SEL, Redfish LogService).", no_args_is_help=True)
+bmc_app = typer.Typer(help="BMC facts: hardware and firmware inventory, protocol detection.", no_args_is_help=True)
+
+
+def sensors_cmd(
+    target: TargetsArg,
+    details: Annotated[bool, typer.Option("--details", help="Every sensor, not one line per node.")] = False,
+    as_json: JsonOption = False,
+    workers: WorkersOption = None,
+    timeout: TimeoutOption = None,
+    retries: RetriesOption = None,
+) -> None:
+    """Temperatures, fans, PSU input power and state, with their health."""
+    options = fanout_options(workers, timeout, retries)
+    results = run_nodes("sensors", target, oob.read_sensors, options, 0)
+    if as_json or not details:
+        report("Sensors", results, as_json, describe=_sensor_line)
+    rows = [
+        (
+            r.target,
+            s.name,
+            "" if s.value is None else f"{s.value:g} {s.unit}",
+            s.state,
+            output.status(s.health.value in ("ok", "unknown"), s.health.value, s.health.value),
+        )
+        for r in results
+        if r.ok
+        for s in r.value
+    ]
+    output.table("Sensors", ["node", "sensor", "reading", "state", "health"], rows)
+    for failed in (r for r in results if not r.ok):
+        output.error(f"{failed.target}: {failed.message}")
+    finish(results)
+
+
+def _sensor_line(readings: list[Any]) -> str:
+    summary = oob.sensor_summary(readings)
+    parts = [
+        f"{summary['sensors']} sensors",
+        f"max {summary['max_temp_c']:g} °C" if summary["max_temp_c"] else "",
+        f"{summary['power_w']} W in" if summary["power_w"] else "",
+    ]
+    bad = summary["unhealthy"]
+    parts.append(f"NOT OK: {', '.join(bad)}" if bad else "all healthy")
+    return ", ".join(p for p in parts if p)
+
+
+@sel_app.command("list")
+def sel_list(
+    target: TargetsArg,
+    as_json: JsonOption = False,
+    workers: WorkersOption = None,
+    timeout: TimeoutOption = None,
+    retries: RetriesOption = None,
+) -> None:
+    """Read the event logs."""
+    results = run_nodes("sel list", target, oob.read_events, fanout_options(workers, timeout, retries), 0)
+    if not as_json:
+        rows = [(r.target, e.timestamp, e.severity.value, e.message) for r in results if r.ok for e in r.value]
+        output.table("Events", ["node", "when", "severity", "message"], rows)
+    report("Event log reads", results, as_json, describe=lambda events: f"{len(events)} event(s)")
+
+
+@sel_app.command("clear")
+def sel_clear(
+    target: TargetsArg,
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+    as_json: JsonOption = False,
+    workers: WorkersOption = None,
+    timeout: TimeoutOption = None,
+) -> None:
+    """Clear the event logs (asks first)."""
+    guard("clear the event logs of", target, dry_run, yes, always=True)
+    results = run_nodes("sel clear", target, oob.clear_events, fanout_options(workers, timeout, 0), 0)
+    report("Event logs cleared", results, as_json)
+
+
+@bmc_app.command("inventory")
+def bmc_inventory(
+    target: TargetsArg,
+    update: Annotated[
+        bool, typer.Option("--update", help="Write serials, MACs and firmware into the inventory.")
+    ] = False,
+    as_json: JsonOption = False,
+    workers: WorkersOption = None,
+    timeout: TimeoutOption = None,
+    retries: RetriesOption = None,
+) -> None:
+    """What the BMCs report (model, serial, firmware, PSUs, MACs), checked against the inventory."""
+    results = run_nodes("bmc inventory", target, oob.read_inventory, fanout_options(workers, timeout, retries), 0)
+    mismatches = update_inventory(state().database(), actor(), results, update)
+    if as_json:
+        output.emit_json(
+            {
+                "nodes": [plain(r.value) if r.ok else {"target": r.target, "error": r.message} for r in results],
+                "mismatches": [plain(m) for m in mismatches],
+            }
+        )
+    else:
+        rows = [
+            (
+                r.target,
+                r.value.model,
+                r.value.serial,
+                r.value.bmc_firmware,
+                r.value.bios_firmware,
+                len(r.value.power_supplies),
+            )
+            for r in results
+            if r.ok
+        ]
+        output.table("BMC inventory", ["node", "model", "serial", "BMC fw", "BIOS fw", "PSUs"], rows)
+        if mismatches:
+            output.table(
+                "Differs from the inventory",
+                ["node", "field", "inventory", "BMC says"],
+                [(m.device, m.field, m.expected, m.observed) for m in mismatches],
+            )
+        for failed in (r for r in results if not r.ok):
+            output.error(f"{failed.target}: {failed.message}")
+    finish(results)
+
+
+@bmc_app.command("probe")
+def bmc_probe(target: TargetsArg, as_json: JsonOption = False) -> None:
+    """Find out whether each BMC speaks Redfish or IPMI, and record it (for protocol auto)."""
+    results = detect_protocols(state().database(), actor(), resolve_names(target), fanout_options(None, None, 0))
+    report("BMC protocols", results, as_json)

@@ -1,0 +1,123 @@
+"""`rackctl provision TARGETS` (converge GPU nodes to their profile) and `rackctl bringup TARGETS`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from rackctl import targets
+from rackctl.cli import output
+from rackctl.cli.common import EXIT_FAILED, JsonOption, actor, state, transaction
+from rackctl.errors import Location, ValidationError
+from rackctl.services import bringup as bringup_service
+from rackctl.services.provision import HostOutcome, RunSpec, provision
+
+_SHOWN = {"changed", "failed", "unreachable"}
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    return tuple(t.strip() for v in values for t in v.split(",") if t.strip())
+
+
+def load_extra_vars(path: Path | None) -> dict[str, object]:
+    """Extra variables from a YAML file (`--extra-vars FILE`)."""
+    if path is None:
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValidationError(str(exc).splitlines()[0], Location(str(path))) from None
+    if not isinstance(data, dict):
+        raise ValidationError("must be a mapping of variable names to values", Location(str(path)))
+    return data
+
+
+OverrideOption = Annotated[
+    list[Path] | None,
+    typer.Option("--inventory-override", "-i", help="Extra Ansible inventory file (connection details)."),
+]
+ExtraVarsOption = Annotated[Path | None, typer.Option("--extra-vars", "-e", help="YAML file of extra variables.")]
+
+
+def run_spec(target: str, override: list[Path] | None, extra_vars: Path | None) -> RunSpec:
+    """The playbook run both commands share: resolved targets, state folder, overrides, forks."""
+    settings = state().settings
+    with transaction() as session:
+        names = targets.resolve(session, target)
+    return RunSpec(
+        hosts=tuple(names),
+        db_url=state().url,
+        state_dir=settings.resolved_state_dir / "ansible",
+        extra_vars=load_extra_vars(extra_vars),
+        overrides=tuple(override or ()),
+        forks=max(1, min(settings.workers, 64)),
+    )
+
+
+def _progress(host: str, status: str, task: str) -> None:
+    if status in _SHOWN:
+        output.note(f"[{host}] {status:<11} {task}")
+
+
+def _show(outcomes: list[HostOutcome], check: bool, diff: bool) -> None:
+    if diff:
+        for outcome in outcomes:
+            for text in outcome.diff:
+                output.line(f"--- {outcome.host}")
+                output.line(text.rstrip())
+    output.table(
+        "Provision" + (" (check)" if check else ""),
+        ["host", "result", "changed", "failed task", "message"],
+        [(o.host, output.status(o.ok), o.changed, o.failed_task, o.message) for o in outcomes],
+    )
+
+
+def provision_cmd(
+    target: Annotated[str, typer.Argument(help="Node set, e.g. gpu-r12-u[03-27] or @rack:r12&@role:gpu-node.")],
+    tags: Annotated[list[str] | None, typer.Option("--tags", help="Only these tags (burnin only when named).")] = None,
+    skip_tags: Annotated[list[str] | None, typer.Option("--skip-tags", help="Leave out these tags.")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Change nothing; report what would change.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Show the changes to files.")] = False,
+    override: OverrideOption = None,
+    extra_vars: ExtraVarsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Converge nodes to their profile's pinned stack (driver, Fabric Manager, CUDA, DCGM, network, serving)."""
+    spec = run_spec(target, override, extra_vars)
+    spec = replace(spec, tags=_split(tags or []), skip_tags=_split(skip_tags or []), check=check, diff=diff)
+    outcomes = provision(state().database(), spec, actor(), None if as_json else _progress)
+    if as_json:
+        output.emit_json([o.as_dict() for o in outcomes])
+    else:
+        _show(outcomes, check, diff)
+    if not all(o.ok for o in outcomes):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def bringup_cmd(
+    target: Annotated[str, typer.Argument(help="Node set, e.g. @rack:r12&@role:gpu-node.")],
+    stagger: Annotated[float, typer.Option("--stagger", min=0, help="Seconds between power-ons.")] = 5.0,
+    ssh_timeout: Annotated[float, typer.Option("--ssh-timeout", min=1, help="Seconds to wait for SSH.")] = 900.0,
+    override: OverrideOption = None,
+    extra_vars: ExtraVarsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """BMC -> PXE once -> staggered power-on -> SSH -> provision -> burn-in -> validated; resumable per node."""
+    spec = run_spec(target, override, extra_vars)
+    settings = bringup_service.Settings(run=spec, stagger_s=stagger, ssh_timeout_s=ssh_timeout)
+    workers = state().settings.workers
+    reports = bringup_service.bringup(state().database(), list(spec.hosts), settings, actor(), workers)
+    if as_json:
+        output.emit_json([r.as_dict() for r in reports])
+    else:
+        output.table(
+            "Bring-up",
+            ["node", "from", "now", "result", "failed step", "message", "what to do"],
+            [(r.node, r.start, r.end, output.status(r.ok), r.failed_step, r.message, r.hint) for r in reports],
+        )
+    if not all(r.ok for r in reports):
+        raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,334 @@
+"""Serve recorded Redfish resources over real HTTP: a read-only BMC for tests and rehearsals.
+
+DMTF's Redfish-Mockup-Server is not on PyPI, so this speaks the same wire protocol for what rackctl
+uses: GET answers `<folder>/<path>/index.json` (or `index.html`, served as HTML, for a BMC whose page
+is not JSON); POST to the session collection creates a session (X-Auth-Token, Location, @odata.id);
+DELETE of the session ends it; Basic auth works everywhere; no or wrong credentials get 401; absent
+resources get 404 with a Redfish error body. Writes (PATCH, action POSTs) are answered 204 and recorded,
+not applied. A ComputerSystem.Reset whose ResetType is not in the resource's AllowableValues gets 400,
+as iDRAC answers it. Every request is recorded, so tests can count sessions, retries and bodies.
+
+A variant folder holds `mockup.json` and only the resources that differ from its base:
+
+    {"base": "../public-rackmount1", "absent": ["/redfish/v1/Chassis/1U/Power"],
+     "session_reply": {"location": false, "odata_id": true},
+     "pages": {"/redfish/v1/Systems/1/LogServices/SEL/Entries?$skip=50": "pages/sel-2.json"}}
+
+A query string is ignored (the resource is served as if there were none) unless `pages` names it.
+
+    python -m rackctl.lab.redfish_mockup FOLDER [--address 127.0.0.1] [--port 8000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = "/redfish/v1"
+DEFAULT_SESSIONS = f"{ROOT}/SessionService/Sessions"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request as the mockup saw it."""
+
+    method: str
+    path: str
+    query: str
+    auth: str  # "token", "basic" or "none"
+    body: Any = None
+
+
+def normalise(path: str) -> str:
+    """A resource path as the mockup files it: no query, no trailing slash, no doubled slashes."""
+    path = urlsplit(path).path
+    while "//" in path:
+        path = path.replace("//", "/")
+    return path.rstrip("/") or "/"
+
+
+@dataclass
+class Mockup:
+    """A folder of resources, layered over its base folder, with the variant's behaviour."""
+
+    folder: Path
+    config: dict[str, Any] = field(default_factory=dict)
+    base: Mockup | None = None
+
+    @classmethod
+    def load(cls, folder: Path) -> Mockup:
+        config_file = folder / "mockup.json"
+        config = json.loads(config_file.read_text()) if config_file.exists() else {}
+        base = cls.load((folder / config["base"]).resolve()) if config.get("base") else None
+        return cls(folder, config, base)
+
+    def absent(self, path: str) -> bool:
+        return path in {normalise(p) for p in self.config.get("absent", [])}
+
+    def find(self, path: str) -> Path | None:
+        """The file serving `path`: this folder's, else the base's; None if absent or unknown."""
+        path = normalise(path)
+        if self.absent(path) or not (path == ROOT or path.startswith(ROOT + "/")):
+            return None
+        relative = path[len(ROOT) :].lstrip("/")
+        for name in ("index.json", "index.html"):
+            candidate = self.folder / relative / name
+            if candidate.is_file():
+                return candidate
+        return self.base.find(path) if self.base else None
+
+    def page(self, path: str, query: str) -> Path | None:
+        """The file serving one page of a paged collection (`pages` maps "path?query" to a file)."""
+        wanted = f"{normalise(path)}?{query}"
+        for key, name in (self.config.get("pages") or {}).items():
+            if normalise(key.partition("?")[0]) + "?" + key.partition("?")[2] == wanted:
+                return self.folder / name
+        return self.base.page(path, query) if self.base else None
+
+    def resource(self, path: str) -> dict[str, Any] | None:
+        found = self.find(path)
+        if found is None or found.suffix != ".json":
+            return None
+        try:
+            loaded = json.loads(found.read_text())
+        except ValueError:
+            return None
+        return loaded if isinstance(loaded, dict) else None
+
+    def setting(self, section: str, key: str, default: Any) -> Any:
+        return (self.config.get(section) or {}).get(key, default)
+
+    def sessions_path(self) -> str:
+        root = self.resource(ROOT) or {}
+        return normalise(((root.get("Links") or {}).get("Sessions") or {}).get("@odata.id") or DEFAULT_SESSIONS)
+
+
+def redfish_error(message: str, message_id: str = "Base.1.0.GeneralError") -> bytes:
+    info = [{"@odata.type": "#Message.v1_1_1.Message", "MessageId": message_id, "Message": message}]
+    return json.dumps({"error": {"code": message_id, "message": message, "@Message.ExtendedInfo": info}}).encode()
+
+
+def reset_refusal(mockup: Mockup, path: str, body: Any) -> str | None:
+    """Why a ComputerSystem.Reset would be refused (None: accepted), judged from the system's resource."""
+    if not path.endswith("/Actions/ComputerSystem.Reset"):
+        return None
+    system = mockup.resource(path.rsplit("/Actions/", 1)[0]) or {}
+    action = (system.get("Actions") or {}).get("#ComputerSystem.Reset") or {}
+    allowed = action.get("ResetType@Redfish.AllowableValues")
+    reset_type = body.get("ResetType") if isinstance(body, dict) else None
+    if allowed and reset_type not in allowed:
+        return f"The value {reset_type} for the property ResetType is not in the list of acceptable values."
+    return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as BMCs and the redfish library's requests.Session use it
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall each
+    server: _HttpServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet: the recorded requests are the log."""
+
+    def _body(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            return raw.decode(errors="replace")
+
+    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        sent = {"Content-Type": "application/json; charset=utf-8", "OData-Version": "4.0", **(headers or {})}
+        for name, value in sent.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _dispatch(self, method: str) -> None:
+        body = self._body() if method in ("POST", "PATCH") else None
+        split = urlsplit(self.path)
+        service = self.server.service
+        auth = service.authenticate(self.headers)
+        service.record(Request(method, split.path, split.query, auth or "none", body))
+        self._send(*service.answer(method, self.path, auth, body))
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    service: MockupServer
+
+
+Answer = tuple[int, bytes, dict[str, str]]
+
+
+class MockupServer:
+    """One simulated BMC on one loopback address; a context manager that starts and stops it."""
+
+    def __init__(
+        self,
+        folder: Path | str,
+        address: str = "127.0.0.1",
+        port: int = 0,
+        username: str = "admin",
+        password: str = "secret",
+    ) -> None:
+        self.mockup = Mockup.load(Path(folder))
+        self.address, self.port = address, port
+        self.username, self.password = username, password
+        self.requests: list[Request] = []
+        self.sessions: dict[str, str] = {}  # token -> session path
+        self.failures: dict[str, int] = {}  # path -> HTTP status to answer instead
+        self.sessions_created = 0
+        self._lock = threading.Lock()
+        self._http: _HttpServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}:{self.port}"
+
+    def start(self) -> MockupServer:
+        self._http = _HttpServer((self.address, self.port), _Handler)
+        self._http.service = self
+        self.port = self._http.server_address[1]
+        threading.Thread(
+            target=self._http.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() then returns within 50 ms
+            daemon=True,
+            name=f"redfish-mockup-{self.port}",
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._http = None
+
+    def __enter__(self) -> MockupServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def fail(self, path: str, status: int) -> None:
+        """Answer `status` for every request to `path` from now on (a BMC's internal error, say)."""
+        self.failures[normalise(path)] = status
+
+    def record(self, request: Request) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def made(self, method: str, path: str | None = None) -> list[Request]:
+        """The recorded requests with this method (and path, compared as the mockup files it)."""
+        return [
+            r for r in self.requests if r.method == method and (path is None or normalise(r.path) == normalise(path))
+        ]
+
+    def authenticate(self, headers: Any) -> str | None:
+        """'token' or 'basic' when the request carries valid credentials, else None."""
+        if headers.get("X-Auth-Token") in self.sessions:
+            return "token"
+        scheme, _, encoded = str(headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() == "basic":
+            user, _, password = base64.b64decode(encoded).decode(errors="replace").partition(":")
+            if (user, password) == (self.username, self.password):
+                return "basic"
+        return None
+
+    def answer(self, method: str, target: str, auth: str | None, body: Any) -> Answer:
+        path, query = normalise(target), urlsplit(target).query
+        if path in self.failures:
+            return self.failures[path], redfish_error(f"injected failure for {path}"), {}
+        if method == "POST" and path == self.mockup.sessions_path():
+            return self._login(body)
+        if auth is None and path not in (ROOT, "/redfish"):
+            return 401, redfish_error("No valid credentials", "Base.1.0.NoValidSession"), {}
+        if method == "GET":
+            return self._get(path, query)
+        return self._write(path, body) if method in ("POST", "PATCH") else self._delete(path)
+
+    def _get(self, path: str, query: str) -> Answer:
+        if path == "/redfish":
+            return 200, b'{"v1": "/redfish/v1/"}', {}
+        found = (self.mockup.page(path, query) if query else None) or self.mockup.find(path)
+        if found is None:
+            return 404, redfish_error(f"The resource at {path} was not found", "Base.1.0.ResourceMissingAtURI"), {}
+        kind = "text/html; charset=utf-8" if found.suffix == ".html" else "application/json; charset=utf-8"
+        return 200, found.read_bytes(), {"Content-Type": kind}
+
+    def _write(self, path: str, body: Any) -> Answer:
+        refusal = reset_refusal(self.mockup, path, body)
+        if refusal:
+            return 400, redfish_error(refusal, "Base.1.0.PropertyValueNotInList"), {}
+        target = path.rsplit("/Actions/", 1)[0] if "/Actions/" in path else path
+        if self.mockup.find(target) is None:
+            return 404, redfish_error(f"The resource at {target} was not found", "Base.1.0.ResourceMissingAtURI"), {}
+        return 204, b"", {}
+
+    def _login(self, body: Any) -> Answer:
+        credentials = body if isinstance(body, dict) else {}
+        if (credentials.get("UserName"), credentials.get("Password")) != (self.username, self.password):
+            return 401, redfish_error("Invalid username or password", "Base.1.0.NoValidSession"), {}
+        token, session_id = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+        location = f"{self.mockup.sessions_path()}/{session_id}"
+        with self._lock:
+            self.sessions[token] = location
+            self.sessions_created += 1
+        reply: dict[str, Any] = {"Id": session_id, "Name": "User Session", "UserName": self.username}
+        if self.mockup.setting("session_reply", "odata_id", True):
+            reply["@odata.id"] = location
+        headers = {"X-Auth-Token": token}
+        if self.mockup.setting("session_reply", "location", True):
+            headers["Location"] = location
+        return 201, json.dumps(reply).encode(), headers
+
+    def _delete(self, path: str) -> Answer:
+        with self._lock:
+            tokens = [t for t, p in self.sessions.items() if p == path]
+            for token in tokens:
+                del self.sessions[token]
+        if not tokens:
+            return 404, redfish_error(f"No session at {path}", "Base.1.0.ResourceMissingAtURI"), {}
+        return 204, b"", {}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve one mockup folder until interrupted."""
+    parser = argparse.ArgumentParser(prog="python -m rackctl.lab.redfish_mockup", description=__doc__.splitlines()[0])
+    parser.add_argument("folder")
+    parser.add_argument("--address", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--username", default="admin")
+    parser.add_argument("--password", default="secret")
+    args = parser.parse_args(argv)
+    server = MockupServer(args.folder, args.address, args.port, args.username, args.password).start()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

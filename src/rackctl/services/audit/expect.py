@@ -1,0 +1,168 @@
+"""Expected state per layer, read from the inventory: device type, profile, interfaces and bonds,
+cables, outlets, feeds and lifecycle state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from rackctl.inventory import powermodel as pm
+from rackctl.inventory.models import Cable, Device, Interface, Profile, Rack
+from rackctl.services.audit.compare_common import ENERGISED
+from rackctl.services.audit.state import (
+    BmcExpected,
+    BondPlan,
+    CablingExpected,
+    FeedPlan,
+    HostExpected,
+    LinkPlan,
+    NicPlan,
+    OutletPlan,
+    PduExpected,
+    PortPlan,
+    SwitchExpected,
+)
+from rackctl.types import InterfaceKind
+
+# NOTE(switch MTU): switches carry 9216 where hosts use 9000, so that tagged jumbo frames fit.
+SWITCH_JUMBO_MTU = 9216
+HOST_PORT_KINDS = frozenset({InterfaceKind.ETHERNET, InterfaceKind.INFINIBAND})
+
+CableMap = dict[int, Cable]
+
+
+def cable_map(session: Session, devices: Iterable[Device]) -> CableMap:
+    """Interface id -> its cable, for every interface of the devices (one query per 500 interfaces)."""
+    ids = [i.id for d in devices for i in d.interfaces]
+    found: CableMap = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for cable in session.scalars(select(Cable).where(or_(Cable.a_id.in_(chunk), Cable.b_id.in_(chunk)))):
+            found[cable.a_id] = found[cable.b_id] = cable
+    return found
+
+
+def _far(interface: Interface, cables: CableMap) -> Interface | None:
+    cable = cables.get(interface.id)
+    return cable.far_end(interface) if cable else None
+
+
+def serving_unit(device: Device) -> str | None:
+    """The systemd unit of the serving runtime: the profile's extra.serving_unit, else '<runtime>.service'."""
+    profile = device.profile
+    if profile is None or not profile.serving_runtime:
+        return None
+    return str(profile.extra.get("serving_unit") or f"{profile.serving_runtime}.service")
+
+
+def _nic_plan(interface: Interface, cables: CableMap, profile_vfs: int | None) -> NicPlan:
+    bond = interface.bond
+    vfs = interface.sriov_vfs or (profile_vfs if bond is not None and profile_vfs is not None else 0)
+    mtu = interface.mtu if interface.mtu is not None else (bond.mtu if bond is not None else None)
+    return NicPlan(interface.name, interface.speed_mbps, mtu, vfs, cabled=interface.id in cables)
+
+
+def _bond_plan(bond: Interface, profile: Profile | None) -> BondPlan:
+    mtu = bond.mtu if bond.mtu is not None else (profile.mtu if profile else None)
+    return BondPlan(bond.name, profile.bond_mode if profile else None, tuple(m.name for m in bond.members), mtu)
+
+
+def host_expected(device: Device, cables: CableMap) -> HostExpected:
+    """What the GPU node's OS must show: its device type's GPUs, its profile's stack, its ports and bonds."""
+    profile, dtype = device.profile, device.device_type
+    ports = [i for i in device.interfaces if i.kind in HOST_PORT_KINDS and not i.mgmt_only]
+    bonds = [i for i in device.interfaces if i.kind == InterfaceKind.BOND]
+    extra = profile.extra if profile else {}
+    return HostExpected(
+        device=device.name,
+        state=device.state,
+        gpu_model=dtype.gpu_model,
+        gpu_count=dtype.gpu_count,
+        nvidia_driver=profile.nvidia_driver if profile else None,
+        fabric_manager=profile.fabric_manager if profile else None,
+        cuda=profile.cuda if profile else None,
+        dcgm=profile.dcgm if profile else None,
+        kernel=extra.get("kernel"),
+        serving_runtime=profile.serving_runtime if profile else None,
+        serving_unit=serving_unit(device),
+        serving_port=profile.serving_port if profile else None,
+        bonds=tuple(_bond_plan(b, profile) for b in bonds),
+        nics=tuple(_nic_plan(i, cables, profile.sriov_vfs if profile else None) for i in ports),
+    )
+
+
+def bmc_expected(device: Device) -> BmcExpected:
+    profile = device.profile
+    return BmcExpected(
+        device=device.name,
+        state=device.state,
+        serial=device.serial,
+        model=device.device_type.model,
+        bmc_firmware=profile.bmc_firmware if profile else None,
+        bios_firmware=profile.bios_firmware if profile else None,
+    )
+
+
+def _vlans(device: Device) -> tuple[int, ...]:
+    vlans = (device.profile.extra.get("vlans") if device.profile else None) or {}
+    return tuple(sorted(int(v) for k, v in vlans.items() if k != "management"))
+
+
+def _port_plan(port: Interface, far: Interface) -> PortPlan:
+    node, bond = far.device, far.bond
+    host_mtu = far.mtu or (bond.mtu if bond else None)
+    mtu = port.mtu or (SWITCH_JUMBO_MTU if host_mtu and host_mtu >= 9000 else host_mtu)
+    return PortPlan(
+        name=port.name,
+        mtu=mtu,
+        vlans=_vlans(node) if bond else (),
+        lag_group=f"{node.name}:{bond.name}" if bond else None,
+        faces=f"{node.name} {far.name}",
+    )
+
+
+def switch_expected(device: Device, cables: CableMap) -> SwitchExpected:
+    """The intent for a switch's host-facing ports, as far as the inventory says it.
+
+    The switch service (rackctl switch render) owns the full intent; this reads the parts an audit checks.
+    """
+    plans = []
+    for port in device.interfaces:
+        far = _far(port, cables)
+        if far is not None and far.kind in HOST_PORT_KINDS and far.device.role.value == "gpu-node":
+            plans.append(_port_plan(port, far))
+    return SwitchExpected(device.name, tuple(plans))
+
+
+def cabling_expected(device: Device, cables: CableMap) -> CablingExpected:
+    """The cables on the device's Ethernet ports whose far end speaks LLDP (not BMC or serial ports)."""
+    links = []
+    for interface in device.interfaces:
+        far = _far(interface, cables)
+        if interface.kind == InterfaceKind.ETHERNET and far is not None and far.kind == InterfaceKind.ETHERNET:
+            links.append(LinkPlan(interface.name, far.device.name, far.name))
+    return CablingExpected(device.name, tuple(links))
+
+
+def pdu_expected(pdu: Device) -> PduExpected:
+    outlets = []
+    for outlet in pdu.outlets:
+        port = outlet.power_port
+        if port is None:
+            continue
+        owner = port.device
+        outlets.append(
+            OutletPlan(outlet.number, f"{owner.name} {port.name}", owner.state, must_be_on=owner.state in ENERGISED)
+        )
+    feed = pdu.power_feed.name if pdu.power_feed else None
+    return PduExpected(pdu.name, feed, pm.pdu_usable_w(pdu), tuple(outlets))
+
+
+def feed_plan(rack: Rack) -> FeedPlan:
+    return FeedPlan(
+        rack=rack.name,
+        usable_w={f.name: f.usable_w for f in rack.feeds},
+        pdus={f.name: tuple(p.name for p in f.pdus) for f in rack.feeds},
+    )

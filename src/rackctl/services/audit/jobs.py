@@ -1,0 +1,138 @@
+"""Plan an audit from the inventory: per layer, which devices, how to reach them, what to expect.
+
+Read in one short transaction; the plan holds plain values only, so talking to devices afterwards
+needs no database session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from rackctl.drivers.base import ProbeRequest
+from rackctl.inventory import queries
+from rackctl.inventory.export import host_address
+from rackctl.inventory.models import Device
+from rackctl.services.audit import expect
+from rackctl.services.audit.outcome import Shard
+from rackctl.services.audit.state import CablingExpected, FeedPlan, HostExpected, health_url, host_units
+from rackctl.types import BMC_PROTOCOLS, SWITCH_ROLES, DeviceRole, Endpoint, Layer
+
+
+@dataclass(frozen=True)
+class SshAccess:
+    """How rackctl logs in to hosts (settings ssh_user, ssh_key, ssh_known_hosts)."""
+
+    user: str = "root"
+    key: str = ""
+    known_hosts: str = ""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One device on one out-of-band layer; `problem` says why it cannot be audited at all."""
+
+    device: str
+    layer: Layer
+    expected: Any
+    endpoint: Endpoint | None = None
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class HostJob:
+    """One GPU node's probe, feeding the host layer, the cabling layer, or both."""
+
+    device: str
+    request: ProbeRequest
+    host: HostExpected | None = None
+    cabling: CablingExpected | None = None
+    endpoint: Endpoint | None = None
+    problem: str = ""
+
+
+@dataclass
+class Plan:
+    hosts: list[HostJob] = field(default_factory=list)
+    bmc: list[Job] = field(default_factory=list)
+    switch: list[Job] = field(default_factory=list)
+    switch_cabling: list[Job] = field(default_factory=list)
+    pdu: list[Job] = field(default_factory=list)
+    feeds: list[FeedPlan] = field(default_factory=list)
+
+
+def shard_key(device: Device) -> str:
+    return device.rack.name if device.rack else device.name
+
+
+def management_endpoint(device: Device) -> Endpoint | None:
+    """The device's out-of-band endpoint; the secret stays a reference until a collector resolves it."""
+    mgmt = device.mgmt
+    if mgmt is None or not mgmt.address:
+        return None
+    options = {**mgmt.options, "credential_ref": mgmt.credential_ref, "system_id": mgmt.system_id}
+    return Endpoint(device.name, mgmt.address, mgmt.port, mgmt.effective_protocol.value, mgmt.username,
+                    None, mgmt.verify_tls, options)  # fmt: skip
+
+
+def host_endpoint(device: Device, ssh: SshAccess) -> Endpoint | None:
+    address = host_address(device)
+    if address is None:
+        return None
+    options = {"key_filename": ssh.key, "known_hosts": ssh.known_hosts}
+    return Endpoint(device.name, address, 22, "ssh", ssh.user, None, True, options)
+
+
+def _host_job(device: Device, cables: expect.CableMap, layers: Sequence[Layer], ssh: SshAccess) -> HostJob:
+    host = expect.host_expected(device, cables)
+    request = ProbeRequest(tuple(n.name for n in host.nics), host_units(host), health_url(host))
+    endpoint = host_endpoint(device, ssh)
+    return HostJob(
+        device=device.name,
+        request=request,
+        host=host if Layer.HOST in layers else None,
+        cabling=expect.cabling_expected(device, cables) if Layer.CABLING in layers else None,
+        endpoint=endpoint,
+        problem="" if endpoint else "no host address in the inventory (give bond0 an address)",
+    )
+
+
+def _job(device: Device, layer: Layer, expected: Any, what: str) -> Job:
+    endpoint = management_endpoint(device)
+    return Job(device.name, layer, expected, endpoint, "" if endpoint else f"no {what} address in the inventory")
+
+
+def _add(plan: Plan, device: Device, cables: expect.CableMap, layers: Sequence[Layer], ssh: SshAccess) -> None:
+    role = device.role
+    if role == DeviceRole.GPU_NODE and (Layer.HOST in layers or Layer.CABLING in layers):
+        plan.hosts.append(_host_job(device, cables, layers, ssh))
+    if Layer.BMC in layers and device.mgmt is not None and device.mgmt.protocol in BMC_PROTOCOLS:
+        plan.bmc.append(_job(device, Layer.BMC, expect.bmc_expected(device), "BMC"))
+    if role in SWITCH_ROLES and Layer.SWITCH in layers:
+        plan.switch.append(_job(device, Layer.SWITCH, expect.switch_expected(device, cables), "management"))
+    if role in SWITCH_ROLES and Layer.CABLING in layers:
+        plan.switch_cabling.append(_job(device, Layer.CABLING, expect.cabling_expected(device, cables), "management"))
+    if role == DeviceRole.PDU and Layer.PDU in layers:
+        plan.pdu.append(_job(device, Layer.PDU, expect.pdu_expected(device), "PDU"))
+
+
+def build_plan(
+    session: Session, names: Sequence[str], layers: Sequence[Layer], ssh: SshAccess, shard: Shard | None = None
+) -> Plan:
+    """The audit's jobs for the named devices (already resolved), in the given shard."""
+    devices = [d for d in queries.devices(session, names) if shard is None or shard.holds(shard_key(d))]
+    cables = expect.cable_map(session, devices)
+    plan = Plan()
+    for device in devices:
+        _add(plan, device, cables, layers, ssh)
+    audited_pdus = {job.device for job in plan.pdu}
+    racks = {d.rack.id: d.rack for d in devices if d.rack is not None and d.role == DeviceRole.PDU}
+    for rack in racks.values():
+        feed = expect.feed_plan(rack)
+        # A feed's load is the sum over its PDUs: check it only when every PDU of the rack is audited.
+        if {p for pdus in feed.pdus.values() for p in pdus} <= audited_pdus:
+            plan.feeds.append(feed)
+    return plan

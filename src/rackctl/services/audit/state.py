@@ -1,0 +1,185 @@
+"""Expected and observed state per layer: plain values the comparisons take.
+
+Expected state is built from the inventory (`expect.py`); observed state comes from collectors
+(`collect.py`: the host probe now; BMC, switch, LLDP-on-switch and PDU collectors as their drivers
+land). The comparisons (`compare_*.py`) are pure functions of the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rackctl.drivers.base import HardwareInventory, LogEntry
+from rackctl.drivers.hostfacts import HostFacts, LldpNeighbor
+from rackctl.types import Health, NodeState, PowerState
+
+# ---- host -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BondPlan:
+    name: str
+    mode: str | None
+    members: tuple[str, ...]
+    mtu: int | None
+
+
+@dataclass(frozen=True)
+class NicPlan:
+    name: str
+    speed_mbps: int | None
+    mtu: int | None
+    sriov_vfs: int | None
+    cabled: bool = True
+
+
+@dataclass(frozen=True)
+class HostExpected:
+    device: str
+    state: NodeState
+    gpu_model: str | None = None
+    gpu_count: int = 0
+    nvidia_driver: str | None = None
+    fabric_manager: str | None = None
+    cuda: str | None = None
+    dcgm: str | None = None
+    kernel: str | None = None
+    serving_runtime: str | None = None
+    serving_unit: str | None = None
+    serving_port: int | None = None
+    bonds: tuple[BondPlan, ...] = ()
+    nics: tuple[NicPlan, ...] = ()
+
+
+FABRICMANAGER_UNIT = "nvidia-fabricmanager.service"
+DCGM_UNIT = "nvidia-dcgm.service"
+# NOTE(serving runtimes): the readiness path each one answers on.
+HEALTH_PATHS = {"vllm": "/health", "sglang": "/health", "tgi": "/health", "triton": "/v2/health/ready"}
+
+
+def health_url(expected: HostExpected) -> str:
+    """The serving runtime's health check as seen from the host itself."""
+    if not expected.serving_runtime or not expected.serving_port:
+        return ""
+    path = HEALTH_PATHS.get(expected.serving_runtime.lower(), "/health")
+    return f"http://127.0.0.1:{expected.serving_port}{path}"
+
+
+def host_units(expected: HostExpected) -> tuple[str, ...]:
+    units = [FABRICMANAGER_UNIT] if expected.fabric_manager else []
+    units += [DCGM_UNIT] if expected.dcgm else []
+    units += [expected.serving_unit] if expected.serving_unit else []
+    return tuple(units)
+
+
+HostObserved = HostFacts
+
+# ---- BMC --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BmcExpected:
+    device: str
+    state: NodeState
+    serial: str | None = None
+    model: str | None = None
+    bmc_firmware: str | None = None
+    bios_firmware: str | None = None
+
+
+@dataclass(frozen=True)
+class BmcObserved:
+    inventory: HardwareInventory | None = None
+    power: PowerState = PowerState.UNKNOWN
+    health: Health = Health.UNKNOWN
+    events: tuple[LogEntry, ...] = ()
+
+
+# ---- switch -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortPlan:
+    name: str
+    mtu: int | None = None
+    vlans: tuple[int, ...] = ()
+    lag_group: str | None = None  # ports facing one host bond share a group: "gpu-r12-u03:bond0"
+    faces: str = ""  # what the cable plan puts at the far end, for hints
+
+
+@dataclass(frozen=True)
+class SwitchExpected:
+    device: str
+    ports: tuple[PortPlan, ...] = ()
+
+
+@dataclass(frozen=True)
+class PortObserved:
+    name: str
+    mtu: int | None = None
+    vlans: tuple[int, ...] = ()
+    lag: str | None = None  # the switch's own port-channel name
+    admin_up: bool | None = None
+    oper_up: bool | None = None
+
+
+@dataclass(frozen=True)
+class SwitchObserved:
+    ports: dict[str, PortObserved] = field(default_factory=dict)
+
+
+# ---- cabling ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkPlan:
+    interface: str
+    peer_device: str
+    peer_interface: str
+
+
+@dataclass(frozen=True)
+class CablingExpected:
+    device: str
+    links: tuple[LinkPlan, ...] = ()
+
+
+@dataclass(frozen=True)
+class CablingObserved:
+    """LLDP neighbours seen by the device, per local port (a port may see none)."""
+
+    neighbors: tuple[LldpNeighbor, ...] = ()
+
+
+# ---- PDU --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutletPlan:
+    number: int
+    feeds: str  # "gpu-r12-u03 PSU1"
+    device_state: NodeState | None = None
+    must_be_on: bool | None = None  # None: the plan does not say (device not energised yet)
+
+
+@dataclass(frozen=True)
+class PduExpected:
+    device: str
+    feed: str | None = None
+    usable_w: float | None = None  # the PDU's rating after continuous-load derating
+    outlets: tuple[OutletPlan, ...] = ()
+
+
+@dataclass(frozen=True)
+class PduObserved:
+    outlets: dict[int, PowerState] = field(default_factory=dict)
+    load_w: float | None = None
+
+
+@dataclass(frozen=True)
+class FeedPlan:
+    """A rack's feeds: each feed's usable power and the PDUs on it (A/B redundancy is checked on it)."""
+
+    rack: str
+    usable_w: dict[str, float] = field(default_factory=dict)
+    pdus: dict[str, tuple[str, ...]] = field(default_factory=dict)

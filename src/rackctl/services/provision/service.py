@@ -1,0 +1,108 @@
+"""`rackctl provision`: check the targets, run the playbook, record each host's result and lifecycle move."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from rackctl.errors import ValidationError
+from rackctl.inventory import queries
+from rackctl.inventory.db import Database, utcnow
+from rackctl.inventory.lifecycle import change_state
+from rackctl.inventory.models import Device
+from rackctl.services import oplog
+from rackctl.services.provision.events import HostOutcome, Progress
+from rackctl.services.provision.runner import RunSpec, run_playbook
+from rackctl.types import DeviceRole, NodeState, transition_allowed
+
+# States a converge without changes leaves alone: the node already proved itself.
+_KEEP_WHEN_UNCHANGED = frozenset({NodeState.VALIDATED, NodeState.IN_SERVICE})
+
+
+def check_targets(session: Session, names: Sequence[str]) -> None:
+    """Refuse targets the playbook cannot act on, before anything runs."""
+    for device in queries.devices(session, names):
+        if device.role != DeviceRole.GPU_NODE:
+            raise ValidationError(f"{device.name} is a {device.role}: only gpu-node devices are provisioned")
+        if device.profile is None or not device.profile.nvidia_driver:
+            raise ValidationError(
+                f"{device.name} has no profile with a pinned nvidia_driver",
+                hint="assign one: rackctl device set NAME --profile PROFILE",
+            )
+        if device.state == NodeState.DECOMMISSIONED:
+            raise ValidationError(f"{device.name} is decommissioned")
+
+
+def describe(spec: RunSpec) -> str:
+    """The command as recorded in the operation log."""
+    words = ["provision"]
+    words += [f"--tags {','.join(spec.tags)}"] if spec.tags else []
+    words += ["--check"] if spec.check else []
+    words += ["--diff"] if spec.diff else []
+    return " ".join(words)
+
+
+def summary_line(outcome: HostOutcome, check: bool) -> str:
+    if not outcome.ok:
+        return f"{outcome.failed_task}: {outcome.message}" if outcome.failed_task else outcome.message
+    verb = "would change" if check else "changed"
+    return f"{outcome.changed} task(s) {verb}"
+
+
+def next_state(device: Device, outcome: HostOutcome, spec: RunSpec) -> tuple[NodeState, str] | None:
+    """Where a run moves the node, and why; None to leave it."""
+    if spec.check:
+        return None
+    if not outcome.ok:
+        return NodeState.FAILED, f"{'burn-in' if spec.wants_burnin else 'provision'}: {summary_line(outcome, False)}"
+    if spec.wants_burnin:
+        return NodeState.VALIDATED, burnin_summary(outcome)
+    if device.state in _KEEP_WHEN_UNCHANGED and outcome.changed == 0:
+        return None
+    return NodeState.PROVISIONED, f"converged to profile {device.profile.name if device.profile else '?'}"
+
+
+def burnin_summary(outcome: HostOutcome) -> str:
+    """What a passed burn-in measured, for the lifecycle history."""
+    return "burn-in passed: " + ", ".join(f"{k}={v}" for k, v in _figures(outcome).items())
+
+
+def _figures(outcome: HostOutcome) -> dict[str, object]:
+    figures = outcome.facts.get("rackctl_burnin", {})
+    return {k: v for k, v in figures.items() if v is not None} if isinstance(figures, dict) else {}
+
+
+def record(session: Session, actor: str, spec: RunSpec, outcomes: dict[str, HostOutcome], started: datetime) -> None:
+    """Write each host's result to the operation log and move its lifecycle state."""
+    results = []
+    for device in queries.devices(session, spec.hosts):
+        outcome = outcomes[device.name]
+        move = next_state(device, outcome, spec)
+        if move is not None:
+            state, reason = move
+            change_state(session, device, state, actor, reason[:512], force=not transition_allowed(device.state, state))
+        detail = {
+            "changed": outcome.changed,
+            "changed_tasks": outcome.changed_tasks[:50],
+            "failed_task": outcome.failed_task,
+            "check": spec.check,
+            **({"burnin": _figures(outcome)} if spec.wants_burnin and outcome.ok else {}),
+        }
+        results.append(oplog.TargetResult(device.name, outcome.ok, summary_line(outcome, spec.check), detail))
+    oplog.record(session, actor, describe(spec), results, started_at=started)
+
+
+def provision(db: Database, spec: RunSpec, actor: str, progress: Progress | None = None) -> list[HostOutcome]:
+    """Converge `spec.hosts` (or burn them in, with the burnin tag); every host gets an outcome."""
+    with db.transaction() as session:
+        check_targets(session, spec.hosts)
+    started = utcnow()
+    outcomes = run_playbook(replace(spec, db_url=spec.db_url or db.url), progress)
+    for host in spec.hosts:
+        outcomes.setdefault(host, HostOutcome(host, ok=False, message="no result: the play never reached this host"))
+    with db.transaction() as session:
+        record(session, actor, spec, outcomes, started)
+    return [outcomes[h] for h in spec.hosts]

@@ -1,0 +1,173 @@
+"""`switch render|diff|push|backup`: intents from the inventory (short transaction), then the switches.
+
+Every intent is computed and checked before any switch is contacted, so bad intent is refused before
+anything is pushed. A push backs up the running configuration, diffs, applies through the platform's safe
+path, re-reads and verifies, then confirms - or rolls back when applying or verifying fails.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from rackctl import fanout
+from rackctl.drivers.base import SwitchConfig
+from rackctl.errors import CommandError, ConfigError, DriverError, ValidationError
+from rackctl.inventory import queries
+from rackctl.inventory.models import Device
+from rackctl.secrets import resolve
+from rackctl.services import oplog
+from rackctl.services.switch.diff import config_diff
+from rackctl.services.switch.intent import switch_intent
+from rackctl.services.switch.plan import is_switch, load_plan
+from rackctl.services.switch.render import render
+from rackctl.types import Endpoint, MgmtProtocol
+
+
+@dataclass(frozen=True)
+class SwitchJob:
+    """One switch's intended configuration and how to reach it (the secret stays a reference)."""
+
+    name: str
+    platform: str
+    intended: str
+    address: str = ""
+    port: int | None = None
+    username: str = ""
+    credential_ref: str = field(default="", repr=False)
+    options: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def endpoint(self) -> Endpoint:
+        """The driver's endpoint, with the credential resolved now (at use, never stored)."""
+        password = resolve(self.credential_ref) if self.credential_ref else None
+        return Endpoint(self.name, self.address, self.port, "ssh", self.username, password, options=self.options)
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    changed: bool
+    diff: str
+    backup: str = ""
+    seconds: float = 0.0
+
+
+def _switches(session: Session, names: Sequence[str]) -> list[Device]:
+    devices = queries.devices(session, names)
+    others = [d.name for d in devices if not is_switch(d)]
+    if others:
+        raise ValidationError(f"not switches: {', '.join(others)}", hint="select switches, e.g. @role:leaf")
+    return devices
+
+
+def jobs(session: Session, names: Sequence[str], need_endpoint: bool = True) -> list[SwitchJob]:
+    """Intended configurations of the named switches; refuses bad intent or a missing SSH endpoint."""
+    devices = _switches(session, names)
+    plan = load_plan(session, devices)
+    found = []
+    for device in devices:
+        text = render(switch_intent(device, plan))
+        mgmt = device.mgmt
+        if need_endpoint and (mgmt is None or mgmt.protocol != MgmtProtocol.SSH or not mgmt.address):
+            raise ConfigError(
+                f"{device.name}: no SSH management address in the inventory",
+                hint=f"rackctl device set {device.name} --mgmt-address ADDRESS --mgmt-protocol ssh",
+            )
+        if mgmt is None:
+            found.append(SwitchJob(device.name, device.platform or "", text))
+            continue
+        found.append(
+            SwitchJob(
+                device.name,
+                device.platform or "",
+                text,
+                mgmt.address,
+                mgmt.port,
+                mgmt.username,
+                mgmt.credential_ref,
+                dict(mgmt.options or {}),
+            )
+        )
+    return found
+
+
+Connector = Callable[[SwitchJob], AbstractContextManager[SwitchConfig]]
+
+
+def netmiko_connector(job: SwitchJob) -> AbstractContextManager[SwitchConfig]:
+    from rackctl.drivers.switch_netmiko import NetmikoSwitch
+
+    return NetmikoSwitch(job.endpoint(), job.platform)
+
+
+def save_backup(folder: Path, name: str, text: str) -> Path:
+    """Keep a running configuration under the state folder: switch-backups/NAME/YYYYmmdd-HHMMSS.cfg."""
+    target = folder / "switch-backups" / name
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 1000:03d}.cfg"
+    path.write_text(text)
+    return path
+
+
+def backup_one(job: SwitchJob, folder: Path, connect: Connector = netmiko_connector) -> Path:
+    with connect(job) as switch:
+        return save_backup(folder, job.name, switch.running_config())
+
+
+def diff_one(job: SwitchJob, connect: Connector = netmiko_connector) -> str:
+    with connect(job) as switch:
+        return config_diff(job.platform, switch.running_config(), job.intended, job.name)
+
+
+def _roll_back(switch: SwitchConfig, job: SwitchJob, reason: str, backup: Path) -> CommandError:
+    try:
+        switch.rollback()
+    except DriverError as exc:
+        return CommandError(f"{reason}; ROLLBACK FAILED ({exc}); the previous configuration is in {backup}")
+    return CommandError(f"{reason}; rolled back to the previous configuration (kept in {backup})")
+
+
+def push_one(job: SwitchJob, folder: Path, connect: Connector = netmiko_connector) -> PushOutcome:
+    """Back up, apply, verify, confirm; roll back and raise CommandError when applying or verifying fails."""
+    started = time.monotonic()
+    with connect(job) as switch:
+        running = switch.running_config()
+        backup = save_backup(folder, job.name, running)
+        diff = config_diff(job.platform, running, job.intended, job.name)
+        if not diff:
+            return PushOutcome(False, "", str(backup), time.monotonic() - started)
+        try:
+            switch.apply(job.intended)
+        except DriverError as exc:
+            raise _roll_back(switch, job, f"apply failed: {exc}", backup) from None
+        problems = switch.verify()
+        left = config_diff(job.platform, switch.running_config(), job.intended, job.name)
+        if left:
+            problems.append(f"running configuration still differs ({len(left.splitlines())} diff lines)")
+        if problems:
+            raise _roll_back(switch, job, f"verification failed: {'; '.join(problems)}", backup)
+        switch.confirm()
+    return PushOutcome(True, diff, str(backup), time.monotonic() - started)
+
+
+def run_all(
+    fn: Callable[[SwitchJob], Any], items: Sequence[SwitchJob], workers: int, timeout: float, retries: int
+) -> list[fanout.Result[Any]]:
+    options = fanout.Options(workers=workers, timeout=timeout, retries=retries)
+    return fanout.run(fn, items, [j.name for j in items], options)
+
+
+def record_pushes(session: Session, actor: str, command: str, results: Sequence[fanout.Result[PushOutcome]]) -> None:
+    """One operation-log entry for a push, a result per switch (diff size and backup path as detail)."""
+    entries = []
+    for result in results:
+        outcome = result.value
+        detail = {"changed": outcome.changed, "backup": outcome.backup} if outcome else {}
+        message = result.message if not result.ok else ("applied" if outcome and outcome.changed else "no change")
+        entries.append(oplog.TargetResult(result.target, result.ok, message, detail))
+    oplog.record(session, actor, command, entries)

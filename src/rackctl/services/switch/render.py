@@ -1,0 +1,60 @@
+"""Render a switch's intent into its platform's configuration with the Jinja2 templates shipped as package data."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import jinja2
+
+from rackctl.errors import ConfigError
+from rackctl.services.switch.model import LACP_FALLBACK_TIMEOUT_S, SwitchIntent
+
+# What each platform's rendered configuration is: the driver applies it in the matching way.
+FORMATS = {
+    "eos": "cli",
+    "nxos": "cli",
+    "onyx": "lines",
+    "cumulus": "nvue",
+    "sonic": "json",
+    "linux": "file",
+}
+
+
+def port_number(name: str) -> int:
+    """The front-panel number of a port name: Ethernet1/29 -> 29, swp7 -> 7."""
+    numbers = re.findall(r"\d+", name)
+    if not numbers:
+        raise ConfigError(f"port {name!r} has no number")
+    return int(numbers[1] if name.startswith("Ethernet") and len(numbers) > 1 else numbers[0])
+
+
+def bridge_ports(intent: SwitchIntent) -> list[str]:
+    """The ports a Linux switch's VLAN-aware bridge holds: bonds, lone ports, the peer link."""
+    ports = [f"bond{c.number}" for c in intent.channels]
+    ports += [p.name for p in intent.ports if p.channel is None and p.mode != "ib"]
+    return ports + (["peerlink"] if intent.mlag else [])
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("rackctl", "data/switch_templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.do"],
+        autoescape=False,
+    )
+    env.filters["port_number"] = port_number
+    env.globals.update(bridge_ports=bridge_ports, fallback_timeout=LACP_FALLBACK_TIMEOUT_S)
+    return env
+
+
+def render(intent: SwitchIntent) -> str:
+    """The configuration text for one switch; ends with a newline."""
+    if intent.platform not in FORMATS:
+        raise ConfigError(f"{intent.name}: no template for platform {intent.platform!r}")
+    text = _environment().get_template(f"{intent.platform}.j2").render(s=intent)
+    return text if text.endswith("\n") else text + "\n"

@@ -1,0 +1,167 @@
+"""diff/push/backup/rollback against real SSH peers: Linux-based switches (sshd in network namespaces)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from conftest import set_endpoint
+from rackctl.inventory.db import Database
+from rackctl.inventory.models import Profile
+from rackctl.lab.netns import ensure_keys, teardown
+from rackctl.lab.switches import LinuxSwitch, start_linux_switches
+
+PREFIX = "rksw"
+# Host numbers of this suite's switches (10.250.27.x): other suites' lab hosts start at 0 and may run at once.
+PORTS = ["swp1", "swp2", "swp3", "swp31", "swp32"]
+# What the switches ran before rackctl: swp1 at a standard MTU.
+INITIAL = "auto lo\niface lo inet loopback\n\nauto swp1\niface swp1\n    mtu 1500\n"
+
+
+@pytest.fixture(scope="module")
+def peers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, LinuxSwitch], Path]]:
+    folder = tmp_path_factory.mktemp("linux-switches")
+    keys = ensure_keys(folder / "keys")
+    started: list[LinuxSwitch] = []
+    try:
+        started = start_linux_switches(PREFIX, [("leaf-lx-a", PORTS), ("leaf-lx-b", PORTS)], folder, keys)
+        yield {s.host.name: s for s in started}, keys.client
+    finally:
+        teardown(PREFIX, [s.host.pid for s in started])
+
+
+def ip(switch: LinuxSwitch, *args: str, check: bool = True) -> str:
+    done = subprocess.run(["ip", "-n", switch.host.namespace, *args], capture_output=True, text=True, check=check)
+    return done.stdout
+
+
+def mtu(switch: LinuxSwitch, port: str) -> int:
+    return int(json.loads(ip(switch, "-j", "link", "show", port))[0]["mtu"])
+
+
+@pytest.fixture
+def lx(
+    peers: tuple[dict[str, LinuxSwitch], Path],
+    leaf_pair: Callable[[str], str],
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, LinuxSwitch]:
+    """The linux test rack, its leaves pointed at freshly reset lab switches."""
+    switches, key = peers
+    leaf_pair("linux")
+    for name, switch in switches.items():
+        switch.config_file.write_text(INITIAL)
+        (switch.config_file.parent / "ifreload.skip").unlink(missing_ok=True)
+        for port in PORTS:
+            if ip(switch, "link", "show", port, check=False) == "":
+                ip(switch, "link", "add", port, "type", "veth", "peer", "name", f"{port}p")
+            ip(switch, "link", "set", port, "mtu", "1500")
+        set_endpoint(db, name, switch.host.address, 22, "root", switch.endpoint_options_for(key))
+    monkeypatch.delenv("RACKCTL_SWITCH_PASSWORD", raising=False)
+    return switches
+
+
+def _set_credential_free(db: Database) -> None:
+    from rackctl.inventory.models import ManagementEndpoint
+
+    with db.transaction() as session:
+        for endpoint in session.scalars(select(ManagementEndpoint)):
+            endpoint.credential_ref = ""
+
+
+def test_push_without_yes_only_shows_the_diff(
+    lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database
+) -> None:
+    _set_credential_free(db)
+    result = cli("switch", "push", "leaf-lx-a")
+    assert result.exit_code == 0, result.stderr
+    assert "+    alias gpu-lx-u03 ens1f0np0" in result.stdout and "-    mtu 1500" in result.stdout
+    assert "nothing was pushed: pass --yes to apply" in result.stderr
+    assert lx["leaf-lx-a"].config_file.read_text() == INITIAL
+
+
+def test_push_applies_verifies_and_logs(lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database) -> None:
+    _set_credential_free(db)
+    result = cli("switch", "push", "leaf-lx-a", "leaf-lx-b", "--yes", "--json")
+    assert result.exit_code == 0, result.stdout
+    rows = result.json()
+    assert [(r["switch"], r["ok"], r["changed"]) for r in rows] == [
+        ("leaf-lx-a", True, True),
+        ("leaf-lx-b", True, True),
+    ]
+    rendered = cli("switch", "render", "leaf-lx-a").stdout
+    assert lx["leaf-lx-a"].config_file.read_text() == rendered
+    assert mtu(lx["leaf-lx-a"], "swp1") == 9216 and mtu(lx["leaf-lx-b"], "swp32") == 9216
+    assert Path(rows[0]["backup"]).read_text().strip() == INITIAL.strip()
+    again = cli("switch", "push", "leaf-lx-a", "--yes", "--json").json()
+    assert again[0]["changed"] is False
+    log = cli("log", "--json").json()
+    assert log[0]["command"] == "switch push leaf-lx-a --yes --json" or log[0]["command"].startswith("switch push")
+    assert [(r["target"], r["ok"]) for r in log[1]["results"]] == [("leaf-lx-a", True), ("leaf-lx-b", True)]
+    assert cli("switch", "diff", "leaf-lx-a").stdout.strip() == "leaf-lx-a: running configuration matches the inventory"
+
+
+def test_push_failing_midway_is_rolled_back(lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database) -> None:
+    _set_credential_free(db)
+    switch = lx["leaf-lx-a"]
+    ip(switch, "link", "del", "swp31")  # ifreload sets swp1 and swp2, then fails on the missing port
+    result = cli("switch", "push", "leaf-lx-a", "--yes", "--json")
+    assert result.exit_code == 1
+    detail = result.json()[0]["detail"]
+    assert "apply failed" in detail and "swp31: no such port" in detail and "rolled back" in detail
+    assert switch.config_file.read_text() == INITIAL
+    assert mtu(switch, "swp1") == 1500
+    assert cli("log", "--json").json()[0]["results"][0]["ok"] is False
+
+
+def test_verification_failure_rolls_back(lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database) -> None:
+    _set_credential_free(db)
+    switch = lx["leaf-lx-a"]
+    (switch.config_file.parent / "ifreload.skip").write_text("swp2\n")  # accepted, never run
+    result = cli("switch", "push", "leaf-lx-a", "--yes")
+    assert result.exit_code == 1
+    assert "verification failed" in result.stdout and "swp2: mtu is 1500, the configuration says 9216" in result.stdout
+    assert "rolled back" in result.stdout
+    assert switch.config_file.read_text() == INITIAL
+    assert mtu(switch, "swp1") == 1500
+
+
+def test_bad_intent_is_refused_before_anything_is_pushed(
+    lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database
+) -> None:
+    _set_credential_free(db)
+    with db.transaction() as session:
+        profile = session.scalars(select(Profile).where(Profile.name == "roce-inference")).one()
+        profile.extra = {**profile.extra, "vlans": {"tenant": 0, "storage": 301, "management": 30}}
+    result = cli("switch", "push", "leaf-lx-a", "--yes")
+    assert result.exit_code == 2
+    assert "profile roce-inference: tenant VLAN 0 is out of range 2-4093" in result.stderr
+    assert lx["leaf-lx-a"].config_file.read_text() == INITIAL
+    assert cli("log", "--json").json() == []
+
+
+def test_backup_and_diff(lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database) -> None:
+    _set_credential_free(db)
+    saved = cli("switch", "backup", "leaf-lx-a", "leaf-lx-b", "--json")
+    assert saved.exit_code == 0, saved.stderr
+    paths = [Path(r["path"]) for r in saved.json()]
+    assert all(p.read_text().strip() == INITIAL.strip() for p in paths)
+    assert paths[0].parent.name == "leaf-lx-a" and paths[0].parent.parent.name == "switch-backups"
+    diff = cli("switch", "diff", "leaf-lx-b", "--json").json()
+    assert diff[0]["changed"] and "+auto bridge" in diff[0]["diff"]
+
+
+def test_unreachable_switch_fails_alone(lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database) -> None:
+    _set_credential_free(db)
+    set_endpoint(db, "leaf-lx-b", "127.0.0.1", 9, "root", {"device_type": "linux", "timeout": 2})
+    result = cli("switch", "diff", "leaf-lx-a", "leaf-lx-b", "--json")
+    assert result.exit_code == 1
+    rows = {r["switch"]: r for r in result.json()}
+    assert rows["leaf-lx-a"]["ok"] and rows["leaf-lx-a"]["changed"]
+    assert not rows["leaf-lx-b"]["ok"] and "leaf-lx-b" in rows["leaf-lx-b"]["error"]
