@@ -28,7 +28,15 @@ def main() -> None:
     parser.add_argument("--template", default="h100-4node-air")
     parser.add_argument("--db", help="database URL (default: a scratch SQLite file)")
     args = parser.parse_args()
-    url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='rackctl-bench-')) / 'inventory.db'}"
+    if args.db:
+        run(args, args.db)
+        return
+    with tempfile.TemporaryDirectory(prefix="rackctl-bench-") as scratch:  # removed afterwards
+        run(args, f"sqlite:///{Path(scratch) / 'inventory.db'}")
+
+
+def run(args: argparse.Namespace, url: str) -> None:
+    """Create and validate the racks in the database at `url`; print the times."""
     db = Database(url)
     upgrade(db)
     with db.transaction() as session:
@@ -51,6 +59,7 @@ def main() -> None:
     print(f"{args.racks} racks from {args.template} ({len(devices)} devices) on {db.engine.dialect.name}")
     print(f"  create:   {created:6.2f} s  ({created / args.racks * 1000:.0f} ms per rack, one transaction each)")
     print(f"  validate: {validated:6.2f} s  ({len(checks)} checks, {failed} failed)")
+    db.dispose()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from rackctl.cli import output
@@ -65,10 +66,38 @@ def db_url(_template_db: str, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def empty_db_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the backend under test, for migrations and `rackctl init` from scratch."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"rackctl_empty_{os.getpid()}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def row_counts(db: Database) -> Callable[[], dict[str, int]]:
+    """Rows per table, to show that a refused command wrote nothing."""
+
+    def count() -> dict[str, int]:
+        with db.engine.connect() as conn:
+            return {t.name: conn.scalar(select(func.count()).select_from(t)) or 0 for t in Base.metadata.sorted_tables}
+
+    return count
 
 
 @dataclass

@@ -7,21 +7,38 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
+from enum import StrEnum
+from typing import Any
 
-from ClusterShell.NodeSet import NodeSet, NodeSetException
-from ClusterShell.NodeUtils import GroupResolver, GroupResolverError, GroupSource
+from ClusterShell.NodeSet import RESOLVER_NOGROUP, NodeSet, NodeSetException
+from ClusterShell.NodeUtils import GroupResolver, GroupResolverError, GroupResolverSourceError, GroupSource
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rackctl.errors import NotFound, ValidationError
 from rackctl.inventory.models import Device, DeviceType, Profile, Rack, Site
+from rackctl.types import DeviceRole, NodeState
+
+
+def _by_enum(column: Any, enum_cls: type[StrEnum]) -> Callable[[Session, str], Iterable[str]]:
+    """A group source over an enum column: an unknown value is a typo, not an empty group."""
+
+    def lookup(session: Session, group: str) -> Iterable[str]:
+        known = [e.value for e in enum_cls]
+        if group not in known:
+            raise ValidationError(f"unknown {column.key} '{group}'", hint="known: " + ", ".join(known))
+        return session.scalars(select(Device.name).where(column == group))
+
+    return lookup
+
 
 # Each group source maps a group name to the devices in it.
 _SOURCES: dict[str, Callable[[Session, str], Iterable[str]]] = {
     "rack": lambda s, g: s.scalars(select(Device.name).join(Rack).where(Rack.name == g)),
-    "role": lambda s, g: s.scalars(select(Device.name).where(Device.role == g)),
-    "state": lambda s, g: s.scalars(select(Device.name).where(Device.state == g)),
+    "role": _by_enum(Device.role, DeviceRole),
+    "state": _by_enum(Device.state, NodeState),
     "profile": lambda s, g: s.scalars(select(Device.name).join(Profile).where(Profile.name == g)),
     "site": lambda s, g: s.scalars(select(Device.name).join(Rack).join(Site).where(Site.name == g)),
     "type": lambda s, g: s.scalars(select(Device.name).join(DeviceType).where(DeviceType.slug == g)),
@@ -53,21 +70,28 @@ def _resolver(session: Session) -> GroupResolver:
     return resolver
 
 
+# `@all` anywhere in an expression (ClusterShell spells it `@*`), not only at its start.
+_ALL = re.compile(r"(?<![\w@:-])@all(?![\w-])")
+
+
 def expand(expression: str, session: Session | None = None) -> list[str]:
     """Expand a target expression into names, in natural order, without checking the inventory."""
     text = expression.strip()
     if not text:
         raise ValidationError("empty target expression", hint="e.g. gpu-r12-u[01-08] or @rack:r12")
-    text = "@*" + text[4:] if text.startswith("@all") else text
+    text = _ALL.sub("@*", text)
+    if session is None and "@" in text:
+        # Without the inventory ClusterShell would read the machine's own groups.conf instead.
+        raise ValidationError(f"target '{expression}': groups (@...) are resolved in the inventory only")
     try:
-        nodes = NodeSet(text, resolver=_resolver(session) if session else None)
+        nodes = NodeSet(text, resolver=_resolver(session) if session else RESOLVER_NOGROUP)
+    except GroupResolverSourceError as exc:
+        raise ValidationError(
+            f"target '{expression}': unknown group source '@{exc}:'",
+            hint="sources: " + ", ".join(f"@{s}:NAME" for s in _SOURCES) + ", @all",
+        ) from None
     except (NodeSetException, GroupResolverError) as exc:
         raise ValidationError(f"target '{expression}': {exc}") from None
-    except KeyError as exc:
-        raise ValidationError(
-            f"target '{expression}': unknown group source {exc}",
-            hint="sources: " + ", ".join(f"@{s}:NAME" for s in _SOURCES),
-        ) from None
     return list(nodes)
 
 

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
 from rackctl.cli import output
 from rackctl.config import Settings, load_settings
-from rackctl.errors import RackctlError
-from rackctl.inventory.db import Database, require_schema
+from rackctl.errors import ConfigError, RackctlError
+from rackctl.inventory.db import Database, redact_url, require_schema
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
@@ -49,8 +50,7 @@ class AppState:
 
     def database(self, require: bool = True) -> Database:
         if self._db is None:
-            _ensure_sqlite_folder(self.url)
-            self._db = Database(self.url)
+            self._db = _open(self.url)
         if require:
             require_schema(self._db)
         return self._db
@@ -59,6 +59,27 @@ class AppState:
         if self._db is not None:
             self._db.dispose()
             self._db = None
+
+
+def _open(url: str) -> Database:
+    """The inventory at `url`, reachable; a bad URL, folder or server is one ConfigError, not a traceback."""
+    try:
+        _ensure_sqlite_folder(url)
+        db = Database(url)
+        with db.engine.connect():
+            pass
+    except (ArgumentError, OperationalError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConfigError(f"cannot open the inventory at {_shown(url)}: {reason}") from None
+    return db
+
+
+def _shown(url: str) -> str:
+    try:
+        return redact_url(url)
+    except ArgumentError:
+        # Unparseable: after its scheme it might hold a password anywhere.
+        return url.split(":", 1)[0] + ":…" if ":" in url else url
 
 
 def _ensure_sqlite_folder(url: str) -> None:

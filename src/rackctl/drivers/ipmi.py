@@ -109,8 +109,11 @@ class IpmiBmc:
             return fn()
 
     def power_state(self) -> PowerState:
-        state = self._call("power status", self._command.get_power)["powerstate"]
-        return PowerState.ON if state == "on" else PowerState.OFF
+        # Get Chassis Status (IPMI v2.0, 28.2) directly: pyghmi's get_power first detects the OEM with an
+        # extra Get Device ID round trip, which a fleet-wide status read pays a thousand times.
+        response = self._call("power status", lambda: self._command.raw_command(netfn=0x00, command=0x01))
+        data = _checked(response, "power status")["data"]
+        return PowerState.ON if data and data[0] & 0x01 else PowerState.OFF
 
     def set_power(self, action: PowerAction) -> None:
         data = [_CHASSIS_CONTROL[action]]

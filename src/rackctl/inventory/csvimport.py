@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rackctl.errors import Location, ValidationError
-from rackctl.inventory.models import Device, Interface, ManagementEndpoint
+from rackctl.inventory.models import Device, Interface, IpAddress, ManagementEndpoint
 from rackctl.types import MgmtProtocol
 
 _MAC = re.compile(r"^([0-9a-f]{2})([:-]?)([0-9a-f]{2})(\2[0-9a-f]{2}){4}$", re.IGNORECASE)
@@ -118,7 +118,7 @@ def _check_row(session: Session, row: CsvRow, source: str, devices: dict[str, De
             ipaddress.ip_address(row.values["bmc_address"])
         except ValueError:
             problems.append(bad(f"'{row.values['bmc_address']}' is not an IP address", "bmc_address"))
-    if "bmc_port" in row.values and not row.values["bmc_port"].isdigit():
+    if "bmc_port" in row.values and not _is_port(row.values["bmc_port"]):
         problems.append(bad(f"'{row.values['bmc_port']}' is not a port number", "bmc_port"))
     for iface, mac in row.macs.items():
         if device.interface(iface) is None:
@@ -126,6 +126,10 @@ def _check_row(session: Session, row: CsvRow, source: str, devices: dict[str, De
         elif normalise_mac(mac) is None:
             problems.append(bad(f"'{mac}' is not a MAC address", f"mac:{iface}"))
     return problems
+
+
+def _is_port(text: str) -> bool:
+    return text.isdigit() and 1 <= int(text) <= 65535
 
 
 def _check_unique(rows: list[CsvRow], source: str) -> list[ValidationError]:
@@ -158,6 +162,9 @@ def _taken(session: Session) -> dict[tuple[str, str], str]:
             taken[("asset_tag", d.asset_tag.upper())] = d.name
     for mgmt in session.scalars(select(ManagementEndpoint)):
         taken[("bmc_address", mgmt.address.upper())] = mgmt.device.name
+    # A BMC must not take an address a host interface already has either.
+    for address in session.scalars(select(IpAddress)):
+        taken[("bmc_address", address.address.upper())] = address.interface.device.name
     for iface in session.scalars(select(Interface).where(Interface.mac.is_not(None))):
         taken[("mac", iface.mac or "")] = iface.device.name
     return taken

@@ -9,10 +9,10 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, String, TypeDecorator, create_engine, event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from rackctl.errors import Conflict, InventoryError
+from rackctl.errors import Conflict, InventoryError, ValidationError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -95,6 +95,9 @@ class Database:
         except IntegrityError as exc:
             session.rollback()
             raise Conflict(f"the inventory refused the change: {_integrity_reason(exc)}") from None
+        except DataError as exc:  # PostgreSQL: a value too long for its column, or out of range
+            session.rollback()
+            raise ValidationError(f"the inventory refused a value: {_integrity_reason(exc)}") from None
         except BaseException:
             session.rollback()
             raise
@@ -105,7 +108,7 @@ class Database:
         self.engine.dispose()
 
 
-def _integrity_reason(exc: IntegrityError) -> str:
+def _integrity_reason(exc: IntegrityError | DataError) -> str:
     text = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
     return text
 

@@ -62,6 +62,8 @@ _OVERRIDE_KEYS = {
     "interfaces",
     "psus_from_module_bays",
 }
+_INT32 = 2**31 - 1  # what an INTEGER column holds on every backend
+_MAX_U = 60  # the tallest rack a template may describe
 _WEIGHT_TO_KG = {"kg": 1.0, "g": 0.001, "lb": 0.45359237, "oz": 0.028349523}
 _IB_SPEEDS = {
     "sdr": 10,
@@ -123,6 +125,37 @@ def _check_override(values: Any, source: str, root: Any, path: list[str | int]) 
                 locate(root, [*path, key], source),
                 hint=", ".join(sorted(_OVERRIDE_KEYS)),
             )
+    for key in ("interfaces", "power_ports"):
+        nested = values.get(key)
+        if nested is not None and not (isinstance(nested, dict) and all(isinstance(v, dict) for v in nested.values())):
+            raise ValidationError(f"'{key}' maps names to mappings of fields", locate(values, [key], source))
+    for fields_ in (values.get("interfaces") or {}).values():
+        _check_interface_override(fields_, source)
+    _check_override_values(values, source)
+
+
+def _check_override_values(values: dict[str, Any], source: str) -> None:
+    # Checked here, in the file they come from: once merged with the other overrides they have no line.
+    for key in ("max_draw_w", "inrush_w", "rated_power_w", "gpu_count", "weight_kg"):
+        _number(values, key, source)
+    _number(values, "u_height", source, limit=_MAX_U)
+    for key in ("airflow", "gpu_model"):
+        _text(values, key, source)
+    for port in (values.get("power_ports") or {}).values():
+        for key in ("maximum_draw", "allocated_draw"):
+            _number(port, key, source)
+
+
+def _check_interface_override(fields_: dict[str, Any], source: str) -> None:
+    for key in fields_:
+        if key not in ("kind", "speed_mbps"):
+            raise ValidationError(
+                f"unknown interface override '{key}'", locate(fields_, [key], source), hint="kind, speed_mbps"
+            )
+    kinds = [k.value for k in InterfaceKind]
+    if "kind" in fields_ and fields_["kind"] not in kinds:
+        raise ValidationError(f"kind must be one of {', '.join(kinds)}", locate(fields_, ["kind"], source))
+    _number(fields_, "speed_mbps", source, int)
 
 
 def import_files(
@@ -161,6 +194,8 @@ def _import_one(session: Session, data: Any, source: str, overrides: dict[str, d
     existing = session.scalars(select(DeviceType).where(DeviceType.slug == slug)).one_or_none()
     dtype = existing or DeviceType(slug=slug)
     report.action = "updated" if existing else "created"
+    if existing is not None:
+        _drop_components(session, existing)
     _fill_scalars(dtype, data, extra, source, report)
     _fill_components(dtype, data, extra, source, report)
     if existing is None:
@@ -168,31 +203,52 @@ def _import_one(session: Session, data: Any, source: str, overrides: dict[str, d
     return report
 
 
-def _number(data: Any, key: str, source: str, kind: type = float) -> Any:
+def _drop_components(session: Session, dtype: DeviceType) -> None:
+    # Components are unique by (type, name) and the unit of work inserts before it deletes: the old
+    # rows must be gone before the file's components take their names again.
+    for collection in ("power_ports", "outlets", "interfaces", "console_ports", "module_bays"):
+        setattr(dtype, collection, [])
+    session.flush()
+
+
+def _number(data: Any, key: str, source: str, kind: type = float, limit: float = _INT32) -> Any:
     value = data.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError(f"'{key}' must be a number, got {value!r}", locate(data, [key], source))
-    if value < 0:
-        raise ValidationError(f"'{key}' must not be negative", locate(data, [key], source))
+    if not 0 <= value <= limit:
+        raise ValidationError(f"'{key}' must be between 0 and {limit}", locate(data, [key], source))
     return kind(value)
+
+
+def _text(data: Any, key: str, source: str) -> str | None:
+    """A name-like value (a type, a feed leg, a position): a plain scalar, kept as text."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, dict | list):
+        raise ValidationError(
+            f"'{key}' must be a plain value, not a {type(value).__name__}", locate(data, [key], source)
+        )
+    return str(value)
 
 
 def _fill_scalars(dtype: DeviceType, data: Any, extra: dict[str, Any], source: str, report: FileReport) -> None:
     dtype.manufacturer = data["manufacturer"]
     dtype.model = data["model"]
-    u_height = _number(extra, "u_height", source) if "u_height" in extra else _number(data, "u_height", source)
+    u_source = extra if "u_height" in extra else data
+    u_height = _number(u_source, "u_height", source, limit=_MAX_U)
     dtype.u_height = 1.0 if u_height is None else u_height
     dtype.is_full_depth = bool(data.get("is_full_depth", True))
-    dtype.airflow = extra.get("airflow") or data.get("airflow")
+    dtype.airflow = _text(extra, "airflow", source) or _text(data, "airflow", source)
     weight = _number(data, "weight", source)
     unit = str(data.get("weight_unit", "kg")).lower()
     if weight is not None and unit not in _WEIGHT_TO_KG:
         report.notes.append(f"weight unit '{unit}' unknown: weight not used")
         weight = None
     dtype.weight_kg = _number(extra, "weight_kg", source) or (weight * _WEIGHT_TO_KG[unit] if weight else None)
-    dtype.gpu_model = extra.get("gpu_model")
+    dtype.gpu_model = _text(extra, "gpu_model", source)
     dtype.gpu_count = _number(extra, "gpu_count", source, int) or 0
     dtype.max_draw_w = _number(extra, "max_draw_w", source, int)
     dtype.inrush_w = _number(extra, "inrush_w", source, int)
@@ -208,37 +264,68 @@ def _items(data: Any, key: str, source: str) -> list[Any]:
 
 
 def _fill_components(dtype: DeviceType, data: Any, extra: dict[str, Any], source: str, report: FileReport) -> None:
-    dtype.power_ports = _power_ports(data, extra, source, report)
-    dtype.outlets = [
+    dtype.power_ports = _first_of_each_name(_power_ports(data, extra, source, report), "power port", report)
+    outlets = [
         DeviceTypeOutlet(
             name=str(o["name"]),
-            type=o.get("type"),
-            feed_leg=o.get("feed_leg"),
-            power_port=o.get("power_port"),
+            type=_text(o, "type", source),
+            feed_leg=_text(o, "feed_leg", source),
+            power_port=_text(o, "power_port", source),
         )
         for o in _items(data, "power-outlets", source)
     ]
-    dtype.interfaces = [_interface(i, extra) for i in _items(data, "interfaces", source)]
+    dtype.outlets = _first_of_each_name(outlets, "power outlet", report)
+    interfaces = [_interface(i, extra, source) for i in _items(data, "interfaces", source)]
+    dtype.interfaces = _first_of_each_name(interfaces, "interface", report)
     unknown = sorted({i.type or "" for i in dtype.interfaces if i.speed_mbps is None and i.kind != InterfaceKind.BOND})
     if unknown:
         report.notes.append(f"speed unknown for interface type(s) {', '.join(unknown)}")
-    dtype.console_ports = [
-        DeviceTypeConsolePort(name=str(c["name"]), type=c.get("type"), server=server)
+    console_ports = [
+        DeviceTypeConsolePort(name=str(c["name"]), type=_text(c, "type", source), server=server)
         for key, server in (("console-ports", False), ("console-server-ports", True))
         for c in _items(data, key, source)
     ]
-    dtype.module_bays = [
-        DeviceTypeModuleBay(name=str(m["name"]), position=_str_or_none(m.get("position")))
+    # A device gets one interface per interface and console port, so their names must not meet either.
+    taken = {i.name for i in dtype.interfaces}
+    dtype.console_ports = _first_of_each_name(console_ports, "console port", report, taken)
+    bays = [
+        DeviceTypeModuleBay(name=str(m["name"]), position=_text(m, "position", source))
         for m in _items(data, "module-bays", source)
     ]
+    dtype.module_bays = _first_of_each_name(bays, "module bay", report)
+    _power_notes(dtype, report)
+
+
+def _first_of_each_name(
+    components: list[Any], what: str, report: FileReport, taken: set[str] | None = None
+) -> list[Any]:
+    """Keep the first component of each name (the inventory holds names once) and report the others."""
+    seen = set(taken or ())
+    kept = []
+    for component in components:
+        if component.name in seen:
+            report.notes.append(f"{what} '{component.name}' named twice: the second not used")
+            continue
+        seen.add(component.name)
+        kept.append(component)
+    return kept
+
+
+def _power_notes(dtype: DeviceType, report: FileReport) -> None:
     if not dtype.power_ports and not dtype.outlets and not dtype.max_draw_w:
         report.notes.append("no power figures: give max_draw_w in an override")
-    elif dtype.power_ports and not dtype.max_draw_w and not any(p.maximum_draw_w for p in dtype.power_ports):
+    # A PDU's inlet passes its outlets' load through: it has no draw of its own to give.
+    if not dtype.power_ports or dtype.outlets or dtype.max_draw_w:
+        return
+    missing = [p.name for p in dtype.power_ports if not p.maximum_draw_w]
+    if len(missing) == len(dtype.power_ports):
         report.notes.append("power ports carry no maximum_draw: give max_draw_w in an override")
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
+    elif missing:
+        # The draw adds up the ports' maxima, so the ports without one would be counted as 0 W.
+        report.notes.append(
+            f"no maximum_draw on {', '.join(missing)}: the draw counts only the other ports"
+            " (give power_ports or max_draw_w in an override)"
+        )
 
 
 def _power_ports(data: Any, extra: dict[str, Any], source: str, report: FileReport) -> list[DeviceTypePowerPort]:
@@ -250,7 +337,7 @@ def _power_ports(data: Any, extra: dict[str, Any], source: str, report: FileRepo
     ports = [
         DeviceTypePowerPort(
             name=str(p["name"]),
-            type=p.get("type"),
+            type=_text(p, "type", source),
             maximum_draw_w=draw(p, "maximum_draw"),
             allocated_draw_w=draw(p, "allocated_draw"),
         )
@@ -271,8 +358,8 @@ def _power_ports(data: Any, extra: dict[str, Any], source: str, report: FileRepo
     ]
 
 
-def _interface(item: dict[str, Any], extra: dict[str, Any]) -> DeviceTypeInterface:
-    name, itype = str(item["name"]), str(item.get("type") or "other")
+def _interface(item: dict[str, Any], extra: dict[str, Any], source: str) -> DeviceTypeInterface:
+    name, itype = str(item["name"]), _text(item, "type", source) or "other"
     mgmt = bool(item.get("mgmt_only", False))
     kind, speed = classify_interface(itype, mgmt)
     for pattern, values in (extra.get("interfaces") or {}).items():

@@ -38,7 +38,10 @@ class Rack(Base):
     template: Mapped[str | None] = mapped_column(String(128))
 
     site: Mapped[Site] = relationship(back_populates="racks")
-    devices: Mapped[list[Device]] = relationship(back_populates="rack", order_by="Device.position")
+    # PDUs (no position) first and by name on every backend: PostgreSQL sorts NULLs last, SQLite first.
+    devices: Mapped[list[Device]] = relationship(
+        back_populates="rack", order_by="[Device.position.asc().nulls_first(), Device.name]"
+    )
     feeds: Mapped[list[PowerFeed]] = relationship(
         back_populates="rack", order_by="PowerFeed.name", cascade="all, delete-orphan"
     )

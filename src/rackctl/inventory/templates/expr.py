@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 import string
 from collections.abc import Mapping
 from typing import Any
@@ -43,12 +44,23 @@ def _eval(node: ast.AST, variables: Mapping[str, Any]) -> Any:
         except ZeroDivisionError:
             raise PatternError("division by zero") from None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_eval(node.operand, variables)
+        operand = _eval(node.operand, variables)
+        if not isinstance(operand, int):
+            raise PatternError("arithmetic needs whole numbers")
+        return -operand
     raise PatternError(f"'{ast.unparse(node)}' is not allowed in a pattern")
+
+
+# Names are at most 128 characters; a longer pattern could nest deep enough to exhaust Python's parser.
+MAX_PATTERN = 256
+# A format width is a padding for names ('{u:02d}'); a huge one would allocate gigabytes.
+_WIDTH = re.compile(r"\d{4,}")
 
 
 def render(pattern: str, variables: Mapping[str, Any]) -> str:
     """Fill a pattern from variables."""
+    if len(pattern) > MAX_PATTERN:
+        raise PatternError(f"pattern longer than {MAX_PATTERN} characters")
     out = []
     try:
         parts = list(string.Formatter().parse(pattern))
@@ -65,9 +77,11 @@ def render(pattern: str, variables: Mapping[str, Any]) -> str:
         except SyntaxError:
             raise PatternError(f"pattern '{pattern}': cannot read '{{{expression}}}'") from None
         value = _eval(tree, variables)
+        if _WIDTH.search(spec or ""):
+            raise PatternError(f"pattern '{pattern}': format '{spec}' is too wide")
         try:
             out.append(format(value, spec or ""))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # OverflowError: '{n:c}' outside Unicode
             raise PatternError(f"pattern '{pattern}': {exc}") from None
     return "".join(out)
 

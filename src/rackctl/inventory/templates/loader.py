@@ -74,16 +74,28 @@ def parse_template(text: str, source: str) -> RackTemplate:
         raise ValidationError("a rack template is a YAML mapping", locate(data, [], source))
     error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(data))
     if error is not None:
-        raise ValidationError(_schema_message(error), locate(data, list(error.absolute_path), source))
+        raise ValidationError(_schema_message(error), locate(data, _error_path(error), source))
     template = RackTemplate(str(data["name"]), source, data)
     _check_profiles(template)
     _check_references(template)
     return template
 
 
+def _unknown_keys(error: jsonschema.ValidationError) -> list[str]:
+    if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+        return []
+    return sorted(k for k in error.instance if k not in error.schema.get("properties", {}))
+
+
+def _error_path(error: jsonschema.ValidationError) -> list[str | int]:
+    # An unknown key is named by itself (its own line and field), not by the mapping that holds it.
+    return [*error.absolute_path, *_unknown_keys(error)[:1]]
+
+
 def _schema_message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties are not allowed", "unknown key")
+    unknown = _unknown_keys(error)
+    if unknown:
+        return f"unknown key '{unknown[0]}'"
     if error.validator == "pattern" and "env:" in str(error.validator_value):
         return "must be a secret reference (env:NAME or file:/path), never the secret itself"
     return error.message
@@ -106,6 +118,8 @@ def _check_references(template: RackTemplate) -> None:
     feeds = {f["name"] for f in data["rack"]["feeds"]}
     profiles = set(data.get("profiles") or {})
     sample = {"rack": "r1", "pod": "p1", "site": "s1", "u": 1, "i": 1, "n": 1}
+    for index, entry in enumerate(data.get("racks") or []):
+        _check_pattern(template, entry["name"], {"pod": "p1"}, ("racks", index, "name"))
     for index, device in enumerate(data["devices"]):
         if max(rack_numbers(device)) > rack_count:
             raise ValidationError(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from rackctl.inventory.models.profile import PROFILE_FIELDS, Profile
 from rackctl.types import CoolingKind, DeviceRole, Face, MgmtProtocol
 
 _NAME_PATTERN = {"type": "string", "minLength": 1, "maxLength": 128}
 _POSITIVE = {"type": "number", "exclusiveMinimum": 0}
 _ROLE = {"enum": [r.value for r in DeviceRole]}
 _ROLES = {"anyOf": [_ROLE, {"type": "array", "items": _ROLE, "minItems": 1}]}
+_INT32 = 2**31 - 1  # what an INTEGER column holds on every backend
 _LOOP = {"type": "object", "additionalProperties": {"type": ["array", "string", "integer"]}}
 
 _MANAGEMENT = {
@@ -19,8 +21,8 @@ _MANAGEMENT = {
     "properties": {
         "protocol": {"enum": [p.value for p in MgmtProtocol]},
         "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-        "username": {"type": "string"},
-        "credential": {"type": "string", "pattern": "^(env:[A-Za-z_][A-Za-z0-9_]*|file:/.+)$"},
+        "username": {"type": "string", "maxLength": 64},
+        "credential": {"type": "string", "maxLength": 512, "pattern": "^(env:[A-Za-z_][A-Za-z0-9_]*|file:/.+)$"},
         "verify_tls": {"type": "boolean"},
         "options": {"type": "object"},
     },
@@ -48,7 +50,7 @@ _DEVICE = {
         },
         "face": {"enum": [f.value for f in Face]},
         "feed": {"type": "string"},
-        "platform": {"type": "string"},
+        "platform": {"type": "string", "maxLength": 32},
         "profile": {"type": "string"},
         "management": _MANAGEMENT,
     },
@@ -72,7 +74,7 @@ _CABLE = {
             "properties": {"device": _NAME_PATTERN, "interface": _NAME_PATTERN},
         },
         "each": _LOOP,
-        "kind": {"type": "string"},
+        "kind": {"type": "string", "maxLength": 32},
         "length_m": _POSITIVE,
         "label": _NAME_PATTERN,
     },
@@ -100,6 +102,24 @@ _POOL = {
         "first": {"type": "integer", "minimum": 1},
         "interface": {"type": "string"},
         "roles": _ROLES,
+    },
+}
+
+
+def _profile_value(name: str) -> dict[str, Any]:
+    """A profile setting must fit its column: a whole number, or a string no longer than the column."""
+    column_type = Profile.__table__.columns[name].type
+    if column_type.python_type is int:
+        return {"type": ["integer", "null"], "minimum": 0, "maximum": _INT32}
+    return {"type": ["string", "null"], "maxLength": getattr(column_type, "length", None) or 255}
+
+
+_PROFILE = {
+    "type": "object",
+    "properties": {
+        **{name: _profile_value(name) for name in PROFILE_FIELDS},
+        "description": {"type": "string", "maxLength": 255},
+        "extra": {"type": "object"},
     },
 }
 
@@ -141,8 +161,8 @@ TEMPLATE_SCHEMA: dict[str, Any] = {
                         "additionalProperties": False,
                         "required": ["name", "voltage", "amperage"],
                         "properties": {
-                            "name": {"type": "string"},
-                            "voltage": {"type": "integer", "minimum": 1},
+                            "name": {"type": "string", "minLength": 1, "maxLength": 16},
+                            "voltage": {"type": "integer", "minimum": 1, "maximum": 1000},
                             "amperage": _POSITIVE,
                             "phases": {"enum": [1, 3]},
                             "max_utilisation": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
@@ -151,7 +171,7 @@ TEMPLATE_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "profiles": {"type": "object", "additionalProperties": {"type": "object"}},
+        "profiles": {"type": "object", "propertyNames": {"maxLength": 64}, "additionalProperties": _PROFILE},
         "devices": {"type": "array", "minItems": 1, "items": _DEVICE},
         "bonds": {
             "type": "array",
@@ -161,7 +181,7 @@ TEMPLATE_SCHEMA: dict[str, Any] = {
                 "required": ["role", "name", "members"],
                 "properties": {
                     "role": _ROLES,
-                    "name": {"type": "string"},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 64},
                     "members": {"type": "array", "items": {"type": "string"}, "minItems": 1},
                     "mtu": {"type": "integer", "minimum": 576, "maximum": 9216},
                 },
@@ -179,7 +199,11 @@ TEMPLATE_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "required": ["pdus"],
             "properties": {
-                "pdus": {"type": "object", "additionalProperties": {"type": "array", "items": _NAME_PATTERN}},
+                "pdus": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": {"type": "array", "items": _NAME_PATTERN, "minItems": 1},
+                },
                 "cable_kind": {"type": "string"},
             },
         },
