@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from rackctl.cli import audit, bmc, demo, devices, lab, power, provision, racks, reports, setup, switch
+from rackctl.cli import audit, bmc, demo, devices, lab, pdu, power, provision, racks, reports, setup, switch
 from rackctl.cli.common import AppState, RackctlGroup, begin
 from rackctl.cli.plan import plan_app
 
@@ -49,6 +49,7 @@ app.command("sensors")(bmc.sensors_cmd)
 app.add_typer(bmc.sel_app, name="sel")
 app.add_typer(bmc.bmc_app, name="bmc")
 app.add_typer(lab.lab_app, name="lab")
+app.add_typer(pdu.pdu_app, name="pdu")
 app.add_typer(plan_app, name="plan")
 app.add_typer(switch.switch_app, name="switch")
 app.add_typer(switch.cabling_app, name="cabling")

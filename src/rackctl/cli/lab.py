@@ -93,6 +93,17 @@ def lab_status(name: NameOption = "default", as_json: JsonOption = False) -> Non
         }
         for h, info in lab.hosts.items()
     ]
+    rows += [
+        {
+            "endpoint": name,
+            "kind": f"snmp ({info['family']})",
+            "address": f"{info['address']}:{info['port']}",
+            "pid": lab.pids.get(f"pdu:{name}", 0),
+            "running": running.get(f"pdu:{name}", False),
+            "fault": lab.faults.get(name),
+        }
+        for name, info in lab.pdus.items()
+    ]
     if as_json:
         output.emit_json({"name": lab.name, "endpoints": rows, "skipped": lab.skipped})
         return

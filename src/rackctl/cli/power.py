@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from rackctl.cli import output
+from rackctl.cli import output, powerseq
 from rackctl.cli.common import DryRunOption, JsonOption, YesOption
 from rackctl.cli.fanout_view import (
     RetriesOption,
@@ -21,13 +22,19 @@ from rackctl.cli.fanout_view import (
     run_nodes,
 )
 from rackctl.errors import ValidationError
-from rackctl.services import oob, power
+from rackctl.services import oob, power, restore
 from rackctl.types import BootDevice, PowerAction
 
 power_app = typer.Typer(help="Power through the BMCs: status, on, off, soft, cycle, reset.", no_args_is_help=True)
 boot_app = typer.Typer(help="Next boot device through the BMCs.", no_args_is_help=True)
 
 WaitOption = Annotated[float, typer.Option("--wait", min=0, help="Seconds to confirm the new state (0: don't).")]
+HoldOption = Annotated[str, typer.Option("--hold", help="With waves: how long a wave may wait for PDU headroom.")]
+
+
+class Via(StrEnum):
+    BMC = "bmc"
+    PDU = "pdu"
 
 
 @power_app.command("status")
@@ -82,23 +89,64 @@ def _register(kind: PowerAction, summary: str, default_wait: float) -> None:
 
 _register(PowerAction.OFF, "Hard power off (asks first for many nodes).", 30.0)
 _register(PowerAction.SOFT, "ACPI shutdown: let the OS stop (asks first for many nodes).", 120.0)
-_register(PowerAction.CYCLE, "Power cycle; a node that is off is powered on (asks first for many nodes).", 30.0)
+
+
+@power_app.command("cycle")
+def power_cycle(
+    target: TargetsArg,
+    via: Annotated[
+        Via,
+        typer.Option("--via", help="bmc: chassis power cycle; pdu: switch every outlet feeding the node off and on."),
+    ] = Via.BMC,
+    force: Annotated[
+        bool, typer.Option("--force", help="--via pdu: cycle outlets that also feed other devices.")
+    ] = False,
+    off_time: Annotated[str, typer.Option("--off-time", help="--via pdu: how long the outlets stay off.")] = "5s",
+    wait: Annotated[
+        float | None,
+        typer.Option("--wait", min=0, help="Seconds to confirm (default 30; --via pdu: 300, for the BMC to boot)."),
+    ] = None,
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+    as_json: JsonOption = False,
+    workers: WorkersOption = None,
+    timeout: TimeoutOption = None,
+    retries: RetriesOption = None,
+) -> None:
+    """Power cycle; a node that is off is powered on. --via pdu: at the PDU outlets (a hung BMC), then confirm."""
+    if via == Via.BMC:
+        _action(
+            PowerAction.CYCLE, target, 30.0 if wait is None else wait, dry_run, yes, as_json, workers, timeout, retries
+        )
+    options = fanout_options(workers, timeout, 0)
+    off_s = parse_duration(off_time, "--off-time")
+    powerseq.cycle_via_pdu(target, force, off_s, 300.0 if wait is None else wait, dry_run, yes, as_json, options)
+
+
 _register(PowerAction.RESET, "Hard reset of running nodes (asks first for many nodes).", 30.0)
 
 
 @power_app.command("on")
 def power_on(
     target: TargetsArg,
-    stagger: Annotated[str, typer.Option(help="Pause between batches, e.g. 5s (inrush).")] = "0s",
-    batch: Annotated[int, typer.Option(min=1, help="Nodes per batch when staggering.")] = 4,
+    stagger: Annotated[str, typer.Option(help="Pause between batches (or waves), e.g. 5s (inrush).")] = "0s",
+    batch: Annotated[int, typer.Option(min=1, help="Nodes per batch when staggering (most per wave).")] = 4,
+    sequence: Annotated[
+        bool, typer.Option("--sequence", help="Waves planned from the power budget, PDU load read between them.")
+    ] = False,
+    hold: HoldOption = "60s",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="With --sequence: print the wave plan and stop.")] = False,
     wait: WaitOption = 30.0,
     as_json: JsonOption = False,
     workers: WorkersOption = None,
     timeout: TimeoutOption = None,
     retries: RetriesOption = None,
 ) -> None:
-    """Power on; nodes already on are left alone. --stagger/--batch spread the inrush."""
+    """Power on; nodes already on are left alone. --stagger/--batch spread the inrush; --sequence budgets it."""
     pause = parse_duration(stagger, "--stagger")
+    if sequence or dry_run:
+        run = restore.RunOptions(max_per_wave=batch, settle_s=pause, hold_s=parse_duration(hold, "--hold"), wait_s=wait)
+        powerseq.sequenced(target, run, dry_run, as_json, fanout_options(workers, timeout, retries), restoring=False)
     names = resolve_names(target)
     options = fanout_options(workers, timeout, retries, extra_time=wait)
     if pause <= 0:
@@ -113,6 +161,24 @@ def power_on(
         group = ",".join(names[start : start + batch])
         results += run_nodes("power on", group, power.action(PowerAction.ON, wait), options, len(names))
     report("Power on (staggered)", results, as_json)
+
+
+@power_app.command("restore")
+def power_restore(
+    target: TargetsArg,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Most devices per wave.")] = 4,
+    stagger: Annotated[str, typer.Option("--stagger", help="Pause after each wave before measuring.")] = "5s",
+    hold: HoldOption = "60s",
+    wait: Annotated[float, typer.Option("--wait", min=0, help="Seconds a BMC may take to answer.")] = 300.0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the wave plan and stop.")] = False,
+    as_json: JsonOption = False,
+    workers: WorkersOption = None,
+    timeout: TimeoutOption = None,
+    retries: RetriesOption = None,
+) -> None:
+    """After an outage: everything in the racks back on - network gear, then storage, then GPU nodes."""
+    run = restore.RunOptions(batch, parse_duration(stagger, "--stagger"), parse_duration(hold, "--hold"), wait)
+    powerseq.sequenced(target, run, dry_run, as_json, fanout_options(workers, timeout, retries), restoring=True)
 
 
 def parse_duration(text: str, option: str) -> float:

@@ -7,6 +7,7 @@ types; vendor errors are translated to rackctl.errors in one place per driver.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol, runtime_checkable
@@ -91,6 +92,72 @@ class FirmwareInventory(Protocol):
 @runtime_checkable
 class Identify(Protocol):
     def identify(self, on: bool) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutletStatus:
+    """One PDU outlet as the PDU reports it; `problem` says why its answer could not be used."""
+
+    number: int
+    state: PowerState
+    name: str = ""
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class PduIdentity:
+    manufacturer: str = ""
+    model: str = ""
+    serial: str = ""
+    firmware: str = ""
+
+
+@dataclass(frozen=True)
+class Meter:
+    """One metered point of a PDU: an outlet, an input phase (line) or a bank (branch breaker)."""
+
+    name: str
+    current_a: float | None = None
+    power_w: float | None = None
+
+
+@dataclass(frozen=True)
+class PduReadings:
+    """What a PDU measures; a field is empty where the PDU (or its MIB) does not report it."""
+
+    outlets: tuple[Meter, ...] = ()
+    phases: tuple[Meter, ...] = ()
+    banks: tuple[Meter, ...] = ()
+    total_power_w: float | None = None
+
+    @property
+    def load_w(self) -> float | None:
+        """The PDU's measured load: its own total, else the sum over phases, else over outlets."""
+        if self.total_power_w is not None:
+            return self.total_power_w
+        for meters in (self.phases, self.outlets):
+            watts = [m.power_w for m in meters if m.power_w is not None]
+            if watts:
+                return sum(watts)
+        return None
+
+
+@runtime_checkable
+class OutletControl(Protocol):
+    """Switched PDU outlets: read their state (all, or the numbered ones) and switch one."""
+
+    def outlets(self, numbers: Sequence[int] | None = None) -> list[OutletStatus]: ...
+
+    def set_outlet(self, number: int, action: PowerAction) -> None: ...
+
+
+@runtime_checkable
+class PduMeter(Protocol):
+    """A metered PDU: what it is, and its per-outlet, per-phase and per-bank current and power."""
+
+    def identity(self) -> PduIdentity: ...
+
+    def readings(self) -> PduReadings: ...
 
 
 @dataclass(frozen=True)

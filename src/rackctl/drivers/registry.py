@@ -16,6 +16,7 @@ from rackctl.errors import Unsupported
 _BUILTIN = {
     ("rackctl.bmc", "ipmi"): "rackctl.drivers.ipmi:IpmiBmc",
     ("rackctl.bmc", "redfish"): "rackctl.drivers.redfish:RedfishBmc",
+    ("rackctl.pdu", "snmp"): "rackctl.drivers.pdu_snmp:SnmpPdu",
 }
 
 

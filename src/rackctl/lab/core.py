@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rackctl.inventory.db import Database
-from rackctl.lab import hostlab, ipmi, netns, processes, redfish, state
+from rackctl.lab import hostlab, ipmi, netns, processes, redfish, snmp, state
 from rackctl.lab.plan import (
     IPMI_NET,
     NodePlan,
@@ -32,7 +32,7 @@ from rackctl.lab.state import LabState, SimulatedBmc
 from rackctl.types import DeviceRole
 
 LAB_USER = "admin"
-SIMULATED = ("ipmi", "auto", "redfish")
+SIMULATED = ("ipmi", "auto", "redfish", "snmp")
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,7 @@ def _start(db: Database, lab: LabState, options: LabOptions) -> None:
     _start_ipmi(lab, [p for p in plans if p.protocol in ("ipmi", "auto")])
     password = Path(secret_file(lab, "bmc-password")).read_text().strip()
     redfish.start_redfish(lab, [p for p in plans if p.protocol == "redfish"], LAB_USER, password)
+    snmp.start_pdus(db, lab, plans, secret_file(lab, "pdu-community"), outlet_file)
     skipped = [p.name for p in plans if p.protocol not in SIMULATED]
     if skipped:
         lab.skipped.append(f"no simulator for {len(skipped)} device(s): {', '.join(skipped)}")

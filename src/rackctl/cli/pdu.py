@@ -1,0 +1,137 @@
+"""`rackctl pdu ...`: PDU outlets (status, on, off, cycle), readings, and feed verification."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from rackctl.cli import output
+from rackctl.cli.common import DryRunOption, JsonOption, YesOption, actor, confirm, state
+from rackctl.cli.fanout_view import RetriesOption, TimeoutOption, WorkersOption, fanout_options, report
+from rackctl.services import pdu, verifyfeeds
+from rackctl.services.pdu import OutletResult, PduReport
+from rackctl.types import PowerAction
+
+pdu_app = typer.Typer(help="PDU outlets: status, on, off, cycle; readings; feed verification.", no_args_is_help=True)
+
+SpecArg = Annotated[str, typer.Argument(help="PDU[:OUTLETS], e.g. pdu-r12-a1:25-27,30 or pdu-r12-[a1,b1].")]
+WaitOption = Annotated[float, typer.Option("--wait", min=0, help="Seconds to read the new state back.")]
+DESTRUCTIVE = (PowerAction.OFF, PowerAction.CYCLE)
+
+
+def describe(value: OutletResult) -> str:
+    feeds = f" - feeds {value.feeds}" if value.feeds else ""
+    return f"{value.message}{feeds}"
+
+
+@pdu_app.command("status")
+def pdu_status(
+    spec: SpecArg,
+    as_json: JsonOption = False,
+    workers: WorkersOption = None,
+    timeout: TimeoutOption = None,
+    retries: RetriesOption = None,
+) -> None:
+    """Read each outlet's state (and what the inventory says it feeds)."""
+    options = fanout_options(workers, timeout, retries)
+    outcome = pdu.status(state().database(), actor(), spec, options)
+    report("PDU outlets", outcome.results, as_json, describe)
+
+
+def _guard(action: PowerAction, spec: str, dry_run: bool, yes: bool) -> None:
+    outlets = pdu.planned(state().database(), spec)
+    listing = ", ".join(f"{label} ({feeds})" if feeds else label for label, feeds in outlets)
+    if dry_run:
+        output.line(f"would switch {action.value} {len(outlets)} outlet(s): {listing}")
+        raise typer.Exit(0)
+    if action in DESTRUCTIVE and len(outlets) > state().settings.confirm_over:
+        confirm(f"switch {action.value} {len(outlets)} outlets: {listing}?", yes)
+
+
+def _register(action: PowerAction, summary: str, default_wait: float) -> None:
+    def command(
+        spec: SpecArg,
+        wait: WaitOption = default_wait,
+        dry_run: DryRunOption = False,
+        yes: YesOption = False,
+        as_json: JsonOption = False,
+        workers: WorkersOption = None,
+        timeout: TimeoutOption = None,
+    ) -> None:
+        _guard(action, spec, dry_run, yes)
+        options = fanout_options(workers, timeout, 0)
+        outcome = pdu.switch(state().database(), actor(), spec, action, options, wait)
+        report(f"PDU {action.value}", outcome.results, as_json, describe)
+
+    command.__doc__ = summary
+    pdu_app.command(action.value)(command)
+
+
+_register(PowerAction.ON, "Switch outlets on (outlets already on are left alone).", 10.0)
+_register(PowerAction.OFF, "Switch outlets off (asks first for more than one outlet).", 10.0)
+_register(PowerAction.CYCLE, "Cycle outlets with the PDU's own command; an outlet that is off is switched on.", 30.0)
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _print_readings(item: PduReport) -> None:
+    ident = item.identity
+    output.line(f"{item.pdu}: {ident.manufacturer} {ident.model}, serial {ident.serial}, firmware {ident.firmware}")
+    load = item.readings.load_w
+    output.line(f"  load {_fmt(load / 1000 if load is not None else None)} kW")
+    groups: list[tuple[str, Any]] = [("phase", item.readings.phases), ("bank", item.readings.banks)]
+    rows = [(kind, m.name, _fmt(m.current_a), _fmt(m.power_w, 0), "") for kind, meters in groups for m in meters]
+    rows += [
+        ("outlet", m.name, _fmt(m.current_a), _fmt(m.power_w, 0), item.feeds.get(int(m.name), ""))
+        for m in item.readings.outlets
+        if item.feeds.get(int(m.name)) or (m.current_a or 0) > 0
+    ]
+    output.table(None, ["what", "number", "current A", "power W", "feeds"], rows)
+
+
+@pdu_app.command("readings")
+def pdu_readings(
+    spec: SpecArg,
+    as_json: JsonOption = False,
+    workers: WorkersOption = None,
+    timeout: TimeoutOption = None,
+    retries: RetriesOption = None,
+) -> None:
+    """Identity, load, and current and power per phase, bank and outlet (outlets that feed something)."""
+    results = pdu.readings(state().database(), spec, fanout_options(workers, timeout, retries))
+    if as_json:
+        report("PDU readings", results, True)
+    for result in results:
+        if result.ok and result.value is not None:
+            _print_readings(result.value)
+        else:
+            output.line(f"{result.target}: {result.message}")
+    failed = [r.target for r in results if not r.ok]
+    if failed:
+        output.error(f"{len(failed)} PDU(s) did not answer: {', '.join(failed)}")
+    raise typer.Exit(1 if failed else 0)
+
+
+@pdu_app.command("verify-feeds")
+def pdu_verify_feeds(
+    node: Annotated[str, typer.Argument(help="The node whose power cords to check, e.g. gpu-r12-u03.")],
+    settle: Annotated[
+        float, typer.Option("--settle", min=1, help="Seconds to wait for the BMC to see a change.")
+    ] = 15.0,
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+    as_json: JsonOption = False,
+    timeout: TimeoutOption = None,
+) -> None:
+    """Switch the node's outlets off one at a time and check through its BMC which PSU loses input."""
+    plan = verifyfeeds.plan_verify(state().database(), node)
+    order = ", ".join(f"{f.label} ({'+'.join(f.psus)})" for f in plan.feeds)
+    if dry_run:
+        output.line(f"would switch off, one at a time, and back on: {order}")
+        raise typer.Exit(0)
+    confirm(f"switch off, one at a time, the outlets feeding {node}: {order}?", yes)
+    outcome = verifyfeeds.verify(state().database(), actor(), node, fanout_options(None, timeout, 0), settle)
+    report(f"Feeds of {node}", outcome.results, as_json)

@@ -1,0 +1,261 @@
+"""Simulated PDUs: one snmpsim process per PDU, each on its own loopback address.
+
+Each PDU serves the walk of its MIB family (lab/pduwalks.py) under the lab's SNMP community; its
+live records (outlet state and commands, currents, power) go to the `rackpdu` variation module,
+which runs lab/pdusim.py inside the snmpsim process. One process per PDU, because snmpsim shares
+module state across the data files of a process. Faults: a hung agent, outlets that refuse
+commands, extra load on a PDU.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+import rackctl
+from rackctl.drivers.pdu_families import family_for
+from rackctl.errors import DriverError, Unsupported
+from rackctl.inventory import queries
+from rackctl.inventory.db import Database
+from rackctl.inventory.powermodel import outlet_volts
+from rackctl.lab import processes, state
+from rackctl.lab.pduwalks import WALKS, PduSpec, snmprec
+from rackctl.lab.plan import PDU_NET, NodePlan, free_loopback
+from rackctl.lab.processes import LabError
+from rackctl.lab.state import LabState
+from rackctl.types import Secret
+
+BMC_KINDS = ("ipmi", "auto", "redfish")
+CYCLE_DELAY_S = 2.0  # how long a cycled outlet stays off (real PDUs: 5-10 s, configurable)
+VARIATION_MODULE = """\
+# Written by the rackctl lab: hands the PDU's live records to rackctl.lab.pdusim.
+from rackctl.lab import pdusim
+
+
+def init(**context):
+    pdusim.init(moduleContext, context.get("options") or "")
+
+
+def variate(oid, tag, value, **context):
+    return pdusim.variate(moduleContext, oid, tag, value, context)
+
+
+def shutdown(**context):
+    pdusim.shutdown(moduleContext)
+"""
+
+
+@dataclass(frozen=True)
+class V3User:
+    """An SNMPv3 user the simulator accepts (SHA authentication, AES privacy)."""
+
+    name: str
+    auth_key: str
+    priv_key: str
+
+
+def agent_port() -> int:
+    """UDP 161 when the lab may bind it (root), an unprivileged port otherwise."""
+    return 161 if os.geteuid() == 0 else 16100
+
+
+def serve(
+    folder: Path,
+    address: str,
+    port: int,
+    community: str,
+    walk: str,
+    config: dict[str, Any] | None = None,
+    v3: V3User | None = None,
+) -> int:
+    """Start snmpsim answering `walk` (snmprec text) for `community`; returns its PID.
+
+    With `config`, live records are answered by the simulator; an SNMPv3 user reaches the same
+    data with the community as context name.
+    """
+    for sub in ("data", "cache", "variation"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    (folder / "data" / f"{community}.snmprec").write_text(walk)
+    argv = [sys.executable, "-m", "snmpsim.commands.responder", "--log-level=error"]
+    if v3 is not None:
+        argv += [f"--v3-user={v3.name}", f"--v3-auth-key={v3.auth_key}", "--v3-auth-proto=SHA"]
+        argv += [f"--v3-priv-key={v3.priv_key}", "--v3-priv-proto=AES"]
+    argv += [f"--data-dir={folder / 'data'}", f"--cache-dir={folder / 'cache'}"]
+    if config is not None:
+        (folder / "config.json").write_text(json.dumps(config, indent=1))
+        (folder / "variation" / "rackpdu.py").write_text(VARIATION_MODULE)
+        argv += [f"--variation-modules-dir={folder / 'variation'}"]
+        argv += [f"--variation-module-options=rackpdu:config={folder / 'config.json'}"]
+    argv += [f"--agent-udpv4-endpoint={address}:{port}"]
+    source = str(Path(rackctl.__file__).resolve().parents[1])
+    path = os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH", "")) if p)
+    # NOTE(snmpsim 1.x): it refuses to run as root unless told to, and would drop to a user that
+    # cannot read this interpreter.
+    env = os.environ | {"PYTHONPATH": path, "SNMPSIM_ALLOW_ROOT": "true"}
+    return processes.start(argv, folder / "snmpsim.log", env=env)
+
+
+def wait_answering(agents: Sequence[tuple[str, int, str]], timeout: float = 40.0) -> list[str]:
+    """Wait until every agent (address, port, community) answers a GET; returns those that never did."""
+    from rackctl.drivers.snmp import SnmpClient, SnmpTarget  # pysnmp only where PDUs are simulated
+
+    clients = {
+        address: SnmpClient(SnmpTarget(address, port, community=Secret(community), timeout=0.3, retries=0))
+        for address, port, community in agents
+    }
+
+    def ready() -> bool:
+        for address, client in list(clients.items()):
+            try:
+                client.get(["1.3.6.1.2.1.1.5.0"])
+                del clients[address]
+            except DriverError:
+                return False
+        return True
+
+    processes.wait_for(ready, timeout, 0.2)
+    return list(clients)
+
+
+def family_of(plan: NodePlan) -> str:
+    """The MIB family a PDU's inventory platform names (empty when rackctl knows none)."""
+    try:
+        return family_for(plan.platform).name
+    except Unsupported:
+        return ""
+
+
+def _spec_and_config(
+    session: Session, lab: LabState, plan: NodePlan, outlet_file: Callable[[LabState, str, int], str]
+) -> tuple[PduSpec, dict[str, Any]]:
+    device = queries.device(session, plan.name)
+    outlets = sorted(device.outlets, key=lambda o: o.number)
+    names = {o.number: f"{o.power_port.device.name} {o.power_port.name}" for o in outlets if o.power_port}
+    volts = {o.number: outlet_volts(o) for o in outlets}
+    spec = PduSpec(
+        plan.name,
+        family_of(plan),
+        tuple(o.number for o in outlets),
+        names,
+        plan.serial,
+        round(max(volts.values(), default=230.0)),
+    )
+    config = {
+        "lab": str(lab.folder),
+        "pdu": plan.name,
+        "cycle_delay_s": CYCLE_DELAY_S,
+        "outlets": {
+            o.number: {
+                "path": outlet_file(lab, plan.name, o.number),
+                "phase": o.phase or "L1",
+                "volts": volts[o.number],
+                "bank": spec.bank_of(o.number),
+            }
+            for o in outlets
+        },
+    }
+    return spec, config
+
+
+def _loads(
+    plans: Sequence[NodePlan], lab: LabState, outlet_file: Callable[[LabState, str, int], str]
+) -> dict[str, Any]:
+    """What draws power in the lab: nodes with a BMC (watts by name) and other gear (with its outlets)."""
+    nodes = {p.name: p.draw_w for p in plans if p.protocol in BMC_KINDS}
+    devices = [
+        {"name": p.name, "draw_w": p.draw_w, "paths": [outlet_file(lab, pdu, n) for _, pdu, n in p.outlets]}
+        for p in plans
+        if p.protocol not in BMC_KINDS and p.outlets
+    ]
+    return {"nodes": nodes, "devices": devices}
+
+
+def start_pdus(
+    db: Database,
+    lab: LabState,
+    plans: Sequence[NodePlan],
+    community_file: str,
+    outlet_file: Callable[[LabState, str, int], str],
+) -> None:
+    """Start a simulator for every PDU among the plans and record it in the lab's state."""
+    pdus = [p for p in plans if p.protocol == "snmp" and family_of(p) in WALKS]
+    unknown = [p.name for p in plans if p.protocol == "snmp" and p not in pdus]
+    if unknown:
+        lab.skipped.append(f"no PDU simulator for the platform of {', '.join(unknown)} (known: {', '.join(WALKS)})")
+    if not pdus:
+        return
+    community = Path(community_file).read_text().strip()
+    loads = _loads(plans, lab, outlet_file)
+    port = agent_port()
+    with db.transaction() as session:
+        prepared = [_spec_and_config(session, lab, plan, outlet_file) for plan in pdus]
+    for (spec, config), address in zip(prepared, free_loopback(PDU_NET, len(pdus), port), strict=True):
+        _start_one(lab, spec, config | loads, address, port, community, community_file)
+    state.save(lab)
+    silent = wait_answering([(info["address"], port, community) for info in lab.pdus.values()])
+    if silent:
+        raise LabError(
+            f"{len(silent)} simulated PDU(s) did not start, e.g. {silent[0]}: see {lab.folder}/pdu/*/snmpsim.log"
+        )
+
+
+def _start_one(
+    lab: LabState, spec: PduSpec, config: dict[str, Any], address: str, port: int, community: str, community_file: str
+) -> None:
+    folder = lab.folder / "pdu" / spec.name
+    for outlet in config["outlets"].values():
+        path = Path(outlet["path"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_text("1\n")  # PDUs ship with every outlet on
+    lab.pids[f"pdu:{spec.name}"] = serve(folder, address, port, community, snmprec(spec), config)
+    lab.pdus[spec.name] = {
+        "address": address,
+        "port": port,
+        "family": spec.family,
+        "folder": str(folder),
+        "inventory": {"address": address, "port": port, "credential_ref": f"file:{community_file}"},
+    }
+
+
+# --- faults
+
+
+def _pdu(lab_folder: Path, pdu: str) -> tuple[LabState, Path]:
+    lab = state.load(lab_folder)
+    if lab is None or pdu not in lab.pdus:
+        raise LabError(f"no simulated PDU named '{pdu}' in the lab at {lab_folder}")
+    return lab, Path(lab.pdus[pdu]["folder"])
+
+
+def pdu_hung(lab_folder: Path, pdu: str, hung: bool = True) -> str:
+    """Freeze the PDU's agent (it stops answering) or let it go on."""
+    lab, _ = _pdu(lab_folder, pdu)
+    os.kill(lab.pids[f"pdu:{pdu}"], signal.SIGSTOP if hung else signal.SIGCONT)
+    return f"{pdu}: SNMP agent {'frozen' if hung else 'answering again'}"
+
+
+def pdu_locked(lab_folder: Path, pdu: str, outlets: Sequence[int] = (), locked: bool = True) -> str:
+    """Make the PDU refuse commands for the outlets (all of them when none are named), or accept them again."""
+    _, folder = _pdu(lab_folder, pdu)
+    if not locked:
+        (folder / "locked").unlink(missing_ok=True)
+        return f"{pdu}: outlets accept commands"
+    which = " ".join(str(n) for n in outlets) or "all"
+    (folder / "locked").write_text(which + "\n")
+    return f"{pdu}: outlets {which} refuse commands"
+
+
+def pdu_extra_load(lab_folder: Path, pdu: str, watts: float) -> str:
+    """Add load the inventory does not know about (another tenant, a forgotten device) to a PDU."""
+    _, folder = _pdu(lab_folder, pdu)
+    (folder / "extra_w").write_text(f"{watts:g}\n")
+    return f"{pdu}: {watts:g} W of extra load"
