@@ -4,6 +4,7 @@ bmc-dead        the BMC stops answering (a hung ipmi_sim, a Redfish address that
 bmc-slow        every answer is delayed by SLOW_S seconds
 wrong-password  the BMC refuses the credentials the inventory holds
 psu-fail        PSU1 reports a failure (and the SEL records it)
+outlet-miswired two of the node's power cords swapped at the PDU; the inventory keeps the plan
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from rackctl.lab import ipmi, processes, state
+from rackctl.lab import ipmi, processes, state, wiring
 from rackctl.lab.processes import LabError
 from rackctl.lab.state import LabState, SimulatedBmc
 
 SLOW_S = 3
-FAULTS = ("bmc-dead", "bmc-slow", "wrong-password", "psu-fail")
+FAULTS = ("bmc-dead", "bmc-slow", "wrong-password", "psu-fail", "outlet-miswired")
+CLEARED_BY_POWER_LOSS = frozenset({"bmc-dead", "bmc-slow"})  # a BMC that boots again is healthy
 
 
 def _signal(bmc: SimulatedBmc, sig: signal.Signals) -> None:
@@ -56,26 +58,28 @@ def _flag(bmc: SimulatedBmc, name: str, value: str | None) -> None:
 
 def _inject(lab: LabState, bmc: SimulatedBmc, fault: str) -> None:
     ipmi_bmc = bmc.kind == "ipmi"
-    actions: dict[str, Callable[[], None]] = {
+    actions: dict[str, Callable[[], object]] = {
         "bmc-dead": (lambda: _signal(bmc, signal.SIGSTOP)) if ipmi_bmc else (lambda: _flag(bmc, "dead", "")),
         "bmc-slow": lambda: _flag(bmc, "slow", str(SLOW_S)),
         "wrong-password": (lambda: _set_password(bmc, "not-" + _password(lab)))
         if ipmi_bmc
         else (lambda: _flag(bmc, "wrong-password", "")),
         "psu-fail": lambda: _psu_fail(bmc, True),
+        "outlet-miswired": lambda: wiring.outlet_miswired(lab.folder, bmc.device),
     }
     actions[fault]()
 
 
 def _heal(lab: LabState, bmc: SimulatedBmc, fault: str) -> None:
     ipmi_bmc = bmc.kind == "ipmi"
-    actions: dict[str, Callable[[], None]] = {
+    actions: dict[str, Callable[[], object]] = {
         "bmc-dead": (lambda: _signal(bmc, signal.SIGCONT)) if ipmi_bmc else (lambda: _flag(bmc, "dead", None)),
         "bmc-slow": lambda: _flag(bmc, "slow", None),
         "wrong-password": (lambda: _set_password(bmc, _password(lab)))
         if ipmi_bmc
         else (lambda: _flag(bmc, "wrong-password", None)),
         "psu-fail": lambda: _psu_fail(bmc, False),
+        "outlet-miswired": lambda: wiring.outlet_rewired(lab.folder, bmc.device),
     }
     actions[fault]()
 

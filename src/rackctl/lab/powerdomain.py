@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rackctl.lab import ipmi, processes, state
+from rackctl.lab.faults import CLEARED_BY_POWER_LOSS
 from rackctl.lab.state import LabState, SimulatedBmc
 
 
@@ -55,7 +56,8 @@ def _react(lab: LabState, bmc: SimulatedBmc, outlet_path: str, on: bool) -> None
 
 def _boot_bmc(lab: LabState, bmc: SimulatedBmc) -> None:
     """Standby power is back: the BMC starts fresh and reports the PSUs still without input."""
-    lab.faults.pop(bmc.device, None)  # a hung BMC is cleared by losing power
+    if lab.faults.get(bmc.device) in CLEARED_BY_POWER_LOSS:
+        lab.faults.pop(bmc.device)  # a hung or slow BMC starts fresh; a miswiring or a bad PSU stays
     folder = Path(bmc.folder)
     (folder / "slow").unlink(missing_ok=True)
     bmc.pid = ipmi.start(folder)
