@@ -40,7 +40,9 @@ def test_an_audit_that_cannot_reach_a_layer_exits_2_and_says_why(rack: Cli) -> N
     assert reasons[("gpu-r12-u03", "bmc")] == (
         "secret reference env:RACKCTL_BMC_PASSWORD: environment variable RACKCTL_BMC_PASSWORD is not set"
     )
-    assert reasons[("pdu-r12-a1", "pdu")] == "pdu: layer not available yet"
+    assert reasons[("pdu-r12-a1", "pdu")] == (
+        "secret reference env:RACKCTL_PDU_COMMUNITY: environment variable RACKCTL_PDU_COMMUNITY is not set"
+    )
 
 
 def test_switches_whose_secret_is_not_set_are_not_audited(rack: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,7 +76,7 @@ def test_prometheus_and_junit_formats(rack: Cli, tmp_path: Path) -> None:
     suite = suites.find("testsuite")
     assert suite is not None and suite.get("name") == "audit.pdu" and suite.get("errors") == "1"
     error = suites.find("testsuite/testcase/error")
-    assert error is not None and error.get("message") == "pdu: layer not available yet"
+    assert error is not None and "RACKCTL_PDU_COMMUNITY is not set" in str(error.get("message"))
     out = tmp_path / "textfile" / "rackctl_audit.prom"
     result = rack("audit", "pdu-r12-a1", "--layers", "pdu", "--format", "prometheus", "--output", str(out))
     assert result.exit_code == 2 and "rackctl_audit_audited" in out.read_text() and result.stdout == ""

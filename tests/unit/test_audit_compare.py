@@ -355,9 +355,7 @@ def test_a_cable_in_the_wrong_port_no_neighbour_and_an_unplanned_cable() -> None
         ("lldp-neighbor", "ens1f1np1", Severity.WARNING),
         ("unplanned-cable", "eno2", Severity.INFO),
     ]
-    assert found[0].hint == (
-        "gpu-r12-u03 ens1f0np0 is in leaf-r12-a Ethernet1/14; the plan says Ethernet1/1: move it"
-    )
+    assert found[0].hint == ("gpu-r12-u03 ens1f0np0 is in leaf-r12-a Ethernet1/14; the plan says Ethernet1/1: move it")
 
 
 # ---- PDU --------------------------------------------------------------------------------------

@@ -124,7 +124,7 @@ def _print_table(report: AuditReport) -> None:
 
 
 def _not_audited_rows(outcomes: list[Outcome]) -> list[tuple[str, str, str]]:
-    # Many devices share a reason ("layer not available yet", one unreachable switch): fold them.
+    # Many devices share a reason (an unset credential, one unreachable switch): fold them.
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
     for o in outcomes:
         groups[(o.layer.value, o.message)].append(o.device)

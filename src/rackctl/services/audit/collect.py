@@ -8,7 +8,7 @@ Result per device: a value, or the error that kept it from being read. The audit
     collect_bmc(endpoints, options)          -> Result[BmcObserved] each      (drivers/ipmi.py, redfish.py)
     collect_switch(switches, options)        -> Result[SwitchObserved] each   (the running configuration)
     collect_switch_lldp(switches, options)   -> Result[CablingObserved] each  (LLDP neighbours the switch sees)
-    collect_pdu(endpoints, options)          -> Result[PduObserved] each      (Unsupported until its driver lands)
+    collect_pdu(endpoints, options)          -> Result[PduObserved] each      (drivers/pdu_snmp.py)
 
 Switches are reached through the switch engine (services/switch/ops: SwitchJob, netmiko), whose
 credential reference is resolved when the session opens.
@@ -29,7 +29,6 @@ from rackctl.services.cabling.check import looks_like_mac
 from rackctl.services.switch.ops import SwitchJob, netmiko_connector
 from rackctl.types import Endpoint, Health, MgmtProtocol
 
-NOT_AVAILABLE = "layer not available yet"
 T = TypeVar("T")
 
 
@@ -64,15 +63,26 @@ def _each(read: Callable[[N], T], devices: Sequence[N], options: fanout.Options)
     return fanout.run(read, devices, [d.name for d in devices], options)
 
 
-def _not_yet(what: str) -> Callable[[Endpoint], Any]:
-    def read(endpoint: Endpoint) -> Any:
-        raise Unsupported(f"{what}: {NOT_AVAILABLE}")
-
-    return read
-
 
 # The per-device reader that becomes one driver session (open, read, close) when its driver lands.
-_read_pdu: Callable[[Endpoint], PduObserved] = _not_yet("pdu")
+
+
+def resolved(endpoint: Endpoint) -> Endpoint:
+    """The endpoint with its secrets read now, at use: the password and, for SNMPv3, the privacy key."""
+    options = dict(endpoint.options)
+    reference = options.pop("credential_ref", "") or ""
+    if options.get("priv_ref"):
+        options["priv_key"] = secrets.resolve(str(options.pop("priv_ref")))
+    password = secrets.resolve(reference) if reference else endpoint.password
+    return Endpoint(**{**endpoint.__dict__, "password": password, "options": options})
+
+
+def _read_pdu(endpoint: Endpoint) -> PduObserved:
+    from rackctl.drivers.pdu_snmp import SnmpPdu  # pysnmp only when a PDU is audited
+
+    with SnmpPdu(resolved(endpoint)) as pdu:
+        outlets = {o.number: o.state for o in pdu.outlets() if not o.problem}
+        return PduObserved(outlets, pdu.readings().load_w)
 
 
 def observe_bmc(bmc: Any) -> BmcObserved:
@@ -96,10 +106,7 @@ def worst_health(healths: Iterable[Health]) -> Health:
 
 
 def _bmc_target(endpoint: Endpoint) -> BmcTarget:
-    reference = endpoint.options.get("credential_ref") or ""
-    password = secrets.resolve(reference) if reference else None
-    resolved = Endpoint(**{**endpoint.__dict__, "password": password})
-    return BmcTarget(endpoint.name, resolved, MgmtProtocol(endpoint.protocol))
+    return BmcTarget(endpoint.name, resolved(endpoint), MgmtProtocol(endpoint.protocol))
 
 
 def collect_bmc(endpoints: Sequence[Endpoint], options: fanout.Options) -> list[fanout.Result[BmcObserved]]:

@@ -90,6 +90,8 @@ def management_endpoint(device: Device) -> Endpoint | None:
     if mgmt is None or not mgmt.address:
         return None
     options = {**mgmt.options, "credential_ref": mgmt.credential_ref, "system_id": mgmt.system_id}
+    if device.platform and not options.get("family"):
+        options["family"] = device.platform  # PDUs: which vendor's OIDs
     return Endpoint(device.name, mgmt.address, mgmt.port, mgmt.effective_protocol.value, mgmt.username,
                     None, mgmt.verify_tls, options)  # fmt: skip
 
