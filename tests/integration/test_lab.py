@@ -136,3 +136,21 @@ def test_hosts_answer_ssh_with_the_lab_key(cli: Callable[..., CliResult], tmp_pa
 def test_runs_as_root_for_namespaces() -> None:
     # The suite exercises network-namespace hosts; CI runs as root (see scripts/test).
     assert os.geteuid() == 0
+
+
+def test_console_needs_an_ipmi_bmc(cli: Callable[..., CliResult]) -> None:
+    assert cli("rack", "create", "r20", "-t", "l40s-8node", "-s", "fra1").exit_code == 0
+    assert cli("lab", "up", "--no-hosts").exit_code == 0
+    try:
+        result = cli("console", "gpu-r20-u03")
+        assert result.exit_code == 2
+        assert "serial over LAN needs an IPMI BMC; this one speaks redfish" in result.stderr
+    finally:
+        cli("lab", "down")
+
+
+def test_console_of_a_node_whose_credential_is_unset_says_which(cli: Callable[..., CliResult]) -> None:
+    assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
+    result = cli("console", "gpu-r12-u03")
+    assert result.exit_code == 2
+    assert "RACKCTL_BMC_PASSWORD is not set" in result.stderr

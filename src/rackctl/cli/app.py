@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from rackctl.cli import audit, bmc, demo, devices, lab, pdu, power, provision, racks, reports, setup, switch
+from rackctl.cli import audit, bmc, console, demo, devices, lab, pdu, power, provision, racks, reports, setup, switch
 from rackctl.cli.common import AppState, RackctlGroup, begin
 from rackctl.cli.plan import plan_app
 
@@ -46,6 +46,7 @@ app.add_typer(power.power_app, name="power")
 app.add_typer(power.boot_app, name="boot")
 app.command("identify")(power.identify_cmd)
 app.command("sensors")(bmc.sensors_cmd)
+app.command("console")(console.console_cmd)
 app.add_typer(bmc.sel_app, name="sel")
 app.add_typer(bmc.bmc_app, name="bmc")
 app.add_typer(lab.lab_app, name="lab")

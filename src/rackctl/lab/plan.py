@@ -34,8 +34,8 @@ def loopback(network: ipaddress.IPv4Network, index: int) -> str:
     return str(network.network_address + third * 256 + fourth + 1)
 
 
-def _udp_free(address: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+def _port_free(address: str, port: int, kind: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as probe:
         try:
             probe.bind((address, port))
         except OSError:
@@ -43,13 +43,14 @@ def _udp_free(address: str, port: int) -> bool:
     return True
 
 
-def free_loopback(network: ipaddress.IPv4Network, count: int, port: int) -> list[str]:
-    """`count` addresses of the block on which nothing listens on UDP `port` yet (another lab may)."""
+def free_loopback(network: ipaddress.IPv4Network, count: int, port: int, tcp: bool = False) -> list[str]:
+    """`count` addresses of the block on which nothing listens on `port` yet (another lab may)."""
+    kind = socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM
     found: list[str] = []
     index = 0
     while len(found) < count:
         address = loopback(network, index)
-        if _udp_free(address, port):
+        if _port_free(address, port, kind):
             found.append(address)
         index += 1
     return found

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 from rackctl.lab import processes
-from rackctl.lab.plan import REDFISH_NET, NodePlan, loopback
+from rackctl.lab.plan import REDFISH_NET, NodePlan, free_loopback
 from rackctl.lab.processes import LabError
 from rackctl.lab.state import LabState, SimulatedBmc
 
@@ -86,6 +86,7 @@ def start_redfish(lab: LabState, plans: list[NodePlan], username: str, password:
         return
     cert, key = certificate(lab.folder)
     port = _port()
+    addresses = free_loopback(REDFISH_NET, len(plans), port, tcp=True)
     for group_index in range(0, len(plans), NODES_PER_PROCESS):
         group = plans[group_index : group_index + NODES_PER_PROCESS]
         number = group_index // NODES_PER_PROCESS
@@ -95,7 +96,7 @@ def start_redfish(lab: LabState, plans: list[NodePlan], username: str, password:
         for offset, plan in enumerate(group):
             node_folder = lab.folder / "bmc" / plan.name
             node_folder.mkdir(parents=True, exist_ok=True)
-            address = loopback(REDFISH_NET, group_index + offset)
+            address = addresses[group_index + offset]
             listen.append({"address": address, "port": port, "node": plan.name, "folder": str(node_folder)})
             lab.bmcs[plan.name] = SimulatedBmc(
                 plan.name, "redfish", address, port, system_id=system_uuid(plan.name), folder=str(node_folder)

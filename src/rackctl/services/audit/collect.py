@@ -63,7 +63,6 @@ def _each(read: Callable[[N], T], devices: Sequence[N], options: fanout.Options)
     return fanout.run(read, devices, [d.name for d in devices], options)
 
 
-
 # The per-device reader that becomes one driver session (open, read, close) when its driver lands.
 
 
