@@ -3,9 +3,10 @@
 Each node is a lab host (a network namespace with OpenSSH's sshd and a persona answering like the
 inventory's node). rackctl's audit (probe over paramiko, parse, compare, store) is set against the
 reference: OpenSSH's own client running the same probe on every host with the same fan-out, with no
-parsing, comparison or storage. The BMC layer joins when the BMC drivers land.
+parsing, comparison or storage. Then the BMC layer over --bmcs simulated IPMI BMCs (ipmi_sim through the
+lab), against FreeIPMI's ipmipower reading just the power state of the same BMCs.
 
-sudo python bench/audit.py [--hosts 50 200] [--workers 64]
+sudo python bench/audit.py [--hosts 50 200] [--bmcs 1000] [--workers 64]
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from __future__ import annotations
 import argparse
 import resource
 import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select
 
@@ -56,13 +60,26 @@ def _cpu_seconds() -> float:
 
 def openssh(lab: hostlab.HostLab, workers: int) -> float:
     """The reference: `ssh HOST sh -s < probe` on every host, `workers` at once."""
-    args = ["-i", str(lab.keys.client), "-o", f"UserKnownHostsFile={lab.known_hosts}", "-o", "BatchMode=yes",
-            "-o", "StrictHostKeyChecking=yes"]  # fmt: skip
+    args = [
+        "-i",
+        str(lab.keys.client),
+        "-o",
+        f"UserKnownHostsFile={lab.known_hosts}",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+    ]
     script = SCRIPT.read_bytes()
 
     def probe(address: str) -> int:
-        done = subprocess.run(["ssh", *args, f"root@{address}", "sh -s -- '' '' ''"], input=script,
-                              capture_output=True, timeout=120, check=False)  # fmt: skip
+        done = subprocess.run(
+            ["ssh", *args, f"root@{address}", "sh -s -- '' '' ''"],
+            input=script,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
         return done.returncode
 
     started = time.perf_counter()
@@ -86,8 +103,12 @@ def run(nodes: int, workers: int) -> None:
     try:
         with db.transaction() as session:
             hostlab.point_inventory(session, lab)
-        options = AuditOptions(layers=(Layer.HOST, Layer.CABLING), workers=workers, timeout=60.0,
-                               ssh=SshAccess("root", str(lab.keys.client), str(lab.known_hosts)))  # fmt: skip
+        options = AuditOptions(
+            layers=(Layer.HOST, Layer.CABLING),
+            workers=workers,
+            timeout=60.0,
+            ssh=SshAccess("root", str(lab.keys.client), str(lab.known_hosts)),
+        )
         target = ",".join(names[:nodes])
         started, cpu = time.perf_counter(), _cpu_seconds()
         report = audit(db, target, options, "bench")
@@ -96,8 +117,10 @@ def run(nodes: int, workers: int) -> None:
     finally:
         lab.stop()
     print(f"{nodes} hosts, {workers} at once (lab up in {lab_up:.1f} s)")
-    print(f"  rackctl audit --layers host,cabling: {rackctl_s:6.2f} s  ({len(report.findings)} findings, "
-          f"{len(report.not_audited)} not audited)")  # fmt: skip
+    print(
+        f"  rackctl audit --layers host,cabling: {rackctl_s:6.2f} s  ({len(report.findings)} findings, "
+        f"{len(report.not_audited)} not audited)"
+    )
     print(f"  openssh, same probe, no parsing:     {reference_s:6.2f} s")
     print(
         f"  rackctl's own CPU: {rackctl_cpu:.2f} s, {rackctl_cpu / nodes * 1000:.1f} ms per host "
@@ -106,13 +129,41 @@ def run(nodes: int, workers: int) -> None:
     print(f"  ratio rackctl/openssh:               {rackctl_s / reference_s:6.2f}")
 
 
+def bmc_layer(nodes: int, workers: int) -> None:
+    """`rackctl audit --layers bmc` over a fleet of simulated BMCs (identity, firmware, power, sensors, SEL)."""
+    from bench import fleet
+    from bench.oob_fanout import ipmipower_status
+    from rackctl.lab import core
+
+    built = fleet.build(nodes)
+    state_dir = Path(tempfile.mkdtemp(prefix="rackctl-bench-audit-"))
+    lab = core.up(built.db, state_dir, core.LabOptions("audit-bench", tuple(built.racks), hosts=False))
+    try:
+        started = time.perf_counter()
+        report = audit(built.db, ",".join(built.nodes), AuditOptions(layers=(Layer.BMC,), workers=workers), "bench")
+        ours = time.perf_counter() - started
+        password = (lab.folder / "secrets" / "bmc-password").read_text().strip()
+        theirs, _ = ipmipower_status([lab.bmcs[n].address for n in built.nodes], password, 10.0)
+        audited = sum(o.audited for o in report.outcomes)
+        print(
+            f"BMC layer, {nodes} BMCs: rackctl audit {ours:.1f} s ({audited} audited, "
+            f"{len(report.not_audited)} not); ipmipower power status alone {theirs:.1f} s; "
+            f"target under 60 s: {'met' if ours < 60 else 'MISSED'}"
+        )
+    finally:
+        core.down(built.db, state_dir, "audit-bench")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hosts", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--bmcs", type=int, default=1000, help="simulated BMCs for the BMC layer (0: skip)")
     parser.add_argument("--workers", type=int, default=64)
     args = parser.parse_args()
     for nodes in args.hosts:
         run(nodes, args.workers)
+    if args.bmcs:
+        bmc_layer(args.bmcs, args.workers)
 
 
 if __name__ == "__main__":

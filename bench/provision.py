@@ -46,11 +46,23 @@ def main() -> None:
         second, theirs = _target(root, "gpu-r12-u11", base, repo)
         spec = RunSpec(hosts=("gpu-r12-u03",), db_url=db.url, state_dir=root / "ansible", overrides=(ours,))
         rackctl = [_timed(lambda: provision(db, spec, "bench")) for _ in range(2)]
-        command = ["ansible-playbook", "-i", str(inventory_script()), "-i", str(theirs), "--limit", "gpu-r12-u11",
-                   "site.yml"]
+        command = [
+            "ansible-playbook",
+            "-i",
+            str(inventory_script()),
+            "-i",
+            str(theirs),
+            "--limit",
+            "gpu-r12-u11",
+            "site.yml",
+        ]
         env = {**os.environ, "RACKCTL_DB_URL": db.url}
-        plain = [_timed(lambda: subprocess.run(command, cwd=shipped_dir("playbooks"), env=env, check=True,
-                                               capture_output=True)) for _ in range(2)]
+        plain = [
+            _timed(
+                lambda: subprocess.run(command, cwd=shipped_dir("playbooks"), env=env, check=True, capture_output=True)
+            )
+            for _ in range(2)
+        ]
         for label, mine, ref in (("converge", rackctl[0], plain[0]), ("idempotent rerun", rackctl[1], plain[1])):
             print(f"{label:17} rackctl provision {mine:6.1f}s  ansible-playbook {ref:6.1f}s  ratio {mine / ref:.2f}")
         first.stop()
