@@ -63,7 +63,7 @@ def _translated(where: str) -> Iterator[None]:
         yield
     except DriverError:
         raise
-    except (pyghmi_errors.PyghmiException, OSError, AssertionError) as exc:
+    except (pyghmi_errors.PyghmiException, OSError, AssertionError, AttributeError) as exc:
         raise _translate(exc, where) from None
 
 
@@ -84,17 +84,26 @@ class IpmiBmc:
         self._command: Any = None
 
     def __enter__(self) -> IpmiBmc:
-        password = self.endpoint.password.value if self.endpoint.password else ""
         with _translated(f"IPMI session to {self.endpoint.address}"):
-            # NOTE(pyghmi 1.5/1.6): str credentials can hang a second session to the same BMC; bytes do not.
-            self._command = ipmi_command.Command(
-                bmc=self.endpoint.address,
-                userid=self.endpoint.username.encode(),
-                password=password.encode(),
-                port=self.endpoint.port or 623,
-                keepalive=False,
-            )
+            try:
+                self._command = self._logon()
+            except AttributeError:
+                # NOTE(pyghmi 1.6): logons failing at the same time in one process can raise
+                # AttributeError ('Session' has no 'errormsg') instead of IpmiException; once more
+                # reports the real cause (usually the credentials).
+                self._command = self._logon()
         return self
+
+    def _logon(self) -> Any:
+        password = self.endpoint.password.value if self.endpoint.password else ""
+        # NOTE(pyghmi 1.5/1.6): str credentials can hang a second session to the same BMC; bytes do not.
+        return ipmi_command.Command(
+            bmc=self.endpoint.address,
+            userid=self.endpoint.username.encode(),
+            password=password.encode(),
+            port=self.endpoint.port or 623,
+            keepalive=False,
+        )
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._command is not None:
