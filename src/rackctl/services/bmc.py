@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from rackctl import fanout, secrets
+from rackctl import fanout
 from rackctl import targets as targets_module
 from rackctl.drivers import rmcp
 from rackctl.drivers.registry import driver_class
@@ -25,6 +25,7 @@ from rackctl.inventory import queries
 from rackctl.inventory.db import Database, utcnow
 from rackctl.inventory.models import Device
 from rackctl.services import oplog
+from rackctl.services.endpoints import management_endpoint
 from rackctl.services.oplog import TargetResult
 from rackctl.types import BMC_PROTOCOLS, DeviceRole, Endpoint, MgmtProtocol
 
@@ -73,24 +74,14 @@ def _detail(value: Any) -> dict[str, Any]:
 def endpoint_of(device: Device) -> Endpoint:
     """The device's BMC as a driver value, with its secret resolved now (never stored resolved)."""
     mgmt = device.mgmt
-    if mgmt is None or not mgmt.address:
+    if mgmt is not None and mgmt.address and mgmt.protocol not in BMC_PROTOCOLS:
+        raise ConfigError(f"{device.name} is managed over {mgmt.protocol}, not through a BMC")
+    endpoint = management_endpoint(device)
+    if endpoint is None:
         raise ConfigError(
             f"{device.name} has no BMC address in the inventory", hint="rackctl device set --mgmt-address"
         )
-    if mgmt.protocol not in BMC_PROTOCOLS:
-        raise ConfigError(f"{device.name} is managed over {mgmt.protocol}, not through a BMC")
-    password = secrets.resolve(mgmt.credential_ref) if mgmt.credential_ref else None
-    protocol = mgmt.effective_protocol
-    return Endpoint(
-        name=device.name,
-        address=mgmt.address,
-        port=mgmt.port,
-        protocol=protocol.value,
-        username=mgmt.username,
-        password=password,
-        verify_tls=mgmt.verify_tls,
-        options={"system_id": mgmt.system_id or "", **(mgmt.options or {})},
-    )
+    return endpoint
 
 
 def has_bmc(device: Device) -> bool:

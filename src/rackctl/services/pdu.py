@@ -18,7 +18,7 @@ from typing import Any
 from ClusterShell.RangeSet import RangeSet, RangeSetParseError
 from sqlalchemy.orm import Session
 
-from rackctl import fanout, secrets
+from rackctl import fanout
 from rackctl import targets as targets_module
 from rackctl.drivers.base import OutletControl, OutletStatus, PduIdentity, PduMeter, PduReadings
 from rackctl.drivers.registry import driver_class
@@ -28,6 +28,7 @@ from rackctl.inventory.db import Database
 from rackctl.inventory.models import Device
 from rackctl.services import power
 from rackctl.services.bmc import Outcome, record, require
+from rackctl.services.endpoints import management_endpoint
 from rackctl.types import DeviceRole, Endpoint, MgmtProtocol, PowerAction, PowerState
 
 _RANGE = re.compile(r"^[\d,\-\[\]\s]+$")
@@ -105,19 +106,9 @@ def pdu_endpoint(device: Device) -> Endpoint:
         raise ConfigError(f"{device.name} is managed over {mgmt.protocol}, not SNMP")
     if not mgmt.credential_ref:
         raise ConfigError(f"{device.name} has no SNMP community or SNMPv3 key reference")
-    options = dict(mgmt.options or {})
-    options["family"] = options.get("family") or device.platform or ""
-    if options.get("priv_ref"):
-        options["priv_key"] = secrets.resolve(str(options.pop("priv_ref")))
-    return Endpoint(
-        name=device.name,
-        address=mgmt.address,
-        port=mgmt.port,
-        protocol="snmp",
-        username=mgmt.username,
-        password=secrets.resolve(mgmt.credential_ref),
-        options=options,
-    )
+    endpoint = management_endpoint(device)
+    assert endpoint is not None
+    return endpoint
 
 
 def target_of(device: Device) -> PduTarget:

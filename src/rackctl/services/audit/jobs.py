@@ -27,6 +27,7 @@ from rackctl.services.audit.state import (
     health_url,
     host_units,
 )
+from rackctl.services.endpoints import management_endpoint
 from rackctl.services.switch import ops
 from rackctl.services.switch.ops import SwitchJob
 from rackctl.services.switch.plan import Plan as SwitchPlan
@@ -84,18 +85,6 @@ def shard_key(device: Device) -> str:
     return device.rack.name if device.rack else device.name
 
 
-def management_endpoint(device: Device) -> Endpoint | None:
-    """The device's out-of-band endpoint; the secret stays a reference until a collector resolves it."""
-    mgmt = device.mgmt
-    if mgmt is None or not mgmt.address:
-        return None
-    options = {**mgmt.options, "credential_ref": mgmt.credential_ref, "system_id": mgmt.system_id}
-    if device.platform and not options.get("family"):
-        options["family"] = device.platform  # PDUs: which vendor's OIDs
-    return Endpoint(device.name, mgmt.address, mgmt.port, mgmt.effective_protocol.value, mgmt.username,
-                    None, mgmt.verify_tls, options)  # fmt: skip
-
-
 def host_endpoint(device: Device, ssh: SshAccess) -> Endpoint | None:
     address = host_address(device)
     if address is None:
@@ -119,7 +108,7 @@ def _host_job(device: Device, cables: expect.CableMap, layers: Sequence[Layer], 
 
 
 def _job(device: Device, layer: Layer, expected: Any, what: str) -> Job:
-    endpoint = management_endpoint(device)
+    endpoint = management_endpoint(device, resolve_secrets=False)
     return Job(device.name, layer, expected, endpoint, "" if endpoint else f"no {what} address in the inventory")
 
 

@@ -1,0 +1,38 @@
+"""A device's management endpoint as the value drivers take: the one place an Endpoint is made from a row."""
+
+from __future__ import annotations
+
+from rackctl import secrets
+from rackctl.inventory.models import Device
+from rackctl.types import Endpoint
+
+
+def management_endpoint(device: Device, resolve_secrets: bool = True) -> Endpoint | None:
+    """The device's out-of-band endpoint, or None without an address.
+
+    With `resolve_secrets` the password (and an SNMPv3 privacy key) are read now, at use; without, the
+    references stay in `options` (`credential_ref`, `priv_ref`) for whoever opens the session later.
+    """
+    mgmt = device.mgmt
+    if mgmt is None or not mgmt.address:
+        return None
+    options = {"system_id": mgmt.system_id or "", **(mgmt.options or {})}
+    if device.platform and not options.get("family"):
+        options["family"] = device.platform  # PDUs: which vendor's OIDs
+    password = None
+    if resolve_secrets:
+        password = secrets.resolve(mgmt.credential_ref) if mgmt.credential_ref else None
+        if options.get("priv_ref"):
+            options["priv_key"] = secrets.resolve(str(options.pop("priv_ref")))
+    else:
+        options["credential_ref"] = mgmt.credential_ref
+    return Endpoint(
+        name=device.name,
+        address=mgmt.address,
+        port=mgmt.port,
+        protocol=mgmt.effective_protocol.value,
+        username=mgmt.username,
+        password=password,
+        verify_tls=mgmt.verify_tls,
+        options=options,
+    )
