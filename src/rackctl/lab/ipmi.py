@@ -241,18 +241,27 @@ def wait_answering(addresses: Sequence[str], timeout: float = 20.0) -> list[str]
     return [address for address, _ in pending]
 
 
-def console(address: str, commands: Sequence[str], timeout: float = 3.0) -> None:
-    """Send commands to a running ipmi_sim's console (sensor changes, SEL entries)."""
+PROMPT = b"> "
+
+
+def console(address: str, commands: Sequence[str], timeout: float = 1.0) -> None:
+    """Send commands to a running ipmi_sim's console (sensor changes, SEL entries).
+
+    Returns once the console has prompted again after the last command: ipmi_sim prints "> " before
+    reading each line, so one prompt more than commands means every command was carried out.
+    """
     try:
         with socket.create_connection((address, CONSOLE_PORT), timeout=timeout) as conn:
             # Close with a reset: a TIME_WAIT on the console port would keep a restarted ipmi_sim from binding it.
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            for command in commands:
-                conn.sendall(command.encode() + b"\n")
-            conn.settimeout(0.5)
+            conn.sendall(b"".join(command.encode() + b"\n" for command in commands))
+            seen = b""
             deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and conn.recv(4096):
-                pass
+            while seen.count(PROMPT) <= len(commands) and time.monotonic() < deadline:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                seen += chunk
     except TimeoutError:
         return
     except OSError as exc:

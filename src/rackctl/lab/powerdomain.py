@@ -49,6 +49,8 @@ def _react(lab: LabState, bmc: SimulatedBmc, outlet_path: str, on: bool) -> None
     if not running:
         _boot_bmc(lab, bmc)
         return
+    if processes.stopped(bmc.pid):
+        return  # a hung BMC takes no sensor updates; its console would only cost us the timeout
     for name, path in wiring.items():
         if path == outlet_path:
             ipmi.psu_input(bmc.address, psus.index(name), on)

@@ -77,6 +77,11 @@ def alive(pid: int) -> bool:
     return _state(pid) not in ("Z", "X")
 
 
+def stopped(pid: int) -> bool:
+    """Whether the process is stopped by a signal (the lab's hung BMC)."""
+    return _state(pid) == "T"
+
+
 def _state(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
