@@ -5,6 +5,7 @@ A driver that claims a capability must behave the same way whatever protocol is 
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 
@@ -87,3 +88,46 @@ def test_nobody_listening_is_a_connect_error_not_a_hang() -> None:
     with pytest.raises((ConnectError, Timeout)), _driver(endpoint):
         pass
     assert time.monotonic() - started < 15
+
+
+def _reference_tools_say(address: str, password: str) -> tuple[str, str]:
+    ipmitool = subprocess.run(
+        [
+            "ipmitool",
+            "-I",
+            "lanplus",
+            "-C",
+            "3",
+            "-H",
+            address,
+            "-U",
+            "admin",
+            "-P",
+            password,
+            "chassis",
+            "power",
+            "status",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    ipmipower = subprocess.run(
+        ["ipmipower", "-D", "LAN_2_0", "-W", "opensesspriv", "-h", address, "-u", "admin", "-p", password, "--stat"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return ipmitool.stdout.strip(), ipmipower.stdout.strip()
+
+
+def test_ipmitool_and_freeipmi_see_what_rackctl_did(ipmi_lab: Lab) -> None:
+    lab = ipmi_lab.state()
+    address = lab.bmcs["gpu-r12-u19"].address
+    password = (lab.folder / "secrets" / "bmc-password").read_text().strip()
+    assert ipmi_lab.cli("power", "on", "gpu-r12-u19", "--wait", "10").exit_code == 0
+    assert _reference_tools_say(address, password) == ("Chassis Power is on", f"{address}: on")
+    assert ipmi_lab.cli("power", "off", "gpu-r12-u19", "--wait", "10").exit_code == 0
+    assert _reference_tools_say(address, password) == ("Chassis Power is off", f"{address}: off")
