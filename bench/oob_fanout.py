@@ -32,7 +32,7 @@ from rackctl.services.bmc import run_on_nodes
 def rackctl_status(built: fleet.Fleet, timeout: float, workers: int) -> tuple[float, int]:
     options = fanout.Options(workers=workers, timeout=timeout, retries=1)
     started = time.perf_counter()
-    outcome = run_on_nodes(built.db, "bench", ",".join(built.nodes), "power status", power.status, options)
+    outcome = run_on_nodes(built.db, "bench", built.nodes, "power status", power.status, options)
     return time.perf_counter() - started, sum(r.ok for r in outcome.results)
 
 

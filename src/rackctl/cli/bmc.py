@@ -38,7 +38,7 @@ def sensors_cmd(
 ) -> None:
     """Temperatures, fans, PSU input power and state, with their health."""
     options = fanout_options(workers, timeout, retries)
-    results = run_nodes("sensors", target, oob.read_sensors, options, 0)
+    results = run_nodes("sensors", target, oob.read_sensors, options)
     if as_json or not details:
         report("Sensors", results, as_json, describe=_sensor_line)
     rows = [
@@ -80,7 +80,7 @@ def sel_list(
     retries: RetriesOption = None,
 ) -> None:
     """Read the event logs."""
-    results = run_nodes("sel list", target, oob.read_events, fanout_options(workers, timeout, retries), 0)
+    results = run_nodes("sel list", target, oob.read_events, fanout_options(workers, timeout, retries))
     if not as_json:
         rows = [(r.target, e.timestamp, e.severity.value, e.message) for r in results if r.ok for e in r.value]
         output.table("Events", ["node", "when", "severity", "message"], rows)
@@ -97,8 +97,8 @@ def sel_clear(
     timeout: TimeoutOption = None,
 ) -> None:
     """Clear the event logs (asks first)."""
-    guard("clear the event logs of", target, dry_run, yes, always=True)
-    results = run_nodes("sel clear", target, oob.clear_events, fanout_options(workers, timeout, 0), 0)
+    names = guard("clear the event logs of", target, dry_run, yes, always=True)
+    results = run_nodes("sel clear", target, oob.clear_events, fanout_options(workers, timeout, 0), names)
     report("Event logs cleared", results, as_json)
 
 
@@ -114,7 +114,7 @@ def bmc_inventory(
     retries: RetriesOption = None,
 ) -> None:
     """What the BMCs report (model, serial, firmware, PSUs, MACs), checked against the inventory."""
-    results = run_nodes("bmc inventory", target, oob.read_inventory, fanout_options(workers, timeout, retries), 0)
+    results = run_nodes("bmc inventory", target, oob.read_inventory, fanout_options(workers, timeout, retries))
     mismatches = update_inventory(state().database(), actor(), results, update)
     if as_json:
         output.emit_json(

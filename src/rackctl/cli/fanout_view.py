@@ -114,12 +114,17 @@ def guard(action: str, expression: str, dry_run: bool, yes: bool, always: bool =
 
 
 def run_nodes(
-    command: str, expression: str, operation: Callable[[Any], Any], options: fanout.Options, total: int = 0
+    command: str,
+    target: str,
+    operation: Callable[[Any], Any],
+    options: fanout.Options,
+    names: Sequence[str] | None = None,
 ) -> list[fanout.Result[Any]]:
-    """Run a BMC operation over the node set with progress; say which devices were left out."""
+    """Run a BMC operation over the node set (resolved once: pass `names` when the caller already did)."""
     app = state()
-    with progress(options, total, command):
-        outcome = run_on_nodes(app.database(), actor(), expression, command, operation, options)
+    names = list(names) if names is not None else resolve_names(target)
+    with progress(options, len(names), command):
+        outcome = run_on_nodes(app.database(), actor(), names, command, operation, options, label=target)
     if outcome.skipped:
         output.note(f"left out {len(outcome.skipped)} device(s) without a BMC: {targets.fold(outcome.skipped)}")
     return outcome.results

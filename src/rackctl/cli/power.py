@@ -23,6 +23,7 @@ from rackctl.cli.fanout_view import (
 )
 from rackctl.errors import ValidationError
 from rackctl.services import oob, power, restore
+from rackctl.targets import fold
 from rackctl.types import BootDevice, PowerAction
 
 power_app = typer.Typer(help="Power through the BMCs: status, on, off, soft, cycle, reset.", no_args_is_help=True)
@@ -47,7 +48,7 @@ def power_status(
 ) -> None:
     """Read each node's power state."""
     options = fanout_options(workers, timeout, retries)
-    results = run_nodes("power status", target, power.status, options, len(resolve_names(target)))
+    results = run_nodes("power status", target, power.status, options)
     report("Power", results, as_json)
 
 
@@ -66,7 +67,7 @@ def _action(
     options = fanout_options(workers, timeout, retries, extra_time=wait)
     if kind in power.NOT_RETRIED:
         options.retries = 0
-    results = run_nodes(f"power {kind.value}", target, power.action(kind, wait), options, len(names))
+    results = run_nodes(f"power {kind.value}", target, power.action(kind, wait), options, names)
     report(f"Power {kind.value}", results, as_json)
 
 
@@ -150,16 +151,14 @@ def power_on(
     names = resolve_names(target)
     options = fanout_options(workers, timeout, retries, extra_time=wait)
     if pause <= 0:
-        report(
-            "Power on", run_nodes("power on", target, power.action(PowerAction.ON, wait), options, len(names)), as_json
-        )
+        report("Power on", run_nodes("power on", target, power.action(PowerAction.ON, wait), options, names), as_json)
     results = []
     for start in range(0, len(names), batch):
         if start:
             output.note(f"waiting {pause:g}s before the next batch")
             time.sleep(pause)
-        group = ",".join(names[start : start + batch])
-        results += run_nodes("power on", group, power.action(PowerAction.ON, wait), options, len(names))
+        group = names[start : start + batch]
+        results += run_nodes("power on", fold(group), power.action(PowerAction.ON, wait), options, group)
     report("Power on (staggered)", results, as_json)
 
 
@@ -214,7 +213,7 @@ def _boot(device: BootDevice) -> None:
     ) -> None:
         options = fanout_options(workers, timeout, retries)
         operation = oob.set_boot(device, persistent=not once, uefi=not legacy)
-        report(f"Boot {device.value}", run_nodes(f"boot {device.value}", target, operation, options, 0), as_json)
+        report(f"Boot {device.value}", run_nodes(f"boot {device.value}", target, operation, options), as_json)
 
     command.__doc__ = f"Boot from {device.value} next time (--persistent: every time)."
     boot_app.command(device.value)(command)
@@ -234,4 +233,4 @@ def identify_cmd(
 ) -> None:
     """Turn the identify LED on (or --off) so a technician can find the node in the row."""
     options = fanout_options(workers, timeout, retries)
-    report("Identify", run_nodes("identify", target, oob.identify(not off), options, 0), as_json)
+    report("Identify", run_nodes("identify", target, oob.identify(not off), options), as_json)

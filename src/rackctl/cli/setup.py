@@ -11,7 +11,6 @@ from rackctl.cli.common import JsonOption, state
 from rackctl.inventory import devicetypes
 from rackctl.inventory.db import redact_url
 from rackctl.inventory.models import Device, DeviceType, Rack, Site
-from rackctl.inventory.schema import current_revision, head_revision, upgrade
 from rackctl.paths import data_dir
 
 
@@ -19,6 +18,8 @@ def init(
     skip_devicetypes: bool = typer.Option(False, "--no-devicetypes", help="Do not import the shipped device types."),
 ) -> None:
     """Create (or upgrade) the inventory database and import the shipped device types."""
+    from rackctl.inventory.schema import current_revision, upgrade  # Alembic: only for the commands that need it
+
     db = state().database(require=False)
     upgrade(db)
     output.line(f"inventory ready at {redact_url(db.url)} (schema {current_revision(db)})")
@@ -31,6 +32,8 @@ def init(
 
 def info(as_json: JsonOption = False) -> None:
     """Print where the inventory lives, its schema version and what it holds."""
+    from rackctl.inventory.schema import current_revision, head_revision
+
     app = state()
     db = app.database(require=False)
     current, head = current_revision(db), head_revision(db)

@@ -86,7 +86,9 @@ class EventLog(Protocol):
 
 @runtime_checkable
 class FirmwareInventory(Protocol):
-    def inventory(self) -> HardwareInventory: ...
+    def inventory(self, readings: list[SensorReading] | None = None) -> HardwareInventory:
+        """What the BMC reports; `readings` from this session's `sensors()` spare reading them again."""
+        ...
 
 
 @runtime_checkable

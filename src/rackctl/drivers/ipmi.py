@@ -1,7 +1,7 @@
 """IPMI BMCs over LAN (RMCP+, IPMI 2.0) through pyghmi.
 
 One method is one request to the BMC (inventory reads the FRU and the SDR). pyghmi's exceptions are
-translated in `_translated`, the only place that knows them. pyghmi can stall inside a call, so the
+translated in `translated`, the only place that knows them. pyghmi can stall inside a call, so the
 fan-out puts its own deadline around every use of this driver.
 """
 
@@ -58,7 +58,8 @@ def _translate(exc: BaseException, where: str) -> DriverError:
 
 
 @contextmanager
-def _translated(where: str) -> Iterator[None]:
+def translated(where: str) -> Iterator[None]:
+    """The one place pyghmi's exceptions become rackctl's (the SOL console uses it too)."""
     try:
         yield
     except DriverError:
@@ -84,7 +85,7 @@ class IpmiBmc:
         self._command: Any = None
 
     def __enter__(self) -> IpmiBmc:
-        with _translated(f"IPMI session to {self.endpoint.address}"):
+        with translated(f"IPMI session to {self.endpoint.address}"):
             try:
                 self._command = self._logon()
             except AttributeError:
@@ -114,7 +115,7 @@ class IpmiBmc:
     def _call(self, where: str, fn: Callable[[], T]) -> T:
         if self._command is None:
             raise ConnectError("IPMI driver used outside its session")
-        with _translated(where):
+        with translated(where):
             return fn()
 
     def power_state(self) -> PowerState:
@@ -150,10 +151,11 @@ class IpmiBmc:
     def identify(self, on: bool) -> None:
         self._call("identify", lambda: self._command.set_identify(on=on))
 
-    def inventory(self) -> HardwareInventory:
+    def inventory(self, readings: list[SensorReading] | None = None) -> HardwareInventory:
         fru = self._call("FRU", self._read_fru)
         firmware = dict(self._call("firmware", lambda: list(self._command.get_firmware())))
-        psus = tuple(r.name.split()[0] for r in self.sensors() if r.kind == "psu" and r.state)
+        readings = self.sensors() if readings is None else readings
+        psus = tuple(r.name.split()[0] for r in readings if r.kind == "psu" and r.state)
         return HardwareInventory(
             manufacturer=str(fru.get("Manufacturer") or fru.get("Board manufacturer") or ""),
             model=str(fru.get("Product name") or fru.get("Board product name") or ""),

@@ -8,7 +8,7 @@ from typing import Any
 
 from pyghmi.ipmi import console as pyghmi_console
 
-from rackctl.drivers.ipmi import _translated
+from rackctl.drivers.ipmi import translated
 from rackctl.types import Endpoint
 
 
@@ -22,7 +22,7 @@ class IpmiConsole:
 
     def __enter__(self) -> IpmiConsole:
         password = self.endpoint.password.value if self.endpoint.password else ""
-        with _translated(f"serial console of {self.endpoint.address}"):
+        with translated(f"serial console of {self.endpoint.address}"):
             # force: take the SOL payload over from a session someone left open (the BMC allows one).
             self._console = pyghmi_console.Console(
                 bmc=self.endpoint.address,
@@ -43,11 +43,11 @@ class IpmiConsole:
         self.on_output(data if isinstance(data, bytes) else str(data).encode())
 
     def send(self, data: bytes) -> None:
-        with _translated("serial console"):
+        with translated("serial console"):
             self._console.send_data(data)
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._console is not None:
-            with _translated("serial console"):
+            with translated("serial console"):
                 self._console.close()
             self._console = None

@@ -229,8 +229,11 @@ class RedfishBmc:
         readings: list[SensorReading] = []
         for resource in chassis:
             readings += quirks.thermal_readings(self._linked(resource, "Thermal", "thermal"))
-            readings += quirks.power_readings(self._linked(resource, "Power", "power"))
-        return readings
+        return readings + self._power_readings(chassis)
+
+    def _power_readings(self, chassis: list[dict[str, Any]]) -> list[SensorReading]:
+        """PSUs and power draw only (the Power resource): all the inventory needs of the sensors."""
+        return [r for resource in chassis for r in quirks.power_readings(self._linked(resource, "Power", "power"))]
 
     def sensors(self) -> list[SensorReading]:
         return self._readings(self._chassis(self._system_resource()))
@@ -278,7 +281,7 @@ class RedfishBmc:
                 macs[str(nic.get("Id") or member.rstrip("/").rsplit("/", 1)[-1])] = mac
         return macs
 
-    def inventory(self) -> HardwareInventory:
+    def inventory(self, readings: list[SensorReading] | None = None) -> HardwareInventory:
         system = self._system_resource()
         managers = [self._get(m, "manager", optional=True) or {} for m in self._managers(system)[:1]]
         chassis = self._chassis(system)
@@ -295,7 +298,9 @@ class RedfishBmc:
             serial=identity("SerialNumber"),
             bmc_firmware=str((managers[0] if managers else {}).get("FirmwareVersion") or "").strip(),
             bios_firmware=str(system.get("BiosVersion") or "").strip(),
-            power_supplies=tuple(r.name for r in self._readings(chassis) if r.kind == "psu" and r.state != "Absent"),
+            power_supplies=tuple(
+                r.name for r in readings or self._power_readings(chassis) if r.kind == "psu" and r.state != "Absent"
+            ),
             macs=self._macs(system),
         )
 

@@ -18,10 +18,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from rackctl.inventory import queries
-from rackctl.inventory.export import host_address
-from rackctl.inventory.models import IpAddress
 from rackctl.lab import hostpersona, netns, processes
 from rackctl.lab.hostpersona import Faults, Persona
+from rackctl.lab.plan import set_host_address
 from rackctl.lab.processes import LabError
 from rackctl.services.audit import expect
 from rackctl.services.audit.state import CablingExpected, HostExpected
@@ -104,10 +103,4 @@ def start(prefix: str, folder: Path, plans: Sequence[NodePlan], faults: dict[str
 def point_inventory(session: Session, lab: HostLab) -> None:
     """Give each lab node's host address (bond0's, as rackctl connects to it) the lab host's address."""
     for device in queries.devices(session, list(lab.hosts)):
-        current = host_address(device)
-        row = next((a for i in device.interfaces for a in i.addresses if a.address == current), None)
-        if row is None:
-            bond = next(i for i in device.interfaces if i.kind.value == "bond")
-            bond.addresses.append(IpAddress(address=lab.address(device.name), prefix_len=30))
-        else:
-            row.address = lab.address(device.name)
+        set_host_address(session, device, lab.address(device.name), 30)

@@ -170,14 +170,20 @@ def write_mgmt(state: LabState, device: Device, values: dict[str, Any]) -> None:
     device.mgmt.detected_protocol = None
 
 
-def write_host_address(session: Session, state: LabState, device: Device, address: str, prefix: int) -> None:
-    _remember(state, device)
+def set_host_address(session: Session, device: Device, address: str, prefix: int) -> None:
+    """Make `address` the one address rackctl reaches the host on (its bond's, usually)."""
     iface = host_interface(device)
     if iface is None:
         return
     iface.addresses.clear()
     session.flush()
     iface.addresses.append(IpAddress(address=address, prefix_len=prefix))
+
+
+def write_host_address(session: Session, state: LabState, device: Device, address: str, prefix: int) -> None:
+    """Point a device's host address at its lab host (remembering the old one)."""
+    _remember(state, device)
+    set_host_address(session, device, address, prefix)
 
 
 def restore_inventory(session: Session, state: LabState) -> None:

@@ -209,19 +209,24 @@ def record(db: Database, actor: str, outcome: Outcome) -> None:
 def run_on_nodes(
     db: Database,
     actor: str,
-    expression: str,
+    names: Sequence[str],
     command: str,
     operation: Callable[[Any], Any],
     options: fanout.Options,
     precheck: bool = True,
+    label: str = "",
 ) -> Outcome:
-    """Resolve the node set, run a driver operation on every node's BMC, log it, return every result."""
+    """Run a driver operation on the BMC of every named node, log it, return every result.
+
+    `names` are already resolved against the inventory; `label` is how the operation log names the
+    targets (the node set as typed; the folded names otherwise).
+    """
+    label = label or targets_module.fold(names)
     with db.transaction() as session:
-        names = targets_module.resolve(session, expression)
         bmc_targets, refused, skipped = load_targets(session, names)
     if not bmc_targets and not refused:
-        raise NotFound(f"'{expression}' holds no device with a BMC ({len(skipped)} switches, PDUs and the like)")
-    outcome = execute(f"{command} {expression}", bmc_targets, with_driver(operation), options, precheck)
+        raise NotFound(f"'{label}' holds no device with a BMC ({len(skipped)} switches, PDUs and the like)")
+    outcome = execute(f"{command} {label}", bmc_targets, with_driver(operation), options, precheck)
     by_name = {r.target: r for r in [*outcome.results, *refused]}
     outcome.results = [by_name[name] for name in names if name in by_name]
     outcome.skipped = skipped

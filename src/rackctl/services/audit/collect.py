@@ -86,9 +86,10 @@ def _read_pdu(endpoint: Endpoint) -> PduObserved:
 
 def observe_bmc(bmc: Any) -> BmcObserved:
     """One BMC session: what it says about the machine, its power, its sensors' worst health, its events."""
-    inventory = bmc.inventory()
+    readings = bmc.sensors()
+    inventory = bmc.inventory(readings)  # the PSUs come from the same readings: one sensor walk
     power = bmc.power_state()
-    health = worst_health(r.health for r in bmc.sensors())
+    health = worst_health(r.health for r in readings)
     try:
         events = tuple(bmc.events())
     except Unsupported:
