@@ -21,7 +21,6 @@ from rackctl.lab.provision.inventory import make_inventory
 from rackctl.lab.provision.targets import Target, override_inventory
 from rackctl.paths import shipped_dir
 from rackctl.services.provision import RunSpec, provision
-from rackctl.services.provision.runner import inventory_script
 
 
 def _target(root: Path, name: str, base: Path, repo: Path) -> tuple[Target, Path]:
@@ -49,7 +48,7 @@ def main() -> None:
         command = [
             "ansible-playbook",
             "-i",
-            str(inventory_script()),
+            str(shipped_dir("inventory") / "rackctl_inventory.py"),
             "-i",
             str(theirs),
             "--limit",

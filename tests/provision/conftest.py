@@ -59,8 +59,9 @@ def fleet(
     db = Database(f"sqlite:///{root / 'inventory.db'}")
     lab = Lab(root / "lab", lab_image, standin_repo)
     try:
-        lab.target("gpu-r12-u03", os_name="ubuntu-22.04")
-        lab.target("gpu-r12-u11", os_name="ubuntu-24.04")
+        for name, os_name in (("gpu-r12-u03", "ubuntu-22.04"), ("gpu-r12-u11", "ubuntu-24.04")):
+            # A server image carries its kernel's meta-packages: provisioning must hold them.
+            lab.target(name, os_name=os_name).install("linux-generic")
         override = lab.override()
         hosts = ("gpu-r12-u03", "gpu-r12-u11")
         started = time.monotonic()
@@ -78,9 +79,20 @@ def fleet(
 
 
 @pytest.fixture(scope="session")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def sshd_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sshd")
+
+
+@pytest.fixture(scope="session")
+def sshd_host_key(sshd: int, sshd_root: Path) -> Path:
+    """The public host key the server on `sshd` proves itself with."""
+    return sshd_root / "hostkey.pub"
+
+
+@pytest.fixture(scope="session")
+def sshd(sshd_root: Path) -> Iterator[int]:
     """A real OpenSSH server on 127.0.0.1 (what bring-up waits for); yields its port."""
-    root = tmp_path_factory.mktemp("sshd")
+    root = sshd_root
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / "hostkey")], check=True)
     port = free_port()
     (root / "sshd_config").write_text(

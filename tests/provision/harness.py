@@ -56,6 +56,13 @@ def set_profile(db: Database, node: str, **changes: Any) -> None:
         device.profile = profile
 
 
+def copy_inventory(db: Database, folder: Path) -> Database:
+    """A copy of a SQLite inventory in `folder`, so a test's profile changes stay its own."""
+    source = Path(db.url.removeprefix("sqlite:///"))
+    (folder / "inventory.db").write_bytes(source.read_bytes())
+    return Database(f"sqlite:///{folder / 'inventory.db'}")
+
+
 def set_state(db: Database, node: str, state: NodeState) -> None:
     with db.transaction() as session:
         change_state(session, queries.device(session, node), state, "tester", "test setup", force=True)

@@ -34,13 +34,15 @@ def test_bringup_validates_one_node_and_fails_the_other_on_its_bandwidth_floor(
     assert (slow.ok, slow.end, slow.failed_step) == (False, NodeState.FAILED, "burnin")
     assert slow.steps == ["ssh", "provision"]
     assert slow.message == (
-        "burnin : Check the bus bandwidth floor: nccl-tests all_reduce_perf bus bandwidth 360.245 GB/s "
-        "is below the floor of 9999 GB/s"
+        "burnin : Check the bus bandwidth floor: nccl-tests all_reduce_perf bus bandwidth 458.51 GB/s "
+        "(lowest at >= 1 GiB messages) is below the floor of 9999 GB/s"
     )
     assert slow.hint.startswith("check NVLink/NVSwitch health")
-    assert lab.targets[0].run("systemctl", "is-active", "nvidia-fabricmanager.service").stdout.strip() == "active"
+    for unit in ("nvidia-fabricmanager.service", "rackctl-serving.service", "nvidia-dcgm-exporter.service"):
+        assert lab.targets[0].run("systemctl", "is-active", unit).stdout.strip() == "active", unit
     state, reason = node_state(inventory, GOOD)
-    assert state == NodeState.VALIDATED and "nccl_busbw_gbps=360.245" in reason
+    assert state == NodeState.VALIDATED and "nccl_busbw_gbps=458.51" in reason
+    assert "ecc_uncorrectable=0" in reason and "nvlinks_inactive=0" in reason and "tokens_per_s=" in reason
     assert node_state(inventory, SLOW)[0] == NodeState.FAILED
     with inventory.transaction() as session:
         last = next(iter(oplog.recent(session, 1)))

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from rackctl.inventory.db import Database
+from rackctl.types import NodeState
+from tests.provision.harness import set_state
+
 
 @pytest.fixture
 def rack(cli) -> None:
@@ -53,3 +57,30 @@ def test_bringup_summary_tells_the_technician_what_to_do(cli, rack: None, tmp_pa
         assert "refuses the inventory's credentials" in table.stdout
     finally:
         cli("lab", "down")
+
+
+def test_provision_of_many_nodes_asks_first_and_refuses_without_an_answer(cli, rack: None) -> None:
+    result = cli("provision", "gpu-r12-u[03,11]")
+    assert result.exit_code == 2
+    assert "provision 2 node(s) (gpu-r12-u[03,11]), rebooting them as needed, 25% at a time?" in result.stderr
+    assert "refusing without confirmation" in result.stderr
+    assert cli("log", "--json").json() == []
+
+
+def test_provision_refuses_in_service_nodes_unless_allowed(cli, rack: None, db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        set_state(db, "gpu-r12-u03", NodeState.IN_SERVICE)
+    finally:
+        db.dispose()
+    result = cli("provision", "gpu-r12-u03")
+    assert result.exit_code == 2
+    assert "1 node(s) in service: gpu-r12-u03 (a changed pin reboots them)" in result.stderr
+    assert "--allow-in-service" in result.stderr
+    assert cli("log", "--json").json() == []
+
+
+def test_provision_refuses_a_batch_ansible_cannot_take(cli, rack: None) -> None:
+    result = cli("provision", "gpu-r12-u03", "--batch", "150%")
+    assert result.exit_code == 2
+    assert "--batch '150%': give a node count (4) or a percentage (25%)" in result.stderr

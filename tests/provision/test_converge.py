@@ -11,16 +11,39 @@ def test_fresh_converge_installs_the_pinned_stack_and_provisions(fleet: Fleet) -
     print(f"converge {fleet.seconds[0]:.1f}s, idempotent rerun {fleet.seconds[1]:.1f}s (2 chroot nodes)")
     assert [(o.host, o.ok, o.message) for o in fleet.first] == [("gpu-r12-u03", True, ""), ("gpu-r12-u11", True, "")]
     assert all(o.changed > 20 for o in fleet.first)
-    assert "gpu_driver : Reboot into the pinned driver" in fleet.first[0].changed_tasks
-    for target in fleet.lab.targets:
-        assert dpkg_version(target, "nvidia-headless-no-dkms-570-server") == "570.133.20-0ubuntu1"
+    assert "reboot : Reboot once for everything that needs it" in fleet.first[0].changed_tasks
+    for target, release in zip(fleet.lab.targets, ("22.04", "24.04"), strict=True):
+        # Ubuntu's signed open-module server driver, its precompiled modules for the running kernel, NVIDIA's FM.
+        assert dpkg_version(target, "nvidia-headless-no-dkms-570-server-open") == f"570.133.20-0ubuntu0.{release}.1"
+        assert dpkg_version(target, "linux-modules-nvidia-570-server-open-6.8.0-60-generic") == "6.8.0-60.63+1"
         assert dpkg_version(target, "nvidia-fabricmanager-570") == "570.133.20-1"
         assert dpkg_version(target, "datacenter-gpu-manager-4-core") == "1:4.2.3-1"
-        held = target.run("apt-mark", "showhold").stdout.split()
-        assert {"nvidia-utils-570-server", "nvidia-fabricmanager-570", "libnvidia-nscq-570", "doca-ofed"} <= set(held)
-        assert (target.root / "var/lib/nvidia-standin/loaded-version").read_text().strip() == "570.133.20"
+        assert dpkg_version(target, "datacenter-gpu-manager-exporter") == "4.1.3-1"
+        assert dpkg_version(target, "doca-ofed") == "3.1.0-091000"
+        assert dpkg_version(target, "libnvidia-container1") == "1.17.8-1"
+        held = set(target.run("apt-mark", "showhold").stdout.split())
+        pinned = {"nvidia-utils-570-server", "nvidia-fabricmanager-570", "libnvidia-nscq-570", "doca-ofed"}
+        kernel = {"linux-generic", "linux-image-generic", "linux-headers-generic", "linux-image-6.8.0-60-generic"}
+        assert pinned | kernel | {"linux-modules-nvidia-570-server-open-6.8.0-60-generic"} <= held
+        state = target.root / "var/lib/nvidia-standin"
+        assert (state / "loaded-version").read_text().strip() == "570.133.20"
+        assert (state / "mlx5-loaded-version").read_text().strip() == "25.07-0.9.7"
+        # The boot loader was written before the reboot: the node booted with the IOMMU arguments.
+        assert "intel_iommu=on iommu=pt" in (state / "cmdline").read_text().replace("amd_iommu=on ", "")
         assert target.run("systemctl", "is-enabled", "nvidia-fabricmanager.service").stdout.strip() == "enabled"
+        blacklist = (target.root / "etc/apt/apt.conf.d/51rackctl-unattended-upgrades").read_text()
+        assert '"^nvidia-";' in blacklist and '"^linux-";' in blacklist
+        repos = sorted(p.name for p in (target.root / "etc/apt/sources.list.d").iterdir())
+        assert repos == ["cuda.list", "doca.list", "nvidia-container-toolkit.list"]
     assert node_state(fleet.db, "gpu-r12-u03") == (NodeState.PROVISIONED, "converged to profile h100-inference")
+
+
+def test_fresh_converge_makes_containerd_read_the_nvidia_runtime_and_writes_the_cdi_spec(fleet: Fleet) -> None:
+    root = fleet.lab.targets[0].root
+    assert 'imports = ["/etc/containerd/conf.d/*.toml"]' in (root / "etc/containerd/config.toml").read_text()
+    assert "runtimes.nvidia" in (root / "etc/containerd/conf.d/99-nvidia.toml").read_text()
+    cdi = (root / "etc/cdi/nvidia.yaml").read_text()
+    assert "kind: nvidia.com/gpu" in cdi and '- name: "7"' in cdi and "driver 570.133.20" in cdi
 
 
 def test_fresh_converge_renders_the_bond_vlans_and_runtime(fleet: Fleet) -> None:
@@ -37,8 +60,10 @@ def test_fresh_converge_renders_the_bond_vlans_and_runtime(fleet: Fleet) -> None
         "link: bond0",
     ):
         assert line in netplan
-    assert "--tensor-parallel-size 8" in (root / "etc/systemd/system/rackctl-serving.service").read_text()
-    assert "runtimes.nvidia" in (root / "etc/containerd/conf.d/99-nvidia.toml").read_text()
+    unit = (root / "etc/systemd/system/rackctl-serving.service").read_text()
+    assert "--tensor-parallel-size 8" in unit and "--host 127.0.0.1" in unit and "0.0.0.0" not in unit
+    env = root / "etc/rackctl/serving.env"
+    assert env.stat().st_mode & 0o777 == 0o600
 
 
 def test_fresh_converge_is_recorded_per_host(fleet: Fleet) -> None:
@@ -79,6 +104,6 @@ def test_check_diff_shows_a_hand_edit_and_changes_nothing(fleet: Fleet, cli) -> 
         assert "vm.swappiness = 60" in sysctl.read_text()
         assert node_state(fleet.db, "gpu-r12-u03")[0] == NodeState.PROVISIONED
         log = cli("--db", fleet.db.url, "log", "-n", "1", "--json").json()
-        assert log[0]["command"] == "provision --check --diff"  # type: ignore[index]
+        assert log[0]["command"] == "provision --check --diff --batch 25%"  # type: ignore[index]
     finally:
         sysctl.write_text(original)

@@ -1,5 +1,5 @@
 """The playbooks pass ansible-lint's production profile and a syntax check; the inventory script prints exactly
-`rackctl export ansible-inventory`; every package the roles pin has a stand-in with the same name."""
+`rackctl export ansible-inventory`; the play's shape (root, batches, one reboot between install and checks)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import subprocess
 from pathlib import Path
 
 import yaml
-from jinja2 import Environment
 
-from rackctl.lab.provision.standins import definitions
 from rackctl.paths import shipped_dir
 
 PLAYBOOKS = shipped_dir("playbooks")
@@ -60,24 +58,11 @@ def test_inventory_script_without_an_inventory_fails_in_one_line(tmp_path: Path)
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_every_pinned_package_has_a_stand_in_with_its_name() -> None:
-    profile = yaml.safe_load((shipped_dir("rack_templates") / "h100-4node-air.yaml").read_text())["profiles"]
-    variables = {"rackctl_profile": profile["h100-inference"]}
-    packaging = yaml.safe_load((PLAYBOOKS / "packaging" / "packages.yml").read_text())
-    env = Environment()
-    env.filters["split"] = lambda value, sep=None: str(value).split(sep)
-    variables["nvidia_branch"] = env.from_string(packaging["nvidia_branch"]).render(variables)
-    variables["dcgm_cuda_major"] = env.from_string(packaging["dcgm_cuda_major"]).render(variables)
-    wanted = [
-        *packaging["gpu_driver_packages_debian"],
-        packaging["gpu_driver_module_package_debian"],
-        *packaging["fabricmanager_packages_debian"],
-        *packaging["cuda_packages"],
-        *packaging["dcgm_packages"],
-        packaging["dcgm_exporter_package"],
-        *packaging["container_toolkit_packages"],
-        *packaging["doca_ofed_packages"],
-    ]
-    names = {env.from_string(w).render(variables) for w in wanted}
-    assert names <= {d.name for d in definitions()}
-    assert "nvidia-fabricmanager-570" in names and "datacenter-gpu-manager-4-cuda12" in names
+def test_the_play_runs_as_root_in_batches_that_stop_on_a_failure_rate() -> None:
+    [play] = yaml.safe_load((PLAYBOOKS / "site.yml").read_text())
+    assert play["become"] is True
+    assert play["serial"] == "{{ rackctl_batch | default('100%') }}"
+    assert play["max_fail_percentage"] == "{{ rackctl_max_fail_percentage | default(100) }}"
+    roles = [r["role"] for r in play["roles"]]
+    # Everything that needs a reboot is installed before the one reboot decision, everything it proves after.
+    assert roles.index("gpu_driver") < roles.index("doca_ofed") < roles.index("reboot") < roles.index("node_verify")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -11,10 +15,10 @@ import yaml
 
 from rackctl import targets
 from rackctl.cli import output
-from rackctl.cli.common import EXIT_FAILED, JsonOption, actor, state, transaction
+from rackctl.cli.common import EXIT_FAILED, JsonOption, YesOption, actor, confirm, state, transaction
 from rackctl.errors import Location, ValidationError
 from rackctl.services import bringup as bringup_service
-from rackctl.services.provision import HostOutcome, RunSpec, provision
+from rackctl.services.provision import Cancel, HostOutcome, RunSpec, provision
 
 _SHOWN = {"changed", "failed", "unreachable"}
 
@@ -41,13 +45,30 @@ OverrideOption = Annotated[
     typer.Option("--inventory-override", "-i", help="Extra Ansible inventory file (connection details)."),
 ]
 ExtraVarsOption = Annotated[Path | None, typer.Option("--extra-vars", "-e", help="YAML file of extra variables.")]
+KnownHostsOption = Annotated[
+    Path | None,
+    typer.Option("--known-hosts", help="known_hosts file with the nodes' SSH host keys (default: your own)."),
+]
+# A node count or a percentage, as Ansible's `serial` takes it.
+_BATCH = re.compile(r"^([1-9][0-9]*|([1-9][0-9]?|100)%)$")
 
 
-def run_spec(target: str, override: list[Path] | None, extra_vars: Path | None) -> RunSpec:
-    """The playbook run both commands share: resolved targets, state folder, overrides, forks."""
+def check_batch(value: str) -> str:
+    """`--batch` as Ansible's serial takes it: a node count or 1-100%."""
+    if not _BATCH.match(value):
+        raise ValidationError(f"--batch {value!r}: give a node count (4) or a percentage (25%)")
+    return value
+
+
+def run_spec(
+    target: str, override: list[Path] | None, extra_vars: Path | None, known_hosts: Path | None = None
+) -> RunSpec:
+    """The playbook run both commands share: resolved targets, state folder, overrides, forks, host keys."""
     settings = state().settings
     with transaction() as session:
         names = targets.resolve(session, target)
+    if known_hosts is not None and not known_hosts.is_file():
+        raise ValidationError(f"--known-hosts {known_hosts}: no such file")
     return RunSpec(
         hosts=tuple(names),
         db_url=state().url,
@@ -55,7 +76,27 @@ def run_spec(target: str, override: list[Path] | None, extra_vars: Path | None) 
         extra_vars=load_extra_vars(extra_vars),
         overrides=tuple(override or ()),
         forks=max(1, min(settings.workers, 64)),
+        known_hosts=known_hosts,
     )
+
+
+@contextmanager
+def cancel_on_interrupt() -> Iterator[Cancel]:
+    """First Ctrl-C stops the run at the next task and records every node's state; a second one aborts."""
+    cancel = Cancel()
+
+    def stop(signum: int, _frame: object) -> None:
+        if cancel():
+            raise KeyboardInterrupt
+        cancel.event.set()
+        output.note(f"stopping the run ({signal.Signals(signum).name}): nodes in it are recorded as interrupted")
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield cancel
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _progress(host: str, status: str, task: str) -> None:
@@ -84,12 +125,45 @@ def provision_cmd(
     diff: Annotated[bool, typer.Option("--diff", help="Show the changes to files.")] = False,
     override: OverrideOption = None,
     extra_vars: ExtraVarsOption = None,
+    batch: Annotated[
+        str, typer.Option("--batch", help="Nodes changed at once: a count or a percentage (Ansible serial).")
+    ] = "25%",
+    max_fail: Annotated[
+        int, typer.Option("--max-fail", min=0, max=100, help="Stop when more than this % of a batch failed.")
+    ] = 20,
+    timeout: Annotated[
+        int,
+        typer.Option("--timeout", min=0, help="Seconds for the whole run (0: none); then nodes read 'interrupted'."),
+    ] = 14400,
+    allow_in_service: Annotated[
+        bool, typer.Option("--allow-in-service", help="Also change nodes in service (a pin change reboots them).")
+    ] = False,
+    known_hosts: KnownHostsOption = None,
+    yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Converge nodes to their profile's pinned stack (driver, Fabric Manager, CUDA, DCGM, network, serving)."""
-    spec = run_spec(target, override, extra_vars)
-    spec = replace(spec, tags=_split(tags or []), skip_tags=_split(skip_tags or []), check=check, diff=diff)
-    outcomes = provision(state().database(), spec, actor(), None if as_json else _progress)
+    spec = run_spec(target, override, extra_vars, known_hosts)
+    spec = replace(
+        spec,
+        tags=_split(tags or []),
+        skip_tags=_split(skip_tags or []),
+        check=check,
+        diff=diff,
+        batch=check_batch(batch),
+        max_fail_percentage=max_fail,
+        timeout_s=timeout,
+    )
+    if not check and len(spec.hosts) > state().settings.confirm_over:
+        confirm(
+            f"provision {len(spec.hosts)} node(s) ({targets.fold(list(spec.hosts))}), rebooting them as needed,"
+            f" {batch} at a time?",
+            yes,
+        )
+    with cancel_on_interrupt() as cancel:
+        outcomes = provision(
+            state().database(), spec, actor(), None if as_json else _progress, allow_in_service, cancel
+        )
     if as_json:
         output.emit_json([o.as_dict() for o in outcomes])
     else:

@@ -114,8 +114,10 @@ def ansible_inventory(session: Session, names: list[str] | None = None) -> dict[
     return result
 
 
-def inventory_document(host: str | None = None, db_url: str | None = None) -> dict[str, Any]:
-    """What the Ansible inventory script prints: everything (`--list`) or one host's variables (`--host`)."""
+def inventory_document(
+    host: str | None = None, db_url: str | None = None, names: list[str] | None = None
+) -> dict[str, Any]:
+    """What the Ansible inventory script prints: everything (`--list`, or only `names`) or one host's variables."""
     from rackctl.config import load_settings
     from rackctl.inventory.db import Database, require_schema
 
@@ -124,7 +126,7 @@ def inventory_document(host: str | None = None, db_url: str | None = None) -> di
         require_schema(db)
         with db.transaction() as session:
             if host is None:
-                return ansible_inventory(session)
+                return ansible_inventory(session, names)
             return ansible_inventory(session, [host])["_meta"]["hostvars"].get(host, {})
     finally:
         db.dispose()

@@ -1,8 +1,8 @@
 """Provisioning targets: overlay copies of the base image, entered as chroots or booted with systemd-nspawn.
 
-Layers, top first: the target's own (OS identity, stand-in state), optional snapshots of converged
-targets, the stand-in repository, the base image. Nothing here ever touches the host's kernel state:
-the chroot gets /proc only, and the harness's reboot is a script that "boots" the module on disk.
+Layers, top first: the target's own (OS identity, stand-in state: machine.py), optional snapshots of converged
+targets, the base image. Nothing here ever touches the host's kernel state: the chroot gets /proc only, and the
+harness's reboot is a script that "boots" what is on disk (machine.py).
 """
 
 from __future__ import annotations
@@ -16,74 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from rackctl.errors import ConfigError, Timeout
-from rackctl.lab.provision.standins import KEY_FILE
+from rackctl.lab.provision.machine import REPO_MOUNT, harness_vars, os_layer
 
-REPO_MOUNT = "/srv/standin-repo"
-STATE_DIR = "var/lib/nvidia-standin"
-
-OS_RELEASES = {
-    "ubuntu-22.04": ("22.04", "jammy", "22.04.5 LTS (Jammy Jellyfish)"),
-    "ubuntu-24.04": ("24.04", "noble", "24.04.2 LTS (Noble Numbat)"),
-}
-
-# The harness's reboot: load the module that is on disk and give the machine a new boot id.
-REBOOT_SCRIPT = f"""#!/bin/sh
-state=/{STATE_DIR}
-mkdir -p "$state"
-if [ -s /usr/lib/nvidia-standin/module-version ]; then
-  cp /usr/lib/nvidia-standin/module-version "$state/loaded-version"
-else
-  rm -f "$state/loaded-version"
-fi
-cat /proc/sys/kernel/random/uuid > "$state/boot-id"
-"""
+__all__ = ["Target", "harness_vars", "override_inventory"]
 
 
 def _run(command: list[str]) -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise ConfigError(f"{' '.join(command[:3])} failed: {done.stderr.strip()[-300:]}")
-
-
-def _write(root: Path, path: str, text: str, mode: int = 0o644) -> None:
-    target = root / path.lstrip("/")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
-    target.chmod(mode)
-
-
-def os_layer(root: Path, name: str, os_name: str, state: dict[str, str]) -> None:
-    """Fill a layer that makes the image look like `os_name` with hostname `name` and stand-in `state`."""
-    number, codename, pretty = OS_RELEASES[os_name]
-    _write(
-        root,
-        "/etc/os-release",
-        (
-            f'PRETTY_NAME="Ubuntu {pretty.split(" (")[0]}"\nNAME="Ubuntu"\nVERSION_ID="{number}"\n'
-            f'VERSION="{pretty}"\nVERSION_CODENAME={codename}\nID=ubuntu\nID_LIKE=debian\n'
-            f"UBUNTU_CODENAME={codename}\n"
-        ),
-    )
-    _write(
-        root,
-        "/etc/lsb-release",
-        (
-            f"DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE={number}\nDISTRIB_CODENAME={codename}\n"
-            f'DISTRIB_DESCRIPTION="Ubuntu {pretty.split(" (")[0]}"\n'
-        ),
-    )
-    _write(root, "/etc/hostname", name + "\n")
-    # Targets reach no Debian mirror: only the stand-in repository the roles configure.
-    _write(root, "/etc/apt/sources.list", "")
-    _write(root, "/usr/local/sbin/standin-reboot", REBOOT_SCRIPT, 0o755)
-    # A machine on a private network never comes "online": do not let units ordered after it wait 2 minutes.
-    wait_online = root / "etc/systemd/system/systemd-networkd-wait-online.service"
-    wait_online.parent.mkdir(parents=True, exist_ok=True)
-    if not wait_online.is_symlink():
-        wait_online.symlink_to("/dev/null")
-    _write(root, f"/{STATE_DIR}/boot-id", "first-boot\n")
-    for key, value in state.items():
-        _write(root, f"/{STATE_DIR}/{key}", value + "\n")
 
 
 @dataclass
@@ -178,6 +119,14 @@ class Target:
     def run(self, *command: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(self.enter(*command), capture_output=True, text=True, check=False)
 
+    def install(self, *packages: str) -> Target:
+        """apt-get install from the repositories the image already has (Ubuntu's archive stand-in): image contents."""
+        for command in (("apt-get", "update", "-qq"), ("apt-get", "install", "-y", "-qq", *packages)):
+            done = self.run(*command)
+            if done.returncode != 0:
+                raise ConfigError(f"{self.name}: {' '.join(command[:2])} failed: {done.stderr.strip()[-300:]}")
+        return self
+
     def console(self) -> str:
         log = self.workdir / "console.log"
         return log.read_text(errors="replace") if log.exists() else ""
@@ -210,27 +159,6 @@ class Target:
         shutil.rmtree(into, ignore_errors=True)
         _run(["cp", "-a", str(self.upper), str(into)])
         return into
-
-
-def harness_vars() -> dict[str, Any]:
-    """Variables every harness target needs: the stand-in repository and the harness's reboot."""
-    return {
-        "base_apt_repositories": [
-            {
-                "name": "standin",
-                "uri": f"file:{REPO_MOUNT}",
-                "suite": "./",
-                "components": [],
-                "signed_by": f"{REPO_MOUNT}/{KEY_FILE}",
-            },
-        ],
-        "gpu_driver_reboot_command": "/usr/local/sbin/standin-reboot",
-        "gpu_driver_boot_time_command": f"cat /{STATE_DIR}/boot-id",
-        "gpu_driver_loaded_version_file": f"/{STATE_DIR}/loaded-version",
-        "serving_apt_packages": ["vllm-standin"],
-        "burnin_packages": ["nccl-tests"],
-        "serving_command": "/opt/vllm/bin/vllm",
-    }
 
 
 def override_inventory(targets: list[Target], extra: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -18,6 +18,10 @@ class HostOutcome:
     host: str
     ok: bool = True
     unreachable: bool = False
+    # The run stopped (timeout, cancel, crash) while this host was in it: its state is unknown.
+    interrupted: bool = False
+    # False when the play never ran on the host (a batch after the run stopped, a limit that missed it).
+    reached: bool = True
     changed: int = 0
     changed_tasks: list[str] = field(default_factory=list)
     failed_task: str = ""
@@ -30,6 +34,8 @@ class HostOutcome:
             "host": self.host,
             "ok": self.ok,
             "unreachable": self.unreachable,
+            "interrupted": self.interrupted,
+            "reached": self.reached,
             "changed": self.changed,
             "changed_tasks": self.changed_tasks,
             "failed_task": self.failed_task,

@@ -15,16 +15,19 @@ from rackctl.inventory.lifecycle import change_state
 from rackctl.inventory.models import Device
 from rackctl.services import oplog
 from rackctl.services.provision.events import HostOutcome, Progress
-from rackctl.services.provision.runner import RunSpec, run_playbook
+from rackctl.services.provision.runner import Cancel, RunSpec, run_playbook
 from rackctl.types import DeviceRole, NodeState, transition_allowed
 
 # States a converge without changes leaves alone: the node already proved itself.
 _KEEP_WHEN_UNCHANGED = frozenset({NodeState.VALIDATED, NodeState.IN_SERVICE})
 
 
-def check_targets(session: Session, names: Sequence[str]) -> None:
-    """Refuse targets the playbook cannot act on, before anything runs."""
+def check_targets(session: Session, names: Sequence[str], allow_in_service: bool = False) -> None:
+    """Refuse targets the playbook cannot act on (or may only touch when asked), before anything runs."""
+    in_service = []
     for device in queries.devices(session, names):
+        if device.state == NodeState.IN_SERVICE:
+            in_service.append(device.name)
         if device.role != DeviceRole.GPU_NODE:
             raise ValidationError(f"{device.name} is a {device.role}: only gpu-node devices are provisioned")
         if device.profile is None or not device.profile.nvidia_driver:
@@ -34,6 +37,12 @@ def check_targets(session: Session, names: Sequence[str]) -> None:
             )
         if device.state == NodeState.DECOMMISSIONED:
             raise ValidationError(f"{device.name} is decommissioned")
+    if in_service and not allow_in_service:
+        raise ValidationError(
+            f"{len(in_service)} node(s) in service: {', '.join(in_service[:8])}{' ...' if len(in_service) > 8 else ''}"
+            " (a changed pin reboots them)",
+            hint="drain them first (rackctl device set NAME --state maintenance), or pass --allow-in-service",
+        )
 
 
 def describe(spec: RunSpec) -> str:
@@ -42,6 +51,7 @@ def describe(spec: RunSpec) -> str:
     words += [f"--tags {','.join(spec.tags)}"] if spec.tags else []
     words += ["--check"] if spec.check else []
     words += ["--diff"] if spec.diff else []
+    words += [f"--batch {spec.batch}"] if spec.batch != "100%" else []
     return " ".join(words)
 
 
@@ -54,10 +64,15 @@ def summary_line(outcome: HostOutcome, check: bool) -> str:
 
 def next_state(device: Device, outcome: HostOutcome, spec: RunSpec) -> tuple[NodeState, str] | None:
     """Where a run moves the node, and why; None to leave it."""
-    if spec.check:
+    if spec.check or not outcome.reached:
         return None
+    step = "burn-in" if spec.wants_burnin else "provision"
+    if outcome.interrupted:
+        return NodeState.FAILED, f"{step} interrupted: {outcome.message}"
     if not outcome.ok:
-        return NodeState.FAILED, f"{'burn-in' if spec.wants_burnin else 'provision'}: {summary_line(outcome, False)}"
+        figures = _figures(outcome)
+        measured = "; measured " + ", ".join(f"{k}={v}" for k, v in figures.items()) if figures else ""
+        return NodeState.FAILED, f"{step}: {summary_line(outcome, False)}{measured}"
     if spec.wants_burnin:
         return NodeState.VALIDATED, burnin_summary(outcome)
     if device.state in _KEEP_WHEN_UNCHANGED and outcome.changed == 0:
@@ -89,18 +104,27 @@ def record(session: Session, actor: str, spec: RunSpec, outcomes: dict[str, Host
             "changed_tasks": outcome.changed_tasks[:50],
             "failed_task": outcome.failed_task,
             "check": spec.check,
-            **({"burnin": _figures(outcome)} if spec.wants_burnin and outcome.ok else {}),
+            "interrupted": outcome.interrupted,
+            "reached": outcome.reached,
+            **({"burnin": _figures(outcome)} if spec.wants_burnin else {}),
         }
         results.append(oplog.TargetResult(device.name, outcome.ok, summary_line(outcome, spec.check), detail))
     oplog.record(session, actor, describe(spec), results, started_at=started)
 
 
-def provision(db: Database, spec: RunSpec, actor: str, progress: Progress | None = None) -> list[HostOutcome]:
+def provision(
+    db: Database,
+    spec: RunSpec,
+    actor: str,
+    progress: Progress | None = None,
+    allow_in_service: bool = False,
+    cancel: Cancel | None = None,
+) -> list[HostOutcome]:
     """Converge `spec.hosts` (or burn them in, with the burnin tag); every host gets an outcome."""
     with db.transaction() as session:
-        check_targets(session, spec.hosts)
+        check_targets(session, spec.hosts, allow_in_service or spec.check)
     started = utcnow()
-    outcomes = run_playbook(replace(spec, db_url=spec.db_url or db.url), progress)
+    outcomes = run_playbook(replace(spec, db_url=spec.db_url or db.url), progress, cancel)
     for host in spec.hosts:
         outcomes.setdefault(host, HostOutcome(host, ok=False, message="no result: the play never reached this host"))
     with db.transaction() as session:
