@@ -66,3 +66,35 @@ def test_the_play_runs_as_root_in_batches_that_stop_on_a_failure_rate() -> None:
     roles = [r["role"] for r in play["roles"]]
     # Everything that needs a reboot is installed before the one reboot decision, everything it proves after.
     assert roles.index("gpu_driver") < roles.index("doca_ofed") < roles.index("reboot") < roles.index("node_verify")
+
+
+def test_rhel_network_state_renders_the_same_bond_vlans_and_vfs_as_netplan(tmp_path: Path) -> None:
+    # No RHEL-family target can be built here (no RPM repository is reachable): render the nmstate document the
+    # RHEL path applies, from a real inventory's host variables, and check its structure.
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.plugins.loader import init_plugin_loader
+    from ansible.template import Templar, trust_as_template
+
+    from rackctl.inventory.export import ansible_inventory
+    from rackctl.lab.provision.inventory import make_inventory
+
+    db = make_inventory(tmp_path / "inventory.db")
+    try:
+        with db.transaction() as session:
+            hostvars = ansible_inventory(session, ["gpu-r12-u03"])["_meta"]["hostvars"]["gpu-r12-u03"]
+    finally:
+        db.dispose()
+    role = PLAYBOOKS / "roles" / "host_network"
+    defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text())
+    init_plugin_loader()
+    variables = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in defaults.items()}
+    variables |= hostvars | {"host_network_sriov": [{"name": "ens1f0np0", "vfs": 8}]}
+    templar = Templar(loader=DataLoader(), variables=variables)
+    state = yaml.safe_load(templar.template(trust_as_template((role / "templates" / "nmstate.yml.j2").read_text())))
+    by_name = {i["name"]: i for i in state["interfaces"]}
+    assert by_name["bond0"]["link-aggregation"]["mode"] == "802.3ad"
+    assert by_name["bond0"]["link-aggregation"]["port"] == ["ens1f0np0", "ens1f1np1"]
+    assert by_name["bond0"]["link-aggregation"]["options"]["lacp_rate"] == "fast"
+    assert by_name["ens1f0np0"]["ethernet"]["sr-iov"]["total-vfs"] == 8
+    assert {by_name[f"bond0.{vlan}"]["vlan"]["id"] for vlan in (10, 100, 200)} == {10, 100, 200}
+    assert all(i["mtu"] == 9000 for i in state["interfaces"])
