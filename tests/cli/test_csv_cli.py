@@ -50,7 +50,7 @@ def test_two_devices_swap_serials_macs_and_bmc_addresses(r12: Cli, tmp_path: Pat
     assert (rows["gpu-r12-u03"]["mgmt"], rows["gpu-r12-u11"]["mgmt"]) == ("ipmi://10.200.0.15", "ipmi://10.200.0.14")
     # the change log shows the net change, not the moves in between
     logged = r12("log", "--target", "gpu-r12-u03", "--kind", "device", "--action", "update", "--json").json()
-    assert [(e["before"], e["after"]) for e in logged][0] == ({"serial": "SN-A"}, {"serial": "SN-B"})
+    assert (logged[0]["before"], logged[0]["after"]) == ({"serial": "SN-A"}, {"serial": "SN-B"})
 
 
 def test_a_value_still_held_outside_the_file_is_refused(r12: Cli, tmp_path: Path, row_counts: Counts) -> None:
