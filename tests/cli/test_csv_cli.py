@@ -82,9 +82,7 @@ def test_bytes_that_are_not_utf8_are_named_by_row(r12: Cli, tmp_path: Path, row_
     assert row_counts() == before
 
 
-def test_dry_run_and_json_say_what_would_change_and_write_nothing(
-    r12: Cli, tmp_path: Path, row_counts: Counts
-) -> None:
+def test_dry_run_and_json_say_what_would_change_and_write_nothing(r12: Cli, tmp_path: Path, row_counts: Counts) -> None:
     assert r12("device", "set", "gpu-r12-u11", "--serial", "SN-11").exit_code == 0
     path = _sheet(tmp_path, "name,serial,bmc_port\ngpu-r12-u03,SN-3,6230\ngpu-r12-u11,SN-11,\n")
     before = row_counts()
