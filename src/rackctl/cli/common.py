@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 import traceback
@@ -15,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from rackctl.actor import COMMAND
+from rackctl.actor import current as current_actor
 from rackctl.config import Settings, load_settings
 from rackctl.errors import ConfigError, RackctlError
 
@@ -124,14 +125,8 @@ def transaction() -> Iterator[Session]:
 
 
 def actor() -> str:
-    """Who is acting, for the operation log and lifecycle history."""
-    explicit = os.environ.get("RACKCTL_ACTOR")
-    if explicit:
-        return explicit
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid:{os.getuid()}"
+    """Who is acting, for the operation log, the change log and lifecycle history."""
+    return current_actor()
 
 
 def confirm(question: str, yes: bool) -> None:
@@ -149,6 +144,7 @@ class RackctlGroup(TyperGroup):
     package of a missing optional extra that a command imports while it runs."""
 
     def invoke(self, ctx: Any) -> Any:
+        COMMAND.set(command_path(ctx))
         try:
             return super().invoke(ctx)
         except (RackctlError, ModuleNotFoundError) as exc:
@@ -164,6 +160,7 @@ class RackctlGroup(TyperGroup):
         finally:
             state().close()
             _STATE.set(None)
+            COMMAND.set("")
 
 
 def _missing_extra(ctx: Any, exc: ModuleNotFoundError) -> RackctlError | None:
@@ -171,3 +168,16 @@ def _missing_extra(ctx: Any, exc: ModuleNotFoundError) -> RackctlError | None:
 
     command = ctx.invoked_subcommand or ""
     return missing_extra(exc, f"{ctx.command_path} {command}".strip(), command)
+
+
+def command_path(ctx: Any) -> str:
+    """`rackctl device set`: the command words of this invocation (no arguments), for the change log."""
+    tokens = [*(getattr(ctx, "_protected_args", None) or []), *ctx.args]
+    words, command = ["rackctl"], ctx.command
+    for token in tokens:
+        sub = command.get_command(ctx, token) if hasattr(command, "get_command") else None
+        if sub is None:
+            break
+        words.append(token)
+        command = sub
+    return " ".join(words)
