@@ -35,7 +35,8 @@ COMMANDS = MappingProxyType(
         ),
         "log": Lazy(
             "rackctl.cli.reports:log_cmd",
-            "Show the operation log, newest first: who did what to which targets, and each result.",
+            "Show what happened, newest first: operations (who ran what on which targets, each result) and"
+            " inventory changes (who changed which object, field by field: before -> after).",
         ),
         "demo": Lazy(
             "rackctl.cli.demo:demo",
