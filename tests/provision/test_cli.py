@@ -64,7 +64,7 @@ def test_provision_of_many_nodes_asks_first_and_refuses_without_an_answer(cli, r
     assert result.exit_code == 2
     assert "provision 2 node(s) (gpu-r12-u[03,11]), rebooting them as needed, 25% at a time?" in result.stderr
     assert "refusing without confirmation" in result.stderr
-    assert cli("log", "--json").json() == []
+    assert cli("log", "--kind", "operation", "--json").json() == []
 
 
 def test_provision_refuses_in_service_nodes_unless_allowed(cli, rack: None, db_url: str) -> None:
@@ -77,7 +77,7 @@ def test_provision_refuses_in_service_nodes_unless_allowed(cli, rack: None, db_u
     assert result.exit_code == 2
     assert "1 node(s) in service: gpu-r12-u03 (a changed pin reboots them)" in result.stderr
     assert "--allow-in-service" in result.stderr
-    assert cli("log", "--json").json() == []
+    assert cli("log", "--kind", "operation", "--json").json() == []
 
 
 def test_provision_refuses_a_batch_ansible_cannot_take(cli, rack: None) -> None:
