@@ -209,7 +209,10 @@ def test_dcgm_without_cuda_and_check_mode_before_the_toolkit_exists(fleet: Fleet
     try:
         target = lab.target("gpu-r12-u03", layers=(fleet.converged_layer,))
         assert (
-            target.run("dpkg", "--purge", "nvidia-container-toolkit", "nvidia-container-toolkit-base").returncode == 0
+            target.run(
+                "dpkg", "--purge", "--force-hold", "nvidia-container-toolkit", "nvidia-container-toolkit-base"
+            ).returncode
+            == 0
         )
         set_profile(db, "gpu-r12-u03", cuda=None)
         [dcgm] = run(db, ("gpu-r12-u03",), lab.override(), tmp_path / "ansible", tags=("dcgm",))

@@ -70,9 +70,10 @@ def next_state(device: Device, outcome: HostOutcome, spec: RunSpec) -> tuple[Nod
     if outcome.interrupted:
         return NodeState.FAILED, f"{step} interrupted: {outcome.message}"
     if not outcome.ok:
+        # Figures first: the reason is cut at 512 characters and a long failure message must not hide them.
         figures = _figures(outcome)
-        measured = "; measured " + ", ".join(f"{k}={v}" for k, v in figures.items()) if figures else ""
-        return NodeState.FAILED, f"{step}: {summary_line(outcome, False)}{measured}"
+        measured = " (measured " + ", ".join(f"{k}={v}" for k, v in figures.items()) + ")" if figures else ""
+        return NodeState.FAILED, f"{step}{measured}: {summary_line(outcome, False)}"
     if spec.wants_burnin:
         return NodeState.VALIDATED, burnin_summary(outcome)
     if device.state in _KEEP_WHEN_UNCHANGED and outcome.changed == 0:
