@@ -30,7 +30,7 @@ def module_drivers(apt_show: str, common: str) -> list[str]:
         match = re.search(re.escape(common) + r"\s*\(>=\s*([^)\s]+)\)", stanza.get("Depends", ""))
         if match:
             drivers.append(match.group(1).split("-")[0])
-    return drivers
+    return sorted(drivers, key=lambda v: [int(p) for p in re.findall(r"\d+", v)])
 
 
 def module_build(apt_show: str, common: str, driver: str) -> str:

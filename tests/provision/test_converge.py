@@ -34,7 +34,8 @@ def test_fresh_converge_installs_the_pinned_stack_and_provisions(fleet: Fleet) -
         blacklist = (target.root / "etc/apt/apt.conf.d/51rackctl-unattended-upgrades").read_text()
         assert '"^nvidia-";' in blacklist and '"^linux-";' in blacklist
         repos = sorted(p.name for p in (target.root / "etc/apt/sources.list.d").iterdir())
-        assert repos == ["cuda.list", "doca.list", "nvidia-container-toolkit.list"]
+        # The harness names the stand-ins of the CUDA, DOCA and libnvidia-container repositories.
+        assert repos == ["cuda.list", "doca.list", "libnvidia-container.list"]
     assert node_state(fleet.db, "gpu-r12-u03") == (NodeState.PROVISIONED, "converged to profile h100-inference")
 
 

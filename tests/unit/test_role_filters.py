@@ -106,7 +106,7 @@ def test_the_precompiled_build_carrying_the_pinned_driver_is_chosen() -> None:
     common = "nvidia-kernel-common-570-server"
     assert filters.module_build(APT_SHOW, common, "570.133.20") == "6.8.0-60.63+1"
     assert filters.module_build(APT_SHOW, common, "570.172.08") == ""
-    assert filters.module_drivers(APT_SHOW, common) == ["570.148.08", "570.133.20"]
+    assert filters.module_drivers(APT_SHOW, common) == ["570.133.20", "570.148.08"]
     assert filters.module_build("N: Unable to locate package x\n", common, "570.133.20") == ""
 
 

@@ -151,8 +151,12 @@ def _sysfs(root: Path, nvswitches: int) -> None:
         _write(root, f"{state}/sys/class/net/{port}/create_child", "")
 
 
-def os_layer(root: Path, name: str, os_name: str, state: dict[str, str]) -> None:
-    """Fill a layer that makes the image `os_name` on an HGX board, hostname `name`, stand-in `state` on top."""
+def os_layer(root: Path, name: str, os_name: str, state: dict[str, str], lowers: list[Path]) -> None:
+    """Fill a layer that makes the image `os_name` on an HGX board, hostname `name`, stand-in `state` on top.
+
+    A first boot's state (command line, NVSwitch count, kernel log) is written only where no lower layer (a
+    snapshot of a converged node) has its own: the snapshot's booted state must show through.
+    """
     _os_files(root, name, os_name)
     _tools(root)
     _sysfs(root, int(state.get("nvswitches", "4")))
@@ -162,7 +166,8 @@ def os_layer(root: Path, name: str, os_name: str, state: dict[str, str]) -> None
         "nvswitches": "4",
         "kmsg": "",
     }
-    for key, value in {**defaults, **state}.items():
+    fresh = {k: v for k, v in defaults.items() if not any((lower / STATE_DIR / k).exists() for lower in lowers)}
+    for key, value in {**fresh, **state}.items():
         _write(root, f"/{STATE_DIR}/{key}", value + "\n" if value else "")
 
 

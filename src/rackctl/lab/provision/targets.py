@@ -53,7 +53,7 @@ class Target:
     def start(self) -> Target:
         for sub in ("upper", "work", "merged", "layer"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
-        os_layer(self.workdir / "layer", self.name, self.os_name, self.state)
+        os_layer(self.workdir / "layer", self.name, self.os_name, self.state, self.lowers)
         lowers = ":".join(str(p) for p in [self.workdir / "layer", *self.lowers])
         options = f"lowerdir={lowers},upperdir={self.upper},workdir={self.workdir / 'work'}"
         _run(["mount", "-t", "overlay", "overlay", "-o", options, str(self.root)])
@@ -101,7 +101,7 @@ class Target:
             time.sleep(0.05)
         raise Timeout(f"{self.name}: systemd-nspawn started no machine within {seconds:g}s")
 
-    def _wait_running(self, seconds: float = 30) -> None:
+    def _wait_running(self, seconds: float = 180) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             done = subprocess.run(self.enter("systemctl", "is-system-running"), capture_output=True, text=True)
