@@ -24,12 +24,17 @@ app = typer.Typer(
 def root(
     db: Annotated[str | None, typer.Option("--db", envvar="RACKCTL_DB_URL", help="Inventory database URL.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, envvar="RACKCTL_DB_WAIT", help="Seconds to wait for another writer's lock."),
+    ] = 30.0,
 ) -> None:
-    begin(AppState(db_url=db, debug=debug))
+    begin(AppState(db_url=db, debug=debug, wait=wait))
 
 
 app.command("init")(setup.init)
 app.command("info")(setup.info)
+app.add_typer(setup.db_app, name="db")
 app.command("validate")(reports.validate_cmd)
 app.command("log")(reports.log_cmd)
 app.command("demo")(demo.demo)

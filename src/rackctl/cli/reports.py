@@ -70,6 +70,11 @@ def import_csv_cmd(
     output.line(f"{count} row(s) imported from {path}")
 
 
+def _who(actor: str, db_user: str | None) -> str:
+    # The actor is what the client claimed; the database user is what PostgreSQL knows it logged in as.
+    return actor if db_user in (None, actor) else f"{actor} (db: {db_user})"
+
+
 def log_cmd(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many operations.")] = 20,
     target: Annotated[str | None, typer.Option("--target", help="Only operations on this device.")] = None,
@@ -83,6 +88,7 @@ def log_cmd(
                 "started_at": op.started_at,
                 "finished_at": op.finished_at,
                 "actor": op.actor,
+                "db_user": op.db_user,
                 "command": op.command,
                 "ok": op.ok,
                 "summary": op.summary,
@@ -100,7 +106,7 @@ def log_cmd(
             (
                 r["id"],
                 r["started_at"].isoformat(timespec="seconds"),
-                r["actor"],
+                _who(r["actor"], r["db_user"]),
                 r["command"],
                 output.status(r["ok"]),
                 r["summary"],
