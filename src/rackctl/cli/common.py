@@ -69,7 +69,9 @@ def _open(url: str, create: bool, wait: float) -> Database:
     check_url(url)
     path = sqlite_path(url)
     if path is not None and not create and not path.exists():
-        raise InventoryError(f"no inventory at {path}", hint="run 'rackctl init' first, or check --db / RACKCTL_DB_URL")
+        raise InventoryError(
+            f"no inventory at {_shown(url)}", hint="run 'rackctl init' first, or check --db / RACKCTL_DB_URL"
+        )
     try:
         if path is not None and create:
             path.parent.mkdir(parents=True, exist_ok=True)
