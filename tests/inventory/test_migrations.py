@@ -129,18 +129,62 @@ def downgrade():
 '''
 
 
-@pytest.fixture
-def one_more_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """rackctl's migrations plus one that rebuilds `devices`, as the next release's would; its revision."""
-    folder = tmp_path / "migrations"
+_FAILS_HALF_WAY = '''"""test only: creates a table, then fails"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9000"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table("half_done", sa.Column("id", sa.Integer(), primary_key=True))
+    recreate = "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+    with op.batch_alter_table("devices", recreate=recreate) as batch_op:
+        batch_op.add_column(sa.Column("scratch", sa.String(length=8), nullable=True))
+    raise RuntimeError("the migration fails half-way")
+
+
+def downgrade():
+    pass
+'''
+
+
+def _with_migration(folder: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> Iterator[str]:
     shutil.copytree(schema.MIGRATIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
     head = revisions.known_revisions()[-1]
-    (folder / "versions" / "9000_rebuild_devices.py").write_text(_REBUILD_DEVICES.format(head=head))
+    (folder / "versions" / "9000_test_only.py").write_text(body.format(head=head))
     monkeypatch.setattr(schema, "MIGRATIONS", folder)
     monkeypatch.setattr(revisions, "VERSIONS", folder / "versions")
     revisions.known_revisions.cache_clear()
     yield "9000"
     revisions.known_revisions.cache_clear()
+
+
+@pytest.fixture
+def one_more_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """rackctl's migrations plus one that rebuilds `devices`, as the next release's would; its revision."""
+    yield from _with_migration(tmp_path / "migrations", monkeypatch, _REBUILD_DEVICES)
+
+
+@pytest.fixture
+def failing_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    yield from _with_migration(tmp_path / "migrations", monkeypatch, _FAILS_HALF_WAY)
+
+
+def test_a_migration_that_fails_half_way_changes_nothing(
+    db: Database, build: Callable[..., list[str]], failing_migration: str
+) -> None:
+    build("r12")
+    before, head = _counts(db), current_revision(db)
+    with pytest.raises(RuntimeError, match="half-way"):
+        schema.upgrade(db, failing_migration)
+    assert current_revision(db) == head
+    assert "half_done" not in _tables(db)
+    assert "scratch" not in {c["name"] for c in inspect(db.engine).get_columns("devices")}
+    assert _counts(db) == before
 
 
 def test_a_table_rebuild_up_and_down_keeps_every_dependent_row(

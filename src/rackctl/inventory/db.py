@@ -85,24 +85,15 @@ def make_engine(url: str, wait: float = 30.0, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"options": f"-c lock_timeout={int(wait * 1000)}"})
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 
-def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
-    # pysqlite opens transactions only before DML and commits before DDL: take that job over (SQLAlchemy's
-    # documented recipe) so DDL is transactional and a transaction can take the write lock up front.
-    dbapi_conn.isolation_level = None
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
-
-
-def _sqlite_begin(conn: Any) -> None:
-    # IMMEDIATE takes the write lock at BEGIN, so read-then-write work cannot interleave with another writer.
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("rackctl_immediate") else "BEGIN")
 
 
 class Database:
@@ -122,12 +113,14 @@ class Database:
         """A session whose work is committed at the end, or rolled back entirely on any error.
 
         `immediate`: take the database's write lock when the transaction starts (SQLite `BEGIN IMMEDIATE`;
-        PostgreSQL takes row locks as it goes), for read-then-write changes that must not interleave.
+        on PostgreSQL lock the rows to change with SELECT ... FOR UPDATE), for read-then-write changes.
         """
         session = self._sessions()
         try:
-            if immediate:
-                session.connection(execution_options={"rackctl_immediate": True})
+            if immediate and self.engine.dialect.name == "sqlite":
+                # Take the write lock before the first read: a read-then-write change cannot interleave with
+                # another writer, and waits for it (up to `wait`) instead of failing at its first write.
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
             session.commit()
         except IntegrityError as exc:

@@ -4,7 +4,9 @@ On SQLite, changing a table means rebuilding it (create, copy, drop, rename). Wi
 dropping the old table deletes every row that refers to it through ON DELETE CASCADE, so a migration would
 silently empty the tables below it. Foreign keys are switched off for the migration (SQLite ignores that
 pragma inside a transaction, so it is set before the transaction begins) and every reference is checked with
-`PRAGMA foreign_key_check` before the transaction commits.
+`PRAGMA foreign_key_check` before the transaction commits. Python's sqlite3 would commit before each DDL
+statement on its own; for the migration rackctl opens and commits the transaction itself, so a migration
+that fails half-way changes nothing.
 """
 
 from typing import Any
@@ -25,9 +27,11 @@ def render_item(kind: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
-def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
-    # On the DBAPI connection, outside any transaction, where SQLite honours it.
-    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+def _sqlite_migration_mode(connection: Connection, migrating: bool) -> None:
+    # On the DBAPI connection, outside any transaction, where SQLite honours the pragma.
+    raw = connection.connection.driver_connection
+    raw.execute(f"PRAGMA foreign_keys={'OFF' if migrating else 'ON'}")
+    raw.isolation_level = None if migrating else ""  # None: no implicit BEGIN/COMMIT around DDL
 
 
 def _check_references(connection: Connection) -> None:
@@ -48,16 +52,18 @@ def run(connection: Connection) -> None:
         render_item=render_item,
         compare_type=True,
     )
-    if sqlite:
-        _sqlite_foreign_keys(connection, on=False)
-    try:
+    if not sqlite:
         with connection.begin():
             context.run_migrations()
-            if sqlite:
-                _check_references(connection)
+        return
+    _sqlite_migration_mode(connection, migrating=True)
+    try:
+        with connection.begin():
+            connection.exec_driver_sql("BEGIN")
+            context.run_migrations()
+            _check_references(connection)
     finally:
-        if sqlite:
-            _sqlite_foreign_keys(connection, on=True)
+        _sqlite_migration_mode(connection, migrating=False)
 
 
 with context.config.attributes["engine"].connect() as conn:
