@@ -4,6 +4,7 @@ operation log append-only in the database itself."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -252,3 +253,19 @@ def test_the_database_records_who_really_wrote_each_log_entry(db: Database) -> N
                 conn.execute(text("TRUNCATE operations, operation_results"))
         else:
             assert set(conn.execute(text("SELECT db_user FROM operations")).scalars()) == {None}
+
+
+def test_an_immediate_transaction_waits_for_the_write_lock_then_says_who_holds_it(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.db"
+    upgrade(Database(f"sqlite:///{path}"))
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    impatient = Database(f"sqlite:///{path}", wait=0.2)
+    try:
+        refused = pytest.raises(InventoryError, match=r"locked by another writer; gave up after 0\.2 s")
+        with refused, impatient.transaction(immediate=True) as session:
+            session.scalars(select(Operation)).all()  # a read alone would not wait: the lock is taken first
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        impatient.dispose()
