@@ -11,8 +11,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from rackctl.errors import InventoryError
 from rackctl.inventory.db import Base, UtcDateTime, utcnow
 
-# Tables that are evidence: rows are only ever added (triggers refuse UPDATE, DELETE and TRUNCATE).
-APPEND_ONLY_TABLES = ("operations", "operation_results")
+# Tables that are evidence: rows are only ever added (triggers refuse UPDATE, DELETE and TRUNCATE): the
+# operation log and the inventory's change log.
+APPEND_ONLY_TABLES = ("operations", "operation_results", "changes")
 
 
 class Operation(Base):

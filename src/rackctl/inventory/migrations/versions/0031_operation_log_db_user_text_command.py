@@ -1,7 +1,7 @@
-"""operation log: command as text, the database's own session user, no TRUNCATE
+"""operation log: command as text, the database's own session user; no TRUNCATE of the logs
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-05 15:00:00
 """
 
@@ -10,12 +10,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0021"
-down_revision: str | None = "0020"
+revision: str = "0031"
+down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-APPEND_ONLY = ("operations", "operation_results")
+APPEND_ONLY = ("operations", "operation_results", "changes")
 
 
 def _postgres() -> bool:
