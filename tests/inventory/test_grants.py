@@ -40,7 +40,12 @@ _INSERT = (
 
 @pytest.mark.parametrize(
     "rewrite",
-    ["UPDATE operations SET actor = 'nobody'", "DELETE FROM operations", "TRUNCATE operations CASCADE", "TRUNCATE changes"],
+    [
+        "UPDATE operations SET actor = 'nobody'",
+        "DELETE FROM operations",
+        "TRUNCATE operations CASCADE",
+        "TRUNCATE changes",
+    ],
 )
 def test_an_operator_appends_to_the_log_but_cannot_rewrite_it(operator_url: str, rewrite: str) -> None:
     engine = create_engine(operator_url)

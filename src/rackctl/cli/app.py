@@ -27,7 +27,8 @@ COMMANDS = MappingProxyType(
             "rackctl.cli.setup:init", "Create (or upgrade) the inventory database and import the shipped device types."
         ),
         "info": Lazy(
-            "rackctl.cli.setup:info", "Print where the inventory lives, its schema version and what it holds."
+            "rackctl.cli.setup:info",
+            "Print where the inventory lives, its schema version and what it holds (creates nothing).",
         ),
         "db": Lazy("rackctl.cli.setup:db_app", "The inventory database itself: schema upgrades, operator grants."),
         "validate": Lazy(

@@ -78,7 +78,7 @@ def info(as_json: JsonOption = False) -> None:
         )
 
 
-db_app = typer.Typer(help="The inventory database itself: its schema.", no_args_is_help=True)
+db_app = typer.Typer(help="The inventory database itself: schema upgrades, operator grants.", no_args_is_help=True)
 
 
 @db_app.command("upgrade")
