@@ -7,7 +7,7 @@ GetSetBiosAttributesREDFISH.py (iDRAC-Redfish-Scripting e7ba763), HPE's iLO 5 Bi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rackctl.drivers import redfish_quirks as quirks
@@ -48,7 +48,7 @@ def settings_body(attributes: Mapping[str, Any], supported: tuple[str, ...]) -> 
     return body
 
 
-def registry_candidates(files: list[Mapping[str, Any]], name: str) -> list[Mapping[str, Any]]:
+def registry_candidates(files: Sequence[Mapping[str, Any]], name: str) -> list[Mapping[str, Any]]:
     """The registry files that may hold `name`, the likeliest first.
 
     NOTE(sushy-tools 2.x): the Bios names "BiosAttributeRegistryP89.v1_0_0" while its file says Id
