@@ -57,9 +57,13 @@ def _hash(handle: BinaryIO) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def checked(source: str, sha256: str, cache: Path) -> Image:
-    """Open a local image (or download a URL one into `cache`) and refuse it unless its sha256 matches."""
-    if not sha256:
+def checked(source: str, sha256: str, cache: Path, required: bool = True) -> Image:
+    """Open a local image (or download a URL one into `cache`) and refuse it unless its sha256 matches.
+
+    With `required` false an image without a sha256 is accepted and its hash only recorded (virtual media
+    ISOs have no baseline to check against).
+    """
+    if not sha256 and required:
         raise ConfigError(f"{source}: no sha256 given; rackctl sends no image it cannot check")
     downloaded = urlsplit(source).scheme in ("http", "https")
     path = _download(source, cache) if downloaded else Path(source)
@@ -70,7 +74,7 @@ def checked(source: str, sha256: str, cache: Path) -> Image:
     if downloaded:
         path.unlink()  # the open handle keeps the bytes; nothing is left behind in the cache
     found, size = _hash(handle)
-    if found != sha256.lower():
+    if sha256 and found != sha256.lower():
         handle.close()
         raise ConfigError(
             f"image {source}: sha256 is {found}, the profile says {sha256.lower()}; it was not sent",
@@ -120,17 +124,37 @@ class _Handler(BaseHTTPRequestHandler):
         if image is None:
             self.send_error(404)
             return
-        self.send_response(200)
+        first, last = _range(self.headers.get("Range"), image.size)
+        self.send_response(206 if self.headers.get("Range") and first <= last else 200)
+        if self.headers.get("Range") and first <= last:
+            self.send_header("Content-Range", f"bytes {first}-{last}/{image.size}")
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(image.size))
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(max(0, last - first + 1)))
         self.end_headers()
-        offset = 0
-        while body and offset < image.size:
-            chunk = image.read_range(offset, min(CHUNK, image.size - offset))
+        offset = first
+        while body and offset <= last:
+            chunk = image.read_range(offset, min(CHUNK, last - offset + 1))
             if not chunk:
                 break
             self.wfile.write(chunk)
             offset += len(chunk)
+
+
+def _range(header: str | None, size: int) -> tuple[int, int]:
+    """The byte range asked for ("bytes=A-B", "bytes=A-", "bytes=-N"), clipped; the whole file otherwise.
+
+    NOTE(BMC virtual media over HTTP): BMCs read an ISO in ranges as the host asks for blocks.
+    """
+    if not header or not header.startswith("bytes=") or "," in header:
+        return 0, size - 1
+    start, _, end = header[len("bytes=") :].partition("-")
+    try:
+        if not start:
+            return max(0, size - int(end)), size - 1
+        return int(start), min(size - 1, int(end)) if end else size - 1
+    except ValueError:
+        return 0, size - 1
 
 
 class _Server(ThreadingHTTPServer):

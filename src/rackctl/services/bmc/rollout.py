@@ -45,19 +45,24 @@ def in_service_guard(session: Session, names: Sequence[str], allow: bool) -> tup
 
 
 def in_batches(
-    names: Sequence[str], rollout: Rollout, work: Callable[[list[str]], list[fanout.Result[Any]]]
+    units: Sequence[str],
+    rollout: Rollout,
+    work: Callable[[list[str]], list[fanout.Result[Any]]],
+    skip: Callable[[str, str], list[fanout.Result[Any]]] | None = None,
 ) -> list[fanout.Result[Any]]:
-    """`work` on one batch after the other; once the failure rate so far exceeds the limit, the rest is skipped."""
+    """`work` on one batch of units (nodes, or groups of nodes) after the other; once the share of failed
+    nodes so far exceeds the limit, the remaining units are skipped (`skip` gives their nodes' results)."""
+    skip = skip or (lambda unit, why: [failed(unit, why)])
     results: list[fanout.Result[Any]] = []
     size = max(1, rollout.batch)
-    for start in range(0, len(names), size):
-        results += work(list(names[start : start + size]))
+    for start in range(0, len(units), size):
+        results += work(list(units[start : start + size]))
         tried = [r for r in results if r.attempts]
         bad = sum(not r.ok for r in tried)
-        rest = names[start + size :]
+        rest = units[start + size :]
         if rest and tried and bad / len(tried) > rollout.max_failure_rate:
             why = f"not attempted: {bad} of {len(tried)} nodes failed, above the {rollout.max_failure_rate:.0%} limit"
-            return results + [failed(name, why) for name in rest]
+            return results + [r for unit in rest for r in skip(unit, why)]
     return results
 
 
