@@ -6,7 +6,24 @@ from typing import Annotated
 
 import typer
 
-from rackctl.cli import audit, bmc, console, demo, devices, lab, pdu, power, provision, racks, reports, setup, switch
+from rackctl.cli import (
+    audit,
+    bios,
+    bmc,
+    console,
+    demo,
+    devices,
+    firmware,
+    lab,
+    media,
+    pdu,
+    power,
+    provision,
+    racks,
+    reports,
+    setup,
+    switch,
+)
 from rackctl.cli.common import AppState, RackctlGroup, begin
 from rackctl.cli.plan import plan_app
 
@@ -49,6 +66,9 @@ app.command("sensors")(bmc.sensors_cmd)
 app.command("console")(console.console_cmd)
 app.add_typer(bmc.sel_app, name="sel")
 app.add_typer(bmc.bmc_app, name="bmc")
+app.add_typer(firmware.firmware_app, name="firmware")
+app.add_typer(bios.bios_app, name="bios")
+app.add_typer(media.media_app, name="media")
 app.add_typer(lab.lab_app, name="lab")
 app.add_typer(pdu.pdu_app, name="pdu")
 app.add_typer(plan_app, name="plan")

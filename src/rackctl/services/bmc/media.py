@@ -84,41 +84,61 @@ def insert_run(
     fan: fanout.Options,
 ) -> list[fanout.Result[Any]]:
     """Insert `image` on every node (a local file served by rackctl, which keeps serving while `hold` runs)."""
-    with db.transaction() as session:
-        allowed, refused = in_service_guard(session, names, options.rollout.allow_in_service)
-        targets, unreachable, _ = load_targets(session, allowed)
+    rollout = options.rollout
     if urlsplit(image).scheme in ("http", "https"):
-        return refused + unreachable + _insert_all(db, actor, command, targets, dict.fromkeys(_names(targets), image),
-                                                   options, fan)  # fmt: skip
+        return change_run(db, actor, command, names, lambda _target: insert(image), rollout, fan, {"image": image})
     served = checked(image, options.sha256, options.cache, required=False)
     try:
+        with db.transaction() as session:
+            targets, _, _ = load_targets(session, names)
         addresses = {t.name: options.serve_address or local_address(t.endpoint.address) for t in targets}
         with serving(addresses.values()) as servers:
             urls = {name: servers[address].add(served) for name, address in addresses.items()}
-            results = _insert_all(db, actor, command, targets, urls, options, fan, served.sha256)
+            intent = {"image": image, "sha256": served.sha256}
+            results = change_run(db, actor, command, names, lambda t: insert(urls[t.name]), rollout, fan, intent)
             if any(r.ok for r in results):
                 options.hold()
     finally:
         served.close()
-    return refused + unreachable + results
+    return results
 
 
-def _names(targets: Sequence[BmcTarget]) -> list[str]:
-    return [t.name for t in targets]
+def touchable(db: Database, names: Sequence[str], allow_in_service: bool) -> list[str]:
+    """The nodes a media change would really touch (in-service ones only when allowed)."""
+    with db.transaction() as session:
+        return in_service_guard(session, names, allow_in_service)[0]
 
 
-def _insert_all(
-    db: Database, actor: str, command: str, targets: Sequence[BmcTarget], urls: dict[str, str], options: MediaOptions,
-    fan: fanout.Options, sha256: str = "",
+Operation = Callable[[BmcTarget], Callable[[Any], Any]]  # the driver operation for one node
+
+
+def change_run(
+    db: Database, actor: str, command: str, names: Sequence[str], operation: Operation, rollout: Rollout,
+    fan: fanout.Options, intent: dict[str, Any] | None = None,
 ) -> list[fanout.Result[Any]]:  # fmt: skip
+    """A media change on every node: in-service guard, the log before and after, batches."""
+    with db.transaction() as session:
+        allowed, refused = in_service_guard(session, names, rollout.allow_in_service)
+        targets, unreachable, _ = load_targets(session, allowed)
     by_name = {t.name: t for t in targets}
-    intent = {t.name: {"image": urls[t.name], **({"sha256": sha256} if sha256 else {})} for t in targets}
-    started = record_intent(db, actor, command, intent)
+    started = record_intent(db, actor, command, {t.name: dict(intent or {}) for t in targets})
 
     def batch(group: list[str]) -> list[fanout.Result[Any]]:
         chosen = [by_name[name] for name in group]
-        return execute(command, chosen, lambda t: with_driver(insert(urls[t.name]))(t), fan).results
+        return execute(command, chosen, lambda t: with_driver(operation(t))(t), fan).results
 
-    results = in_batches(_names(targets), options.rollout, batch)
+    results = in_batches(list(by_name), rollout, batch)
     record_results(db, actor, command, results, started)
-    return results
+    return refused + unreachable + results
+
+
+def eject_if(image: str) -> Callable[[Any], MediaDone]:
+    """Eject only where the virtual CD holds `image` (compared by its file name, as BMCs may rewrite URLs)."""
+
+    def apply(bmc: Any) -> MediaDone:
+        slot = cd_slot(read_media(bmc))
+        if not slot.inserted or not slot.image.endswith(image.rsplit("/", 1)[-1]):
+            return MediaDone(f"{slot.id}: holds {slot.image or 'nothing'}, not {image}; left alone", {"slot": slot.id})
+        return eject(bmc)
+
+    return apply
