@@ -15,7 +15,6 @@ from rackctl.cli.fanout_view import (
     WorkersOption,
     fanout_options,
     report,
-    resolve_names,
     run_nodes,
 )
 from rackctl.services.bmc import bios, bios_run
@@ -63,7 +62,7 @@ def diff_cmd(
     retries: RetriesOption = None,
 ) -> None:
     """The profile's BIOS settings against each node's (exit 1 when a node differs or cannot be read)."""
-    results = bios_run.diffs(state().database(), resolve_names(target), fanout_options(workers, timeout, retries))
+    results = bios_run.diffs(state().database(), changes.bmc_nodes(target), fanout_options(workers, timeout, retries))
     if not as_json:
         rows = [
             (r.target, row.source, row.attribute, row.current, row.pending, row.wanted, row.status, row.problem)
@@ -86,6 +85,7 @@ def apply_cmd(
     max_failure_rate: changes.FailureRateOption = 0.25,
     allow_in_service: changes.InServiceOption = False,
     bmc_wait: changes.BmcWaitOption = "10m",
+    poll: changes.PollOption = "2s",
     dry_run: DryRunOption = False,
     yes: YesOption = False,
     as_json: JsonOption = False,
@@ -94,9 +94,9 @@ def apply_cmd(
 ) -> None:
     """Stage the profile's BIOS settings (checked against the BMC's registry first); --reboot applies them."""
     rollout = changes.rollout(batch, max_failure_rate, allow_in_service)
-    waits = changes.waits("30m", bmc_wait)
+    waits = changes.waits("30m", bmc_wait, poll)
     database = state().database()
-    run = bios_run.prepare(database, resolve_names(target), rollout, fanout_options(workers, timeout, 0))
+    run = bios_run.prepare(database, changes.bmc_nodes(target), rollout, fanout_options(workers, timeout, 0))
     for name, found in run.diffs.items():
         staged = ", ".join(f"{k}={v}" for k, v in found.changes.items())
         output.note(

@@ -200,7 +200,7 @@ def bmc_rotate(
     """New BMC passwords: set, proven by a login, then written where each endpoint's file: reference points."""
     database = state().database()
     rollout = changes.rollout(batch, max_failure_rate, allow_in_service)
-    run = rotation.prepare(database, resolve_names(target), rollout, shared)
+    run = rotation.prepare(database, changes.bmc_nodes(target), rollout, shared)
     changes.ask("rotate the BMC password of", run.nodes, len(run.settled), dry_run, yes)
     fan = fanout_options(workers, timeout, 0, extra_time=60.0)
     results = rotation.execute_run(database, actor(), f"bmc rotate {target}", run, rollout, length, fan)

@@ -12,9 +12,10 @@ import typer
 
 from rackctl import targets
 from rackctl.cli import output
-from rackctl.cli.common import confirm, state
+from rackctl.cli.common import confirm, state, transaction
 from rackctl.cli.fanout_view import finish, plain, report
 from rackctl.cli.power import parse_duration
+from rackctl.services.bmc import split_nodes
 from rackctl.services.bmc.rollout import Rollout
 from rackctl.services.bmc.tasks import Waits
 
@@ -30,18 +31,29 @@ TaskWaitOption = Annotated[str, typer.Option("--task-timeout", help="How long on
 BmcWaitOption = Annotated[
     str, typer.Option("--bmc-wait", help="How long a BMC (or a rebooting host) may stay away before it counts failed.")
 ]
+PollOption = Annotated[str, typer.Option("--poll", help="How often to ask a BMC about a task or its return.")]
 ServeAddressOption = Annotated[
     str,
     typer.Option("--serve-address", help="Address the image server listens on (default: the one routing to each BMC)."),
 ]
 
 
+def bmc_nodes(expression: str) -> list[str]:
+    """The node set's devices that have a BMC; the others (switches, PDUs) are named and left out."""
+    with transaction() as session:
+        nodes, others = split_nodes(session, targets.resolve(session, expression))
+    if others:
+        output.note(f"left out {len(others)} device(s) without a BMC: {targets.fold(others)}")
+    return nodes
+
+
 def rollout(batch: int, max_failure_rate: float, allow_in_service: bool) -> Rollout:
     return Rollout(batch, max_failure_rate, allow_in_service)
 
 
-def waits(task_timeout: str, bmc_wait: str, poll: float = 2.0) -> Waits:
-    return Waits(parse_duration(task_timeout, "--task-timeout"), parse_duration(bmc_wait, "--bmc-wait"), poll)
+def waits(task_timeout: str, bmc_wait: str, poll: str = "2s") -> Waits:
+    every = max(0.05, parse_duration(poll, "--poll"))
+    return Waits(parse_duration(task_timeout, "--task-timeout"), parse_duration(bmc_wait, "--bmc-wait"), every)
 
 
 def cache_dir() -> Path:

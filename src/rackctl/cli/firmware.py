@@ -15,7 +15,6 @@ from rackctl.cli.fanout_view import (
     WorkersOption,
     fanout_options,
     report,
-    resolve_names,
     run_nodes,
 )
 from rackctl.services.bmc import firmware, firmware_run
@@ -73,7 +72,7 @@ def plan_cmd(
 ) -> None:
     """What an update would change on each node, in which order, and which reboots it needs (changes nothing)."""
     options = fanout_options(workers, timeout, retries)
-    results = firmware.plan(state().database(), resolve_names(target), _components(components), options)
+    results = firmware.plan(state().database(), changes.bmc_nodes(target), _components(components), options)
     if not as_json:
         columns = ["node", "order", "component", "now", "baseline", "then"]
         output.table("Firmware plan", columns, _plan_rows(results))
@@ -99,6 +98,7 @@ def update_cmd(
     ] = True,
     task_timeout: changes.TaskWaitOption = "30m",
     bmc_wait: changes.BmcWaitOption = "10m",
+    poll: changes.PollOption = "2s",
     serve_address: changes.ServeAddressOption = "",
     dry_run: DryRunOption = False,
     yes: YesOption = False,
@@ -107,11 +107,11 @@ def update_cmd(
     timeout: TimeoutOption = None,
 ) -> None:
     """Bring the nodes to the baseline: checked images, Redfish tasks, batches, power-sequenced reboots, verified."""
-    waits = changes.waits(task_timeout, bmc_wait)
+    waits = changes.waits(task_timeout, bmc_wait, poll)
     rollout = changes.rollout(batch, max_failure_rate, allow_in_service)
     reads = fanout_options(workers, timeout, 0)
     database = state().database()
-    run = firmware_run.prepare(database, resolve_names(target), _components(components), rollout, reads)
+    run = firmware_run.prepare(database, changes.bmc_nodes(target), _components(components), rollout, reads)
     for name, node_plan in run.plans.items():
         output.note(f"{name}: {_describe_plan(node_plan)}")
     changes.ask("update the firmware of", list(run.plans), len(run.settled), dry_run, yes)

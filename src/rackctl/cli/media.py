@@ -16,7 +16,6 @@ from rackctl.cli.fanout_view import (
     WorkersOption,
     fanout_options,
     report,
-    resolve_names,
     run_nodes,
 )
 from rackctl.cli.power import parse_duration
@@ -61,7 +60,7 @@ def insert_cmd(
     sha256: Annotated[str, typer.Option("--sha256", help="Refuse a local file whose sha256 differs.")] = "",
     serve_for: Annotated[
         str,
-        typer.Option("--serve-for", help="How long to keep serving a local file for the BMCs to read (Ctrl-C ends)."),
+        typer.Option("--serve-for", help="How long a local file stays served for the BMCs (Ctrl-C ends)."),
     ] = "1h",
     batch: changes.BatchOption = 16,
     allow_in_service: changes.InServiceOption = False,
@@ -73,18 +72,14 @@ def insert_cmd(
     timeout: TimeoutOption = None,
 ) -> None:
     """Insert an ISO into every node's virtual CD (read-only); a local file is served from this machine."""
-    names = resolve_names(target)
-    changes.ask(f"insert {image} into the virtual CD of", names, 0, dry_run, yes)
+    database, names = state().database(), changes.bmc_nodes(target)
+    touched = media.touchable(database, names, allow_in_service)
+    changes.ask(f"insert {image} into the virtual CD of", touched, len(names) - len(touched), dry_run, yes)
     seconds = parse_duration(serve_for, "--serve-for")
-    options = media.MediaOptions(
-        changes.rollout(batch, 1.0, allow_in_service),
-        sha256,
-        changes.cache_dir(),
-        serve_address,
-        lambda: _hold(seconds),
-    )
+    rollout = changes.rollout(batch, 1.0, allow_in_service)
+    options = media.MediaOptions(rollout, sha256, changes.cache_dir(), serve_address, lambda: _hold(seconds))
     fan = fanout_options(workers, timeout, 0, extra_time=60.0)
-    results = media.insert_run(state().database(), actor(), f"media insert {target}", names, image, options, fan)
+    results = media.insert_run(database, actor(), f"media insert {target}", names, image, options, fan)
     changes.show("Virtual media insert", results, as_json)
 
 
@@ -111,7 +106,7 @@ def eject_cmd(
     timeout: TimeoutOption = None,
 ) -> None:
     """Eject the virtual CD (asks first)."""
-    database, names = state().database(), resolve_names(target)
+    database, names = state().database(), changes.bmc_nodes(target)
     touched = media.touchable(database, names, allow_in_service)
     changes.ask("eject the virtual CD of", touched, len(names) - len(touched), dry_run, yes)
     operation = media.eject_if(image) if image else media.eject
