@@ -40,14 +40,15 @@ class Row:
     pending: Any
     wanted: Any
     problem: str = ""
+    status: str = field(init=False, default="")
 
-    @property
-    def status(self) -> str:
-        if self.problem:
-            return "problem"
-        if self.current == self.wanted:
-            return "ok"
-        return "pending" if self.pending == self.wanted else "differs"
+    def __post_init__(self) -> None:
+        # ok; pending (staged, applies at the next reset); differs (to write - also when a staged value would
+        # undo a current one that is right); problem (cannot be written here).
+        status = "problem" if self.problem else "differs"
+        if not self.problem and self.pending == self.wanted:
+            status = "ok" if self.current == self.wanted else "pending"
+        object.__setattr__(self, "status", status)
 
 
 @dataclass(frozen=True)
