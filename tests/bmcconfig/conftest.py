@@ -88,3 +88,27 @@ def fleet(
     yield build
     for server in started:
         server.stop()
+
+
+@dataclass
+class IpmiNode:
+    address: str
+    folder: Path
+
+
+@pytest.fixture
+def ipmi_bmc(tmp_path: Path) -> Iterator[IpmiNode]:
+    """One real OpenIPMI ipmi_sim (user slot 2: admin) on its own loopback address; stopped after the test."""
+    from rackctl.lab import ipmi, processes
+
+    root = tmp_path / "ipmi"
+    script = ipmi.install_chassis_script(root)
+    folder = root / "bmc"
+    address = "127.2.251.1"
+    ipmi.prepare(ipmi.SimNode("gpu-r12-u03"), folder, address, "admin", PASSWORD, script)
+    pid = ipmi.start(folder)
+    try:
+        assert ipmi.wait_answering([address]) == [], (folder / "ipmi_sim.log").read_text()
+        yield IpmiNode(address, folder)
+    finally:
+        processes.stop([pid])

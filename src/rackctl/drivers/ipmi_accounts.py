@@ -12,8 +12,10 @@ from rackctl.types import Secret
 
 T = TypeVar("T")
 
-# Set User Password carries at most 20 bytes (IPMI v2.0, 22.30: the 20-byte form for IPMI 2.0 sessions).
-IPMI_PASSWORD_MAX = 20
+# Set User Password has a 16-byte and a 20-byte form (IPMI v2.0, 22.30). NOTE(OpenIPMI ipmi_sim 2.0.x): after a
+# 20-byte set only the first 16 characters log in (tried here: a 20-character password failed, its 16-character
+# prefix worked), so rackctl sets 16 at most, the form every BMC takes.
+IPMI_PASSWORD_MAX = 16
 _NO_ACCESS = ("no_access", "reserved")  # pyghmi's names for a slot that cannot log in
 
 

@@ -48,15 +48,15 @@ class RedfishAccounts(RedfishCalls):
     def password_policy(self) -> tuple[int, int]:
         """(shortest, longest) password the AccountService takes.
 
-        When it does not say, at most 20: on most BMCs the Redfish account is also the IPMI user, whose
-        password IPMI v2.0 caps at 20 bytes.
+        When it does not say, at most 16: on most BMCs the Redfish account is also the IPMI user, and the
+        16-byte form of IPMI's Set User Password is the one every BMC takes (see ipmi_accounts).
         """
         service = self._service("AccountService", "account service")
         shortest = service.get("MinPasswordLength")
         longest = service.get("MaxPasswordLength")
         return (
             int(shortest) if isinstance(shortest, int) else 8,
-            min(int(longest), 20) if isinstance(longest, int) else 20,
+            int(longest) if isinstance(longest, int) else 16,
         )
 
     def accounts(self) -> list[BmcAccount]:

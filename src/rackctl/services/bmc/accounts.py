@@ -107,18 +107,29 @@ def logs_in(target: BmcTarget) -> bool:
         return False
 
 
-def set_password(target: BmcTarget, password: Secret) -> str:
-    """Set the password of the account the target logs in as; returns the account's id."""
+def set_password(target: BmcTarget, password: Secret, new: bool = True) -> str:
+    """Set the password of the account the target logs in as; returns the account's id. A new password must
+    fit the BMC's policy; an old one being put back is taken as it was."""
     with driver_for(target) as bmc:
         require(bmc, AccountControl)
         shortest, longest = bmc.password_policy()
-        if not shortest <= len(password.value) <= longest:
+        if new and not shortest <= len(password.value) <= longest:
             raise CommandError(f"the BMC takes passwords of {shortest} to {longest} characters")
         mine = [a for a in bmc.accounts() if a.username == target.endpoint.username]
         if not mine:
             raise NotFound(f"no account named {target.endpoint.username!r} on this BMC")
         bmc.set_password(mine[0].id, password)
         return mine[0].id
+
+
+def longest(targets: Sequence[BmcTarget], wanted: int) -> int:
+    """The password length to generate: `wanted`, or less where a BMC's policy takes no more."""
+    for target in targets:
+        with driver_for(target) as bmc:
+            require(bmc, AccountControl)
+            shortest, most = bmc.password_policy()
+        wanted = max(shortest, min(wanted, most))
+    return wanted
 
 
 def change(target: BmcTarget, new: Secret) -> str:
@@ -133,14 +144,14 @@ def change(target: BmcTarget, new: Secret) -> str:
     if logs_in(target):
         raise RotationFailed("the BMC took the new password but a login with it failed; the old one still works", "old")
     with suppress(RackctlError):
-        set_password(with_password(target, new), old)  # a last try to leave the reference true
+        set_password(with_password(target, new), old, new=False)  # a last try to leave the reference true
     working = "old" if logs_in(target) else "none"
     raise RotationFailed(f"neither the new nor the old password logs in (working: {working})", working)
 
 
 def rotate_one(target: BmcTarget, reference: str, length: int) -> Rotated:
     """Rotate one BMC whose reference no other BMC shares."""
-    new = generate(length)
+    new = generate(longest([target], length))
     pending = store.pending_path(reference)
     store.write_private(pending, new.value + "\n")
     try:
@@ -158,7 +169,7 @@ def rotate_one(target: BmcTarget, reference: str, length: int) -> Rotated:
 
 def rotate_shared(targets: Sequence[BmcTarget], reference: str, length: int) -> list[Rotated | RotationFailed]:
     """Rotate BMCs that share one reference to one new password; all of them, or none of them."""
-    new = generate(length)
+    new = generate(longest(targets, length))
     pending = store.pending_path(reference)
     store.write_private(pending, new.value + "\n")
     outcomes: list[Rotated | RotationFailed] = []
@@ -184,7 +195,7 @@ def _set_back(
             back.append(outcome)
             continue
         try:
-            set_password(with_password(target, new), target.endpoint.password or Secret(""))
+            set_password(with_password(target, new), target.endpoint.password or Secret(""), new=False)
             back.append(RotationFailed(f"set back to the old password: another BMC sharing {reference} failed", "old"))
         except RackctlError as exc:
             back.append(RotationFailed(f"keeps the new password (in {pending}); setting back failed: {exc}", "new"))
