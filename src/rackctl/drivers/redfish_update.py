@@ -26,10 +26,10 @@ class RedfishFirmware(RedfishCalls):
 
     def firmware(self) -> list[FirmwareComponent]:
         link = self._inventory_link()
-        if not link:
-            return self._fallback_components()
-        found = (fw.component(member) for member in self._collection(link, "firmware inventory"))
-        return [c for c in found if c is not None]
+        members = self._collection(link, "firmware inventory") if link else []
+        found = [c for c in (fw.component(member) for member in members) if c is not None]
+        # NOTE(sushy-tools 2.x): UpdateService links a FirmwareInventory that answers 404.
+        return found or self._fallback_components()
 
     def _inventory_link(self) -> str | None:
         try:
@@ -39,7 +39,7 @@ class RedfishFirmware(RedfishCalls):
 
     def _fallback_components(self) -> list[FirmwareComponent]:
         """NOTE(sushy-tools 2.x, older BMCs): no FirmwareInventory; the Manager's FirmwareVersion and the
-        system's BiosVersion are what there is (the system is SimpleUpdate's target for its BIOS there)."""
+        system's BiosVersion are what there is (sushy-tools wants the system as SimpleUpdate's Targets)."""
         system = self._system_resource()
         managers = self._managers(system)[:1]
         manager = (self._get(managers[0], "manager", optional=True) or {}) if managers else {}
