@@ -1,7 +1,7 @@
 """profile firmware baseline and BIOS settings
 
-Revision ID: 0030
-Revises: 0020
+Revision ID: 0040
+Revises: 0030
 Create Date: 2026-12-02 10:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0030"
-down_revision: str | None = "0020"
+revision: str = "0040"
+down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
