@@ -48,7 +48,7 @@ def inventory_cmd(
 
 
 def _plan_rows(results: list[Any]) -> list[tuple[Any, ...]]:
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for result in results:
         if not result.ok:
             continue

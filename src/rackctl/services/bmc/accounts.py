@@ -15,7 +15,7 @@ import secrets as token
 import string
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rackctl.drivers.base import AccountControl, PowerControl
@@ -23,6 +23,7 @@ from rackctl.drivers.bmcconfig import BmcAccount
 from rackctl.errors import CommandError, NotFound, RackctlError
 from rackctl.services.bmc import BmcTarget, driver_for, require
 from rackctl.services.bmc import secret_store as store
+from rackctl.services.oob import Done
 from rackctl.types import Endpoint, Secret
 
 # Factory accounts by user name, and whose default each is. A default account still enabled is flagged.
@@ -75,13 +76,7 @@ def generate(length: int = 20) -> Secret:
             return Secret(value)
 
 
-@dataclass(frozen=True)
-class Rotated:
-    message: str
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.message
+Rotated = Done  # a rotated BMC: its message and {"account", "working"}
 
 
 class RotationFailed(CommandError):

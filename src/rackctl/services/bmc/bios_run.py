@@ -17,15 +17,9 @@ from rackctl.services.bmc.bios import BiosDiff, diff, read_bios
 from rackctl.services.bmc.reboots import reboot_in_waves
 from rackctl.services.bmc.rollout import Rollout, in_batches, in_service_guard, record_intent, record_results
 from rackctl.services.bmc.tasks import StillWaiting, Waits, poll
+from rackctl.services.oob import Done
 
-
-@dataclass(frozen=True)
-class Applied:
-    message: str
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.message
+Applied = Done  # a node's BIOS change: its message and the attributes' before/after
 
 
 def profiles(db: Database, names: Sequence[str]) -> dict[str, dict[str, Any] | str]:

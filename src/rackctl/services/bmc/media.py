@@ -17,6 +17,7 @@ from rackctl.inventory.db import Database
 from rackctl.services.bmc import BmcTarget, execute, load_targets, require, with_driver
 from rackctl.services.bmc.images import checked, local_address, serving
 from rackctl.services.bmc.rollout import Rollout, in_batches, in_service_guard, record_intent, record_results
+from rackctl.services.oob import Done
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,7 @@ class MediaOptions:
     hold: Callable[[], None] = lambda: None  # runs while a local file is still served (the BMCs read it as they boot)
 
 
-@dataclass(frozen=True)
-class MediaDone:
-    message: str
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.message
+MediaDone = Done  # a media change: its message and the slot's image before/after
 
 
 def read_media(bmc: Any) -> list[MediaSlot]:
