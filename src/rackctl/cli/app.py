@@ -27,8 +27,10 @@ COMMANDS = MappingProxyType(
             "rackctl.cli.setup:init", "Create (or upgrade) the inventory database and import the shipped device types."
         ),
         "info": Lazy(
-            "rackctl.cli.setup:info", "Print where the inventory lives, its schema version and what it holds."
+            "rackctl.cli.setup:info",
+            "Print where the inventory lives, its schema version and what it holds (creates nothing).",
         ),
+        "db": Lazy("rackctl.cli.setup:db_app", "The inventory database itself: schema upgrades, operator grants."),
         "validate": Lazy(
             "rackctl.cli.reports:validate_cmd",
             "Check U space, power per PDU and feed (80% derating), A/B redundancy, cooling, cabling, duplicates.",
@@ -74,7 +76,22 @@ COMMANDS = MappingProxyType(
             "Attach to a node's serial console (IPMI Serial over LAN). End with ~. at the start of a line.",
         ),
         "sel": Lazy("rackctl.cli.bmc:sel_app", "BMC event logs (IPMI SEL, Redfish LogService)."),
-        "bmc": Lazy("rackctl.cli.bmc:bmc_app", "BMC facts: hardware and firmware inventory, protocol detection."),
+        "bmc": Lazy(
+            "rackctl.cli.bmc:bmc_app",
+            "BMC facts and accounts: hardware inventory, protocol detection, users, password rotation.",
+        ),
+        "firmware": Lazy(
+            "rackctl.cli.firmware:firmware_app",
+            "Firmware: inventory, plan and staged updates to the profile's baseline.",
+        ),
+        "bios": Lazy(
+            "rackctl.cli.bios:bios_app",
+            "BIOS settings: read them, compare with the profile, apply (pending until a reboot).",
+        ),
+        "media": Lazy(
+            "rackctl.cli.media:media_app",
+            "Virtual media: insert an ISO (URL or local file), eject it, show what is inserted.",
+        ),
         "lab": Lazy("rackctl.cli.lab:lab_app", "Simulated racks: real BMC, PDU and SSH simulators on loopback."),
         "pdu": Lazy("rackctl.cli.pdu:pdu_app", "PDU outlets: status, on, off, cycle; readings; feed verification."),
         "plan": Lazy(
@@ -115,8 +132,12 @@ app = typer.Typer(
 def root(
     db: Annotated[str | None, typer.Option("--db", envvar="RACKCTL_DB_URL", help="Inventory database URL.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, envvar="RACKCTL_DB_WAIT", help="Seconds to wait for another writer's lock."),
+    ] = 30.0,
 ) -> None:
-    begin(AppState(db_url=db, debug=debug))
+    begin(AppState(db_url=db, debug=debug, wait=wait))
 
 
 def main() -> None:
