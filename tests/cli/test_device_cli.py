@@ -308,7 +308,9 @@ def test_log_lists_operations_newest_first(r12: Cli, db: Database) -> None:
         ("anna", "power on", True, "2/2 ok"),
     ]
     assert rows[0]["results"] == [{"target": GPUS[2], "ok": False, "message": "BMC timed out"}]
-    assert set(rows[0]) == {"id", "started_at", "finished_at", "actor", "command", "ok", "summary", "results"}
+    assert set(rows[0]) == {
+        "id", "started_at", "finished_at", "actor", "command", "ok", "summary", "results", "targets", "interrupted"
+    }
     assert [r["command"] for r in r12("log", "--target", GPUS[0], "--json").json()] == ["power on"]
     assert len(r12("log", "-n", "1", "--json").json()) == 1
     table = r12("log")

@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 from rackctl.cli import output
 from rackctl.config import Settings, load_settings
 from rackctl.errors import ConfigError, RackctlError
+from rackctl.fanout import Stop
 from rackctl.inventory.db import Database, redact_url, require_schema
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
@@ -35,6 +36,7 @@ class AppState:
 
     db_url: str | None = None
     debug: bool = False
+    stop: Stop = field(default_factory=Stop, repr=False)  # set by SIGINT/SIGTERM during work on devices
     _settings: Settings | None = field(default=None, repr=False)
     _db: Database | None = field(default=None, repr=False)
 

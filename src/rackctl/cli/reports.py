@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -77,19 +77,7 @@ def log_cmd(
 ) -> None:
     """Show the operation log, newest first: who did what to which targets, and each result."""
     with transaction() as session:
-        rows = [
-            {
-                "id": op.id,
-                "started_at": op.started_at,
-                "finished_at": op.finished_at,
-                "actor": op.actor,
-                "command": op.command,
-                "ok": op.ok,
-                "summary": op.summary,
-                "results": [{"target": r.target, "ok": r.ok, "message": r.message} for r in op.results],
-            }
-            for op in oplog.recent(session, limit, target)
-        ]
+        rows = [_log_row(op) for op in oplog.recent(session, limit, target)]
     if as_json:
         output.emit_json(rows)
         return
@@ -102,9 +90,27 @@ def log_cmd(
                 r["started_at"].isoformat(timespec="seconds"),
                 r["actor"],
                 r["command"],
-                output.status(r["ok"]),
+                output.status(r["ok"]) if r["ok"] is not None else "UNFINISHED",
                 r["summary"],
             )
             for r in rows
         ],
     )
+
+
+def _log_row(op: Any) -> dict[str, Any]:
+    """An operation as `rackctl log` shows it; one without an end was cut off (ok is null)."""
+    end = oplog.shown(op)
+    return {
+        "id": op.id,
+        "started_at": op.started_at,
+        "finished_at": end.finished_at,
+        "actor": op.actor,
+        "command": op.command,
+        "ok": end.ok,
+        "summary": end.summary,
+        "interrupted": end.interrupted,
+        "targets": list(op.targets or []),
+        "results": [{"target": r.target, "ok": r.ok, "message": r.message} for r in op.results]
+        + [{"target": t, "ok": False, "message": "unknown: no result recorded"} for t in end.unrecorded],
+    }
