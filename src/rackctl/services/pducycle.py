@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from rackctl import fanout
-from rackctl.errors import Busy, CommandError, Conflict, NotFound, RackctlError, Timeout
+from rackctl.errors import Busy, CommandError, Conflict, NotFound, RackctlError, Timeout, Unknown
 from rackctl.inventory import queries
 from rackctl.inventory.db import Database
 from rackctl.services import feeds as feeds_module
@@ -34,6 +34,7 @@ from rackctl.types import PowerAction, PowerState
 
 DARK_S = 15.0  # how long a BMC may keep answering once its last outlet is off (capacitors, PSU hold-up)
 BEFORE_S = 3.0  # how long to ask the BMC for the power state before the cycle (a hung one says nothing)
+RESTORE_TRIES = 3  # a feed left off is worse than a slow command: outlets not confirmed on are tried again
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,13 @@ def restore_all(plan: CyclePlan, options: fanout.Options) -> tuple[list[fanout.R
     job's outlets are unknown); returns the results and, if any is not confirmed on, which."""
     calm = replace(options, stop=None)  # switching back on must happen even after a stop
     on = pdu.switch_jobs(plan.jobs, PowerAction.ON, calm, 10.0)
+    for _ in range(RESTORE_TRIES - 1):
+        missing = {r.target for r in on if not r.ok}
+        if not missing:
+            break
+        jobs = [replace(j, numbers=tuple(n for n in j.numbers if f"{j.target.name}:{n}" in missing)) for j in plan.jobs]
+        again = {r.target: r for r in pdu.switch_jobs([j for j in jobs if j.numbers], PowerAction.ON, calm, 10.0)}
+        on = [again.get(r.target, r) for r in on]
     bad = [f"{r.target} ({r.message})" for r in on if not r.ok]
     return on, ("; OUTLETS NOT CONFIRMED ON: " + ", ".join(bad)) if bad else "; outlets back on"
 
@@ -186,6 +194,9 @@ def cycle(plan: CyclePlan, options: fanout.Options, off_s: float, wait_s: float)
     }
     if not all(r.ok for r in on):
         return [fanout.Result(plan.node, error=CommandError(f"cycled, but{back.removeprefix(';')}")), *outlets]
+    if stop:
+        why = f"unknown: interrupted ({stop.reason}) during the off time{back}; the node was not checked"
+        return [fanout.Result(plan.node, error=Unknown(why)), *outlets]
     where = f"cycled at {', '.join(plan.labels)}"
     if plan.bmc is None:
         return [fanout.Result(plan.node, Done(f"{where} (no BMC to confirm)", detail)), *outlets]
