@@ -120,7 +120,10 @@ def load_jobs(session: Session, spec: str) -> list[Job]:
 
 def jobs_for_plan(session: Session, planned: Sequence[pduplan.PlannedPdu]) -> list[Job]:
     """Jobs (secrets resolved now) for planned PDUs."""
-    return [Job(target_of(queries.device(session, p.name)), p.numbers) for p in planned]
+    jobs = [Job(target_of(queries.device(session, p.name)), p.numbers) for p in planned]
+    for protocol in {j.target.endpoint.protocol for j in jobs}:
+        driver_class("rackctl.pdu", protocol)  # a missing extra: one line now, not one per outlet
+    return jobs
 
 
 def driver_for(target: PduTarget) -> Any:

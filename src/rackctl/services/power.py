@@ -102,13 +102,18 @@ def wait_for(bmc: Any, expected: PowerState, seconds: float, interval: float = 0
     return state
 
 
-def action(kind: PowerAction, wait_s: float = 0.0) -> Callable[[Any], PowerResult]:
-    """A driver operation performing `kind`; with `wait_s`, it also confirms the new state."""
+def action(kind: PowerAction, wait_s: float = 0.0, boot_if_off: bool = False) -> Callable[[Any], PowerResult]:
+    """A driver operation performing `kind`; with `wait_s`, it also confirms the new state.
+
+    `boot_if_off` (a cycle only): power on a node that is off instead of leaving it off - for reboots a
+    change needs to take effect (firmware activation), never for `power cycle`.
+    """
 
     def apply(bmc: Any) -> PowerResult:
         require(bmc, PowerControl)
         before = bmc.power_state()
-        step = plan(kind, before)
+        booting = boot_if_off and kind == PowerAction.CYCLE and before == PowerState.OFF
+        step = _Plan(PowerAction.ON, PowerState.ON, "was off: powered on") if booting else plan(kind, before)
         detail = {"before": before.value, "sent": step.send.value if step.send else None}
         if step.send is None:
             return PowerResult(before, before, False, step.message, detail | {"power": before.value})

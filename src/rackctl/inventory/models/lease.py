@@ -14,6 +14,7 @@ class Lease(Base):
     """One held subject. The primary key is the last guard: two holders can never both insert it."""
 
     __tablename__ = "leases"
+    __changelog__ = False  # who is working on a device right now: not inventory, and churns
 
     subject: Mapped[str] = mapped_column(String(160), primary_key=True)  # a device name or PDU:OUTLET
     token: Mapped[str] = mapped_column(String(36), index=True)  # one per acquisition, to renew and release

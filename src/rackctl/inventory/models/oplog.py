@@ -18,6 +18,7 @@ from rackctl.inventory.db import Base, UtcDateTime, utcnow
 
 class Operation(Base):
     __tablename__ = "operations"
+    __changelog__ = False  # a record of what happened, not inventory
 
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
@@ -37,6 +38,7 @@ class Operation(Base):
 
 class OperationResult(Base):
     __tablename__ = "operation_results"
+    __changelog__ = False  # a record of what happened, not inventory
 
     id: Mapped[int] = mapped_column(primary_key=True)
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
@@ -52,6 +54,7 @@ class OperationEnd(Base):
     """How an operation ended, appended after its results (the operation row itself is the intent)."""
 
     __tablename__ = "operation_ends"
+    __changelog__ = False  # a record of what happened, not inventory
 
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), primary_key=True)
     finished_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

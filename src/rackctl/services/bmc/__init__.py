@@ -228,6 +228,8 @@ def run_on_nodes(
         bmc_targets, refused, skipped = load_targets(session, names)
     if not bmc_targets and not refused:
         raise NotFound(f"'{label}' holds no device with a BMC ({len(skipped)} switches, PDUs and the like)")
+    for protocol in {t.protocol for t in bmc_targets} - {MgmtProtocol.AUTO}:
+        driver_class("rackctl.bmc", protocol.value)  # a missing extra: one line now, not one per node
     with leases.held(db, [t.name for t in bmc_targets] if doing else [], doing, actor) as lease:
         refused += [lease.refusal(name) for name in lease.refused]
         live = [t for t in bmc_targets if t.name not in lease.refused]
