@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from rackctl.inventory import queries
 from rackctl.inventory.db import Database
 from rackctl.inventory.models import Operation, OperationResult
-from rackctl.lab import snmp
+from rackctl.lab import ipmi, snmp, state
 
 from .conftest import NODES, RackLab
 
@@ -98,11 +98,18 @@ def _power_off_interrupted(lab: RackLab, sig: signal.Signals) -> tuple[subproces
     run.send_signal(sig)
     run.communicate(timeout=120)
     lab.ok("lab", "heal")
+    _bmcs_answer(lab)  # a BMC may still be busy with what a killed run asked
     return run, operation_id
 
 
+def _bmcs_answer(lab: RackLab) -> None:
+    now = state.load(lab.folder)
+    assert now is not None
+    assert not ipmi.wait_answering([b.address for b in now.bmcs.values()], timeout=60), "BMCs did not answer"
+
+
 def _logged(lab: RackLab, operation_id: int) -> dict[str, Any]:
-    return next(op for op in _json(lab, "log", "--limit", "5") if op["id"] == operation_id)
+    return next(op for op in _json(lab, "log", "--kind", "operation", "--limit", "5") if op["id"] == operation_id)
 
 
 def test_sigint_lets_the_node_in_flight_finish_and_records_every_node(lab: RackLab) -> None:
@@ -133,7 +140,7 @@ def test_a_killed_run_leaves_its_intent_and_the_unknown_in_the_log(lab: RackLab)
     assert sorted(results) == sorted(NODES)
     assert any(r["ok"] for r in results.values())
     assert any(r["message"] == "unknown: no result recorded" for r in results.values())
-    table = lab.ok("log", "--limit", "1").stdout
+    table = lab.ok("log", "--kind", "operation", "--limit", "1").stdout
     assert "UNFINISHED" in table
     lab.ok("power", "on", "@rack:r12")  # the dead run's leases block nobody
 
@@ -148,7 +155,7 @@ def test_sigint_during_the_off_time_switches_the_outlets_back_on(lab: RackLab) -
     assert node["target"] == "gpu-r12-u11" and len(switched) == 6
     assert node["error"].startswith("unknown: interrupted (SIGINT) during the off time; outlets back on")
     assert set(_outlets(lab, U11_OUTLETS).values()) == {"on"}
-    logged = _json(lab, "log", "--target", "gpu-r12-u11", "--limit", "1")[0]
+    logged = _json(lab, "log", "--kind", "operation", "--target", "gpu-r12-u11", "--limit", "1")[0]
     assert logged["command"] == "power cycle gpu-r12-u11 --via pdu" and logged["interrupted"] == "SIGINT"
     assert [r["target"] for r in logged["results"]] == ["gpu-r12-u11", *U11_OUTLETS]
 
@@ -196,6 +203,7 @@ def test_a_cycle_whose_pdu_answers_late_leaves_no_outlet_off(lab: RackLab) -> No
 
 
 def test_a_cycle_leaves_a_node_that_is_off_off(lab: RackLab) -> None:
+    lab.ok("power", "on", "@rack:r12")
     lab.ok("power", "off", "gpu-r12-u19", "--yes")
     plan = _json(lab, "power", "cycle", "gpu-r12-u03,gpu-r12-u19", "--dry-run")
     assert [r["value"]["message"] for r in plan] == [

@@ -31,7 +31,7 @@ def test_a_cycle_asks_about_the_nodes_it_will_cycle_not_the_rack(rack: Cli) -> N
     assert refused.exit_code == 2
     assert "power cycle 4 node(s) (gpu-r12-u[03,11,19,27])? - refusing without confirmation" in refused.stderr
     assert "left out 8 device(s) without a BMC" in refused.stderr
-    assert rack("log", "--json").json() == []
+    assert rack("log", "--kind", "operation", "--json").json() == []
 
 
 def test_a_cycle_dry_run_reads_the_nodes_with_a_bmc_only(rack: Cli) -> None:
@@ -57,7 +57,7 @@ def test_a_whole_pdu_is_counted_by_its_outlets_and_always_confirmed(
     assert asked.exit_code == 2 and "refusing without confirmation" in asked.stderr
     assert "switch off pdu-r12-a1:1-36 (every outlet) - 36 outlet(s): pdu-r12-a1:1 (con-r12 PSU1)," in asked.stderr
     assert "powering con-r12, gpu-r12-u03, gpu-r12-u11, gpu-r12-u19, gpu-r12-u27, leaf-r12-a?" in asked.stderr
-    assert rack("log", "--json").json() == []
+    assert rack("log", "--kind", "operation", "--json").json() == []
 
 
 def test_a_pdu_nothing_lists_outlets_for_is_asked_before_anyone_is(
@@ -161,7 +161,7 @@ def test_a_device_another_run_holds_gets_its_refusal_and_the_others_go_on(rack: 
     assert rows["gpu-r12-u03"]["error_type"] == "Busy"
     assert rows["gpu-r12-u03"]["error"].startswith("gpu-r12-u03 is being cycled by alice since ")
     assert all("does not answer" in rows[n]["error"] for n in GPUS[1:])  # tried: nothing answers here
-    (logged,) = rack("log", "--json").json()
+    (logged,) = rack("log", "--kind", "operation", "--json").json()
     assert logged["targets"] == GPUS and [r["target"] for r in logged["results"]] == GPUS
     with db.transaction() as session:
         assert session.scalars(select(Lease)).all() == []  # the run released what it took

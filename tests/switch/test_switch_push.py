@@ -172,5 +172,5 @@ def test_an_mlag_pair_is_pushed_one_peer_at_a_time(
         "not pushed: its MLAG peer leaf-lx-a failed, and the pair must keep one working switch"
     )
     assert lx["leaf-lx-b"].config_file.read_text() == INITIAL  # never touched: its nodes keep their network
-    logged = cli("log", "--json").json()[0]
+    logged = cli("log", "--kind", "operation", "--json").json()[0]
     assert [(r["target"], r["ok"]) for r in logged["results"]] == [("leaf-lx-a", False), ("leaf-lx-b", False)]
