@@ -198,8 +198,8 @@ def test_a_cycle_whose_pdu_answers_late_leaves_no_outlet_off(lab: RackLab) -> No
     with _late_pdu(lab, "pdu-r12-b2", 7.0):  # two of the node's outlets: longer than the job may take
         result = lab("power", "cycle", "gpu-r12-u11", "--via", "pdu", "--yes", "--timeout", "1", "--json")
     node, *_ = json.loads(result.stdout)
-    for label, state in _outlets(lab, U11_OUTLETS).items():  # read back and restored: on, or said to be not
-        assert state == "on" or f"OUTLETS NOT CONFIRMED ON: {label}" in (node["error"] or ""), (label, node)
+    for label, seen in _outlets(lab, U11_OUTLETS).items():  # read back and restored: on, or said to be not
+        assert seen == "on" or f"OUTLETS NOT CONFIRMED ON: {label}" in (node["error"] or ""), (label, node)
 
 
 def test_a_cycle_leaves_a_node_that_is_off_off(lab: RackLab) -> None:
