@@ -52,8 +52,10 @@ COMMANDS = MappingProxyType(
             "BMC -> PXE once -> staggered power-on -> SSH -> provision -> burn-in -> validated; resumable per node.",
         ),
         "site": Lazy("rackctl.cli.racks:site_app", "Sites (data centres, colocation cages)."),
-        "rack": Lazy("rackctl.cli.racks:rack_app", "Racks: create from templates, list, draw."),
-        "device": Lazy("rackctl.cli.devices:device_app", "Devices: list, show, change state and identity."),
+        "rack": Lazy("rackctl.cli.racks:rack_app", "Racks: create from templates, list, draw, delete."),
+        "device": Lazy(
+            "rackctl.cli.devices:device_app", "Devices: list, show, change state and identity, rename, move, remove."
+        ),
         "devicetype": Lazy(
             "rackctl.cli.devices:devicetype_app", "The hardware catalogue (NetBox devicetype-library format)."
         ),

@@ -48,6 +48,12 @@ def _kw(watts: float) -> str:
     return f"{watts / 1000:.1f} kW"
 
 
+def shared_units(a: Device, b: Device) -> set[int]:
+    """The units two devices both occupy; devices on opposite faces share a unit only if one is full depth."""
+    clash = a.face == b.face or a.device_type.is_full_depth or b.device_type.is_full_depth
+    return set(a.units) & set(b.units) if clash else set()
+
+
 def check_space(rack: Rack) -> Iterable[Check]:
     placed = [d for d in rack.devices if d.position is not None]
     problems = []
@@ -56,9 +62,9 @@ def check_space(rack: Rack) -> Iterable[Check]:
             problems.append(f"{d.name} reaches U{d.units.stop - 1} of a {rack.u_height}U rack")
     for i, a in enumerate(placed):
         for b in placed[i + 1 :]:
-            clash = a.face == b.face or a.device_type.is_full_depth or b.device_type.is_full_depth
-            if clash and set(a.units) & set(b.units):
-                problems.append(f"{a.name} and {b.name} share U{min(set(a.units) & set(b.units))}")
+            shared = shared_units(a, b)
+            if shared:
+                problems.append(f"{a.name} and {b.name} share U{min(shared)}")
     used = sum(len(d.units) for d in placed)
     yield Check("u-space", rack.name, not problems, "; ".join(problems) or f"{used}U of {rack.u_height}U used")
 

@@ -114,7 +114,7 @@ def _profile_value(name: str) -> dict[str, Any]:
     return {"type": ["string", "null"], "maxLength": getattr(column_type, "length", None) or 255}
 
 
-_PROFILE = {
+PROFILE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         **{name: _profile_value(name) for name in PROFILE_FIELDS},
@@ -171,7 +171,7 @@ TEMPLATE_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "profiles": {"type": "object", "propertyNames": {"maxLength": 64}, "additionalProperties": _PROFILE},
+        "profiles": {"type": "object", "propertyNames": {"maxLength": 64}, "additionalProperties": PROFILE_SCHEMA},
         "devices": {"type": "array", "minItems": 1, "items": _DEVICE},
         "bonds": {
             "type": "array",
