@@ -123,7 +123,29 @@ def check_redundancy(rack: Rack) -> Iterable[Check]:
             missing = ", ".join(sorted(feeds - on))
             yield Check("redundancy", device.name, False, f"no supply on feed {missing}: loses power with the other")
         else:
-            yield Check("redundancy", device.name, True, f"{len(ports)} supplies over feeds {', '.join(sorted(on))}")
+            yield _supplies(device, sorted(on))
+
+
+def _supplies(device: Device, feeds: list[str]) -> Check:
+    """Each supply must carry its share of the device's draw with any one feed lost, not only exist on
+    every feed: six 3.3 kW supplies of a 10.2 kW server leave 3.4 kW each on the three that remain."""
+    ports, rating = device.power_ports, device.device_type.psu_rating_w
+    spread = f"{len(ports)} supplies over feeds {', '.join(feeds)}"
+    if not rating:
+        return Check("redundancy", device.name, True, f"{spread}; supply rating unknown (psu_rating_w): not checked")
+    draw = pm.draw_w(device)
+    cases = {lost: [p for p in ports if pm.feed_of(p) != lost] for lost in feeds} if len(feeds) > 1 else {}
+    per_supply = {lost: draw / len(live) for lost, live in cases.items()} | {None: draw / len(ports)}
+    lost, worst = max(per_supply.items(), key=lambda item: item[1])
+    if worst > rating:
+        when = f"with feed {lost} lost, " if lost else ""
+        live = len(cases[lost]) if lost else len(ports)
+        message = (
+            f"{when}{_kw(draw)} on {live} supplies: {_kw(worst)} each, over their {_kw(rating)} rating"
+            f" (the node is power-capped to {_kw(rating * live)} or stops)"
+        )
+        return Check("redundancy", device.name, False, message)
+    return Check("redundancy", device.name, True, f"{spread}; at most {_kw(worst)} per supply, rated {_kw(rating)}")
 
 
 def check_cooling(rack: Rack) -> Iterable[Check]:
