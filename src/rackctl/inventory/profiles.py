@@ -1,4 +1,5 @@
-"""Edit a profile: its columns, its description and the settings under `extra`, checked as templates are."""
+"""Edit a profile: its columns, its description and its structured sections (`extra`, `firmware`,
+`bios`), checked as a rack template's profiles are."""
 
 from __future__ import annotations
 
@@ -13,12 +14,22 @@ from rackctl.inventory.models.profile import PROFILE_FIELDS
 from rackctl.inventory.names import check_text, check_token
 from rackctl.inventory.templates.schema import PROFILE_SCHEMA
 
+SECTIONS = ("extra", "firmware", "bios")  # JSON columns: a dotted path sets a value inside them
+
 
 def _parse(assignment: str) -> tuple[str, str]:
     field, sep, value = assignment.partition("=")
     if not sep or not field.strip():
         raise ValidationError(f"'{assignment}' is not FIELD=VALUE", Location(field="--set"))
-    return field.strip(), value.strip()
+    return _known(field.strip()), value.strip()
+
+
+def _known(field: str) -> str:
+    section, dot, rest = field.partition(".")
+    if field in PROFILE_FIELDS or (section in SECTIONS and dot and rest):
+        return field
+    known = [*PROFILE_FIELDS, *(f"{s}.KEY[.KEY...]" for s in SECTIONS)]
+    raise ValidationError(f"a profile has no field '{field}'", hint="fields: " + ", ".join(known))
 
 
 def _typed(field: str, value: str) -> Any:
@@ -30,62 +41,67 @@ def _typed(field: str, value: str) -> Any:
     return check_token(value, field)
 
 
-def _set_extra(extra: dict[str, Any], path: list[str], value: str) -> None:
-    node = extra
-    for key in path[:-1]:
-        child = node.setdefault(key, {})
+def _node(tree: dict[str, Any], section: str, path: list[str], create: bool) -> dict[str, Any] | None:
+    """The mapping that holds `path`'s last key (made on the way when `create`)."""
+    node = tree
+    for depth, key in enumerate(path[:-1], start=1):
+        child = node.setdefault(key, {}) if create else node.get(key)
         if not isinstance(child, dict):
-            raise ValidationError(f"extra.{key} holds {child!r}, not settings", Location(field="--set"))
+            if create:
+                where = ".".join([section, *path[:depth]])
+                raise ValidationError(f"{where} holds {child!r}, not settings", Location(field="--set"))
+            return None
         node = child
-    node[path[-1]] = yaml.safe_load(value) if value else None
+    return node
 
 
-def _unset_extra(extra: dict[str, Any], path: list[str]) -> None:
-    node = extra
-    for key in path[:-1]:
-        node = node.get(key) if isinstance(node.get(key), dict) else {}
-    node.pop(path[-1], None)
-
-
-def _known(field: str) -> str:
-    if field in PROFILE_FIELDS or (field.startswith("extra.") and len(field) > len("extra.")):
-        return field
-    raise ValidationError(
-        f"a profile has no field '{field}'", hint="fields: " + ", ".join(PROFILE_FIELDS) + ", extra.KEY[.KEY...]"
-    )
+def _apply(sections: dict[str, dict[str, Any]], field: str, value: str | None) -> None:
+    section, *path = field.split(".")
+    node = _node(sections[section], section, path, create=value is not None)
+    if node is None:
+        return
+    if value is None:
+        node.pop(path[-1], None)
+    else:
+        node[path[-1]] = yaml.safe_load(value) if value else None
 
 
 def edit(profile: Profile, sets: list[str], unsets: list[str], description: str | None) -> dict[str, Any]:
     """Apply `FIELD=VALUE` settings and removals; the profile as a whole must still be valid.
-    Returns field -> [before, after] for what changed."""
+    Returns field (or dotted path) -> [before, after] for what changed."""
     values: dict[str, Any] = {f: getattr(profile, f) for f in PROFILE_FIELDS}
-    extra = yaml.safe_load(yaml.safe_dump(profile.extra or {}))  # a deep copy of plain values
+    # deep copies of plain values, changed here and compared with the stored ones at the end
+    sections = {s: yaml.safe_load(yaml.safe_dump(getattr(profile, s) or {})) for s in SECTIONS}
     for field in (_known(f) for f in unsets):
         if field in PROFILE_FIELDS:
             values[field] = None
         else:
-            _unset_extra(extra, field.split(".")[1:])
+            _apply(sections, field, None)
     for field, value in (_parse(a) for a in sets):
-        if _known(field) in PROFILE_FIELDS:
+        if field in PROFILE_FIELDS:
             values[field] = _typed(field, value) if value else None
         else:
-            _set_extra(extra, field.split(".")[1:], value)
+            _apply(sections, field, value)
     text = profile.description if description is None else check_text(description, "--description")
-    _validate({**{k: v for k, v in values.items() if v is not None}, "description": text, "extra": extra})
-    wanted = {**values, "description": text}
+    _validate({**{k: v for k, v in values.items() if v is not None}, "description": text, **sections})
+    return _store(profile, {**values, "description": text}, sections)
+
+
+def _store(profile: Profile, wanted: dict[str, Any], sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
     changed = {k: [getattr(profile, k), v] for k, v in wanted.items() if getattr(profile, k) != v}
-    old_extra, new_extra = _flat(profile.extra or {}), _flat(extra)
-    for key in sorted(old_extra.keys() | new_extra.keys()):
-        if old_extra.get(key) != new_extra.get(key):
-            changed[key] = [old_extra.get(key), new_extra.get(key)]
-    for field in wanted:
-        setattr(profile, field, wanted[field])
-    if old_extra != new_extra:
-        profile.extra = extra
+    for section, new in sections.items():
+        old_flat, new_flat = _flat(getattr(profile, section) or {}, section), _flat(new, section)
+        for key in sorted(old_flat.keys() | new_flat.keys()):
+            if old_flat.get(key) != new_flat.get(key):
+                changed[key] = [old_flat.get(key), new_flat.get(key)]
+        if old_flat != new_flat:
+            setattr(profile, section, new)
+    for field, value in wanted.items():
+        setattr(profile, field, value)
     return changed
 
 
-def _flat(tree: dict[str, Any], prefix: str = "extra") -> dict[str, Any]:
+def _flat(tree: dict[str, Any], prefix: str) -> dict[str, Any]:
     """`{"vlans": {"tenant": 100}}` -> `{"extra.vlans.tenant": 100}`, to show what changed."""
     out: dict[str, Any] = {}
     for key, value in tree.items():
