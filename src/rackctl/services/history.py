@@ -142,6 +142,7 @@ def operation_entry(op: Operation) -> dict[str, Any]:
         "started_at": op.started_at,
         "finished_at": end.finished_at,
         "actor": op.actor,
+        "db_user": op.db_user,
         "command": op.command,
         "ok": end.ok,
         "summary": end.summary,
