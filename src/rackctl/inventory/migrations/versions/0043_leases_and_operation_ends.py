@@ -1,7 +1,7 @@
 """leases for destructive operations; operation ends (an operation is its intent, its results, its end)
 
-Revision ID: 0050
-Revises: 0040
+Revision ID: 0043
+Revises: 0042
 Create Date: 2026-11-24 10:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0050"
-down_revision: str | None = "0040"
+revision: str = "0043"
+down_revision: str | None = "0042"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -19,10 +19,14 @@ depends_on: str | Sequence[str] | None = None
 def _append_only(table: str) -> None:
     """Like the rest of the operation log, ends are evidence: the database refuses UPDATE and DELETE."""
     if op.get_bind().dialect.name == "postgresql":
-        # rackctl_append_only() comes from revision 0002.
+        # rackctl_append_only() comes from revision 0002; the TRUNCATE guard is 0041's, for this table too.
         op.execute(
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION rackctl_append_only()"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION rackctl_append_only()"
         )
         return
     for action in ("UPDATE", "DELETE"):
