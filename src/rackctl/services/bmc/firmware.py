@@ -67,8 +67,13 @@ def baselines(db: Database, names: Sequence[str], components: Sequence[str]) -> 
         for device in queries.devices(session, names):
             profile = device.profile
             columns = {"bmc": profile.bmc_firmware, "bios": profile.bios_firmware} if profile else {}
-            # The profile's bmc_firmware/bios_firmware count as a baseline without images (plan, not update).
-            spec = {k: {"version": v} for k, v in columns.items() if v} | dict(profile.firmware if profile else {})
+            # Without a firmware section, the profile's bmc_firmware/bios_firmware are a baseline without images
+            # (enough to plan, not to update); with one, that section is the whole baseline.
+            spec = (
+                dict(profile.firmware)
+                if profile and profile.firmware
+                else {k: {"version": v} for k, v in columns.items() if v}
+            )
             if profile is None or not spec:
                 found[device.name] = "its profile names no firmware baseline"
                 continue
