@@ -10,6 +10,7 @@ from rackctl.errors import ValidationError
 from rackctl.inventory import queries
 from rackctl.inventory.lifecycle import change_state
 from rackctl.inventory.models import Device, ManagementEndpoint
+from rackctl.inventory.platforms import check_platform
 from rackctl.secrets import check_reference
 from rackctl.types import MgmtProtocol, NodeState
 
@@ -31,6 +32,7 @@ class DeviceChanges:
     mgmt_protocol: MgmtProtocol | None = None
     mgmt_username: str | None = None
     mgmt_credential: str | None = None
+    platform: str | None = None  # '' clears it (a PDU then detects its family: auto)
 
     def touches_mgmt(self) -> bool:
         return any(getattr(self, f.name) is not None for f in fields(self) if f.name.startswith("mgmt_"))
@@ -54,6 +56,9 @@ def _update(session: Session, device: Device, changes: DeviceChanges, profile: o
         changed |= change_state(session, device, changes.state, actor, changes.reason, changes.force)
     if changes.profile is not None:
         device.profile = profile  # type: ignore[assignment]
+        changed = True
+    if changes.platform is not None:
+        device.platform = check_platform(device.role, changes.platform) if changes.platform.strip() else None
         changed = True
     for name in ("serial", "asset_tag"):
         value = getattr(changes, name)

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import rackctl
-from rackctl.drivers.pdu_families import family_for
+from rackctl.drivers.pdu_families import AUTO, family_for
 from rackctl.errors import DriverError, Unsupported
 from rackctl.inventory import queries
 from rackctl.inventory.db import Database
@@ -81,9 +81,22 @@ def serve(
     With `config`, live records are answered by the simulator; an SNMPv3 user reaches the same
     data with the community as context name.
     """
+    return serve_walks(folder, address, port, {community: walk}, config, v3)
+
+
+def serve_walks(
+    folder: Path,
+    address: str,
+    port: int,
+    walks: dict[str, str],
+    config: dict[str, Any] | None = None,
+    v3: V3User | None = None,
+) -> int:
+    """Start one snmpsim answering each walk (snmprec text) under its own community; returns its PID."""
     for sub in ("data", "cache", "variation"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    (folder / "data" / f"{community}.snmprec").write_text(walk)
+    for community, walk in walks.items():
+        (folder / "data" / f"{community}.snmprec").write_text(walk)
     argv = [sys.executable, "-m", "snmpsim.commands.responder", "--log-level=error"]
     if v3 is not None:
         argv += [f"--v3-user={v3.name}", f"--v3-auth-key={v3.auth_key}", "--v3-auth-proto=SHA"]
@@ -125,8 +138,13 @@ def wait_answering(agents: Sequence[tuple[str, int, str]], timeout: float = 40.0
     return list(clients)
 
 
+LAB_AUTO_FAMILY = "raritan"  # what the lab writes for a PDU whose platform is `auto`
+
+
 def family_of(plan: NodePlan) -> str:
     """The MIB family a PDU's inventory platform names (empty when rackctl knows none)."""
+    if (plan.platform or AUTO).lower() == AUTO:
+        return LAB_AUTO_FAMILY
     try:
         return family_for(plan.platform).name
     except Unsupported:

@@ -1,0 +1,228 @@
+"""The SNMP PDU driver against real walks of vendors' PDUs recorded by others (LibreNMS's test walks,
+PROVENANCE in shared/pdu-walks), each served by snmpsim as recorded. Expected values are LibreNMS's own
+readings of the same walks (its tests/data JSON: sensor OID, divisor, computed value), matched to
+rackctl's by the OID each value was read from; identity is LibreNMS's too. Nothing expected here is
+computed by rackctl."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rackctl.drivers.base import PduReadings
+from rackctl.drivers.pdu_snmp import SnmpPdu
+from rackctl.lab import processes, recorded, snmp
+from rackctl.lab.plan import PDU_NET, free_loopback
+from rackctl.types import Endpoint, Secret
+
+# LibreNMS sensor class -> rackctl metric
+CLASSES = {
+    "current": "current_a",
+    "power": "power_w",
+    "voltage": "voltage_v",
+    "power_consumed": "energy_kwh",
+    "power_factor": "power_factor",
+}
+# LibreNMS files some apparent-power objects under its "power" class; compared as what the MIB says.
+APPARENT = (
+    "1.3.6.1.4.1.13742.4.1.2.2.1.8",  # PDU-MIB outletApparentPower (VoltAmps)
+    "1.3.6.1.4.1.318.1.1.15.3.4.4",  # PowerNet-MIB xPDUSystemOutputTotalApparentPower (0.1 kVA)
+    "1.3.6.1.4.1.318.1.1.15.3.4.14.1.6",  # PowerNet-MIB xPDUSystemOutputApparentPower (0.1 kVA)
+)
+# PDU2-MIB powerFactor sensors have 2 decimal digits (0.98); LibreNMS shows them without (98).
+PERCENT_PF = ("1.3.6.1.4.1.13742.6.5",)
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a walk must give: the detected family, values matched with LibreNMS, points per level,
+    and the LibreNMS sensors rackctl does not read (OID prefix: why)."""
+
+    family: str
+    matched: int
+    levels: dict[str, int]
+    units: int = 1
+    unread: dict[str, str] = field(default_factory=dict)
+    platform: str = "auto"
+
+
+LEGACY_RPDU = "1.3.6.1.4.1.318.1.1.12"
+WALKS: dict[str, Expect] = {
+    "apc_ap7900b": Expect("apc-rpdu", 3, {"unit": 1, "phase": 1}, platform="apc-rpdu"),
+    "apc_ap8853": Expect(
+        "apc", 3, {"unit": 1, "phase": 1}, unread={LEGACY_RPDU: "legacy rPDU table: read through rPDU2"}
+    ),
+    "apc_ap8959eu3": Expect("apc", 3, {"unit": 1, "phase": 1}),
+    "apc_apdu9959eu3": Expect("apc", 3, {"unit": 1, "phase": 1}),
+    "apc_isx-pdu": Expect(
+        "apc-isx",
+        17,
+        {"unit": 1, "inlet": 3, "phase": 3},
+        unread={
+            "1.3.6.1.4.1.318.1.1.15.3.4.2.0": "neutral current: no level for a neutral",
+            "1.3.6.1.4.1.318.1.1.15.3.4.14.1.2": "output line-to-line voltage: rackctl reports line-to-neutral",
+        },
+    ),
+    "dell-rpdu": Expect("dell", 51, {"unit": 1, "phase": 1, "outlet": 24}),
+    "eatonpdu_2": Expect("eaton", 51, {"inlet": 1, "outlet": 24}),
+    "raritan-pdu": Expect("raritan-px1", 26, {"inlet": 1, "phase": 1, "outlet": 12}),
+    "raritan-pdu_px2": Expect("raritan", 27, {"inlet": 1, "outlet": 12}),
+    "raritan-pdu_px2-temp": Expect("raritan", 3, {"inlet": 1}),
+    "raritan-pdu_px3": Expect("raritan", 127, {"inlet": 1, "bank": 2, "outlet": 24}),
+    "raritan-pdu_px4": Expect("raritan", 187, {"inlet": 1, "bank": 2, "outlet": 36}),
+    "sentry3": Expect("sentry3", 4, {"inlet": 2}, units=2),
+    "sentry3_3phase": Expect(
+        "sentry3",
+        10,
+        {"inlet": 4},
+        unread={"1.3.6.1.4.1.1718.3.1": "system totals: the sum of the towers, which rackctl reads"},
+    ),
+    "sentry3_switched": Expect("sentry3", 36, {"inlet": 3, "outlet": 30}),
+    "sentry4": Expect("servertech", 26, {"inlet": 2, "line": 6, "phase": 6}, units=2),  # no st4BranchCurrent recorded
+    "sentry4_switched8i": Expect("servertech", 10, {"inlet": 2, "line": 2, "phase": 2}, units=2),
+    "vertiv-pdu_mg02e4w1": Expect("vertiv", 17, {"unit": 1, "line": 3, "phase": 3, "bank": 6}),
+    "vertiv-pdu_mn03edr1": Expect("vertiv", 15, {"line": 3, "phase": 3, "bank": 6}),
+}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    address: str
+    port: int
+
+    def endpoint(self, walk: str, platform: str = "auto", **options: Any) -> Endpoint:
+        return Endpoint(
+            walk,
+            self.address,
+            self.port,
+            "snmp",
+            "",
+            Secret(walk),
+            options={"family": platform, "timeout": 2} | options,
+        )
+
+
+@pytest.fixture(scope="module")
+def walks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
+    """Every recorded walk, as recorded, from one snmpsim: the community names the walk."""
+    folder = tmp_path_factory.mktemp("recorded-walks")
+    port = snmp.agent_port()
+    (address,) = free_loopback(PDU_NET, 1, port)
+    texts = {name: (recorded.walks_dir() / "librenms" / f"{name}.snmprec").read_text() for name in WALKS}
+    pid = snmp.serve_walks(folder, address, port, texts)
+    try:
+        assert not snmp.wait_answering([(address, port, name) for name in WALKS]), f"see {folder}/snmpsim.log"
+        yield Recorded(address, port)
+    finally:
+        processes.stop([pid])
+
+
+def _librenms(walk: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((recorded.walks_dir() / "librenms" / f"{walk}.json").read_text())
+    return data
+
+
+def _metric(sensor: dict[str, Any]) -> str:
+    oid = sensor["sensor_oid"].lstrip(".")
+    if sensor["sensor_class"] == "power" and oid.startswith(APPARENT):
+        return "apparent_va"
+    return CLASSES[sensor["sensor_class"]]
+
+
+def _expected(sensor: dict[str, Any]) -> float:
+    value = float(sensor["sensor_current"])
+    if sensor["sensor_class"] == "power_factor" and sensor["sensor_oid"].lstrip(".").startswith(PERCENT_PF):
+        return value / 100
+    return value
+
+
+def _read(walks: Recorded, walk: str) -> tuple[PduReadings, SnmpPdu]:
+    with SnmpPdu(walks.endpoint(walk, WALKS[walk].platform)) as pdu:
+        return pdu.readings(), pdu
+
+
+def test_the_evidence_is_broad() -> None:
+    """At least 15 recorded walks of at least 6 vendors, chained and three-phase units among them."""
+    vendors = {recorded_vendor(w) for w in WALKS}
+    assert len(WALKS) >= 15 and len(vendors) >= 6, vendors
+    assert [w for w, e in WALKS.items() if e.units > 1]
+    assert [w for w, e in WALKS.items() if e.levels.get("phase", 0) + e.levels.get("line", 0) >= 3]
+
+
+def recorded_vendor(walk: str) -> str:
+    return _librenms(walk)["os"]["discovery"]["devices"][0]["sysObjectID"].split(".")[7]
+
+
+@pytest.mark.parametrize("walk", sorted(WALKS))
+def test_detection_and_identity(walks: Recorded, walk: str) -> None:
+    expect = WALKS[walk]
+    with SnmpPdu(walks.endpoint(walk, expect.platform)) as pdu:
+        probe = pdu.probe()
+    assert probe.family == expect.family
+    device = _librenms(walk)["os"]["discovery"]["devices"][0]
+    if device["serial"]:
+        assert probe.identity.serial == device["serial"]
+    if device["hardware"] and "Management Card" not in device["hardware"]:
+        assert probe.identity.model and probe.identity.model in device["hardware"]
+    assert probe.metered and probe.units == expect.units
+
+
+@pytest.mark.parametrize("walk", sorted(WALKS))
+def test_readings_match_what_librenms_reads_from_the_same_walk(walks: Recorded, walk: str) -> None:
+    expect = WALKS[walk]
+    readings, _ = _read(walks, walk)
+    ours = {(oid, metric): getattr(m, metric) for m in readings.meters for metric, oid in m.sources.items()}
+    matched, wrong, unread = 0, [], []
+    for sensor in _librenms(walk)["sensors"]["discovery"]["sensors"]:
+        if sensor["sensor_class"] not in CLASSES:
+            continue
+        key = (sensor["sensor_oid"].lstrip("."), _metric(sensor))
+        if key not in ours:
+            if not key[0].startswith(tuple(expect.unread)):
+                unread.append(f"{sensor['sensor_descr']} {key}")
+            continue
+        if ours[key] != pytest.approx(_expected(sensor), rel=1e-6, abs=1e-9):
+            wrong.append(f"{sensor['sensor_descr']} {key}: LibreNMS {sensor['sensor_current']}, rackctl {ours[key]}")
+        matched += 1
+    assert wrong == [] and unread == []
+    assert matched >= expect.matched
+    assert not readings.problems
+
+
+@pytest.mark.parametrize("walk", sorted(WALKS))
+def test_every_level_the_walk_meters_is_read(walks: Recorded, walk: str) -> None:
+    readings, _ = _read(walks, walk)
+    counts = {level: len(readings.level(level)) for level in ("unit", "inlet", "line", "phase", "bank", "outlet")}
+    assert {k: v for k, v in counts.items() if v} == WALKS[walk].levels
+    assert len({m.unit for m in readings.meters}) == WALKS[walk].units
+
+
+def test_a_sentry4_link_unit_is_read_with_its_master(walks: Recorded) -> None:
+    readings, _ = _read(walks, "sentry4")
+    link = [m for m in readings.level("line") if m.unit == 2]
+    assert [m.name for m in link] == ["BA:L1", "BA:L2", "BA:L3"]  # st4LineLabel of unit 2 in the walk
+    assert readings.total_power_w == 1701 + 1265  # st4InputCordActivePower of cords AA and BA (W)
+
+
+def test_breaker_ratings_come_from_the_pdu(walks: Recorded) -> None:
+    readings, _ = _read(walks, "raritan-pdu_px4")
+    # overCurrentProtectorRatedCurrent of C1 and C2 in the walk: "16A"
+    assert [(m.name, m.rating_a) for m in readings.banks] == [("C1", 16.0), ("C2", 16.0)]
+
+
+def test_a_wrong_family_reads_nothing(walks: Recorded) -> None:
+    with SnmpPdu(walks.endpoint("eatonpdu_2", "raritan")) as pdu:
+        readings = pdu.readings()
+    assert not readings.metered and not readings.switched
+
+
+def test_walks_are_where_the_provenance_says(walks: Recorded) -> None:
+    provenance = (recorded.walks_dir() / "PROVENANCE.md").read_text()
+    for walk in WALKS:
+        assert f"librenms/{walk} |" in provenance
+        assert Path(recorded.walks_dir() / "librenms" / f"{walk}.json").is_file()
