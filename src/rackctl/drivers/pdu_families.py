@@ -58,6 +58,7 @@ class Table:
     number: Column | None = None  # a column holding the number
     label: Column | None = None
     metrics: dict[str, Column] = field(default_factory=dict)  # Meter field -> column
+    sequence: bool = False  # number rows 1, 2, ... per unit (the MIB numbers them per input, Sentry3)
 
     def columns(self) -> list[Column]:
         extra = [c for c in (self.unit, self.number, self.label) if c is not None]
@@ -74,6 +75,11 @@ class Switching:
     on_values: frozenset[int]
     off_values: frozenset[int]
     commands: dict[PowerAction, tuple[str, int]]  # action -> (column OID, value to write)
+
+    def rows_table(self) -> Table:
+        """The outlet table with its state column as the column that lists the rows."""
+        t = self.table
+        return Table(t.index, t.unit, t.number, t.label, {"state": self.state}, t.sequence)
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,7 @@ def _table(data: dict[str, Any]) -> Table:
         _optional(data, "number"),
         _optional(data, "label") or _optional(data, "name"),
         metrics,
+        data.get("numbering") == "sequence",
     )
 
 

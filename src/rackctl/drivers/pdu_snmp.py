@@ -15,7 +15,7 @@ from types import TracebackType
 
 from rackctl.drivers import pdu_tables
 from rackctl.drivers.base import LEVELS, Meter, OutletStatus, PduIdentity, PduProbe, PduReadings
-from rackctl.drivers.pdu_families import AUTO, Family, Switching, Table, families, family_for
+from rackctl.drivers.pdu_families import AUTO, Family, Switching, families, family_for
 from rackctl.drivers.snmp import SnmpClient, SnmpTarget, Value
 from rackctl.errors import CommandError, Unsupported
 from rackctl.types import Endpoint, PowerAction, PowerState, Secret
@@ -102,7 +102,7 @@ class SnmpPdu:
         switching = self._switching()
         table = switching.table
         walked = self.client.walk_columns([c.oid for c in [switching.state, *table.columns()]])
-        found = [r for r in pdu_tables.rows(self.family, _with_state(table, switching), walked) if r.unit == self.unit]
+        found = [r for r in pdu_tables.rows(self.family, switching.rows_table(), walked) if r.unit == self.unit]
         return found, pdu_tables.by_row(switching.state, walked)
 
     def outlets(self, numbers: Sequence[int] | None = None) -> list[OutletStatus]:
@@ -190,11 +190,6 @@ class SnmpPdu:
             metered=readings.metered,
             sys_object_id=self.sys_object_id,
         )
-
-
-def _with_state(table: Table, switching: Switching) -> Table:
-    """The outlet table with its state column as the column that lists the rows."""
-    return Table(table.index, table.unit, table.number, table.label, {"state": switching.state})
 
 
 def _first_text(walked: dict[str, list[tuple[str, Value]]], oids: Sequence[str], unit: int) -> str:

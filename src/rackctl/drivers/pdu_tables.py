@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from rackctl.drivers.base import Meter
 from rackctl.drivers.pdu_families import METRIC_FIELDS, Column, Family, Table, number_in
-from rackctl.drivers.snmp import Value
+Value = int | str | None  # as drivers/snmp.py reads it: None where the agent has no such object
 
 METRIC_NAMES = {field: name for name, field in METRIC_FIELDS.items()}
 Walked = Mapping[str, Sequence[tuple[str, Value]]]  # column OID -> (index suffix, value)
@@ -52,17 +52,23 @@ def rows(family: Family, table: Table, walked: Walked) -> list[Row]:
     units = by_row(table.unit, walked) if table.unit else {}
     numbers = by_row(table.number, walked) if table.number else {}
     labels = by_row(table.label, walked) if table.label else {}
-    found = []
-    for index in sorted(indexes, key=lambda i: tuple(int(p) for p in i.split(".") if p.isdigit())):
+    found: list[Row] = []
+    for index in sorted(indexes, key=lambda i: tuple(int(p) for p in i.split(".") if p.lstrip("-").isdigit())):
         parts = _parts(table.index, index)
         if parts is None:
             continue
-        unit = _as_int(units.get(index)) if table.unit else parts.get("unit")
-        number = _as_int(numbers.get(index)) if table.number else parts.get("number")
-        rest = "" if table.number else ".".join(p for p in str(parts.get("_", "")).split(".") if p)
+        unit = _as_int(units.get(index)) if units else _as_int(parts.get("unit"))
+        # A number column the agent left out (trimmed walks): a one-part index is the number.
+        number = _as_int(numbers.get(index)) if numbers else _as_int(parts.get("number"))
+        if number is None and table.index == ("_",) and index.isdigit():
+            number = int(index)
+        unit = family.unit_of(unit) if unit is not None else 1
+        if table.sequence:
+            number = 1 + sum(r.unit == unit for r in found)
+        rest = "" if number is not None else str(parts.get("_", ""))
         label = labels.get(index)
         name = label if isinstance(label, str) and label else _name(number, rest, index)
-        found.append(Row(index, family.unit_of(unit) if unit is not None else 1, number or 0, name))
+        found.append(Row(index, unit, number or 0, name))
     return found
 
 

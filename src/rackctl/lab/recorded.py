@@ -14,13 +14,14 @@ meters, or, for a walk without outlet rows, at the count the PDU reports (Sentry
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import rackctl
 from rackctl.drivers import pdu_tables
-from rackctl.drivers.pdu_families import Family, Switching, Table, families
+from rackctl.drivers.pdu_families import Family, Switching, families
 from rackctl.lab.processes import LabError
 
 DEFAULT_OUTLETS = 8
@@ -86,7 +87,7 @@ def live_outlets(family: Family, recorded: list[Record]) -> LiveOutlets:
     switching = family.outlets
     if switching is None:
         return LiveOutlets({}, [])
-    rows = dict(enumerate(_outlet_indexes(family, switching, recorded), start=1))
+    rows = _outlet_rows(family, switching, recorded)
     live: list[Record] = []
     for n, index in rows.items():
         live += _state_and_commands(switching, n, index)
@@ -113,15 +114,16 @@ def _state_and_commands(switching: Switching, n: int, index: str) -> list[Record
     return out
 
 
-def _outlet_indexes(family: Family, switching: Switching, recorded: list[Record]) -> list[str]:
+def _outlet_rows(family: Family, switching: Switching, recorded: list[Record]) -> dict[int, str]:
+    """Row index by outlet id: the outlet's number on the first unit, unit * 1000 + number beyond."""
     walked = _walked(recorded, [switching.state.oid, *(c.oid for c in switching.table.columns())])
-    rows = pdu_tables.rows(family, _state_table(switching), walked)
+    rows = pdu_tables.rows(family, switching.rows_table(), walked)
     if not rows and "outlet" in family.levels:
         walked = _walked(recorded, [c.oid for c in family.levels["outlet"].columns()])
         rows = pdu_tables.rows(family, family.levels["outlet"], walked)
     if rows:
-        return [r.index for r in rows]
-    return [_index_for(family, switching, n) for n in range(1, _outlet_count(recorded) + 1)]
+        return {(r.unit - 1) * 1000 + r.number: r.index for r in rows}
+    return {n: _index_for(family, switching, n) for n in range(1, _outlet_count(recorded) + 1)}
 
 
 def _outlet_count(recorded: list[Record]) -> int:
@@ -146,11 +148,6 @@ def _row_columns(family: Family, switching: Switching, index: str, n: int, recor
     return [(f"{c.oid}.{index}", tag, value) for c, tag, value in wanted if c and f"{c.oid}.{index}" not in have]
 
 
-def _state_table(switching: Switching) -> Table:
-    table = switching.table
-    return Table(table.index, table.unit, table.number, table.label, {"state": switching.state})
-
-
 def _walked(recorded: list[Record], columns: list[str]) -> dict[str, list[tuple[str, Any]]]:
     found: dict[str, list[tuple[str, Any]]] = {c: [] for c in columns}
     for oid, tag, value in recorded:
@@ -168,17 +165,20 @@ def snmprec(recorded: list[Record], live: list[Record]) -> str:
     return "".join(f"{oid}|{tag}|{value}\n" for oid, tag, value in merged)
 
 
-def lab_pdu(family_name: str, folder: Path, walk: str = "") -> tuple[str, dict[str, Any]]:
-    """The snmprec text and simulator config of a recorded PDU of the family, outlet files in `folder`."""
+def lab_pdu(
+    family_name: str, folder: Path, walk: str = "", outlet_file: Callable[[int], str] | None = None, lab: str = ""
+) -> tuple[str, dict[str, Any]]:
+    """The snmprec text and simulator config of a recorded PDU of the family. Outlet state lives in
+    `outlet_file(n)` (the lab's outlet files, so the nodes an outlet feeds react) or in `folder`."""
     family = families()[family_name]
     recorded = records(walk or LAB_WALKS[family_name])
     live = live_outlets(family, recorded)
     outlets = {}
     for n in live.rows:
-        path = folder / "outlets" / str(n)
+        path = Path(outlet_file(n)) if outlet_file else folder / "outlets" / str(n)
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             path.write_text("1\n")  # PDUs ship with every outlet on
         outlets[n] = {"path": str(path), "phase": "L1", "volts": 230.0, "bank": 1}
-    config = {"lab": "", "pdu": family_name, "cycle_delay_s": 1.0, "outlets": outlets, "devices": [], "nodes": {}}
+    config = {"lab": lab, "pdu": family_name, "cycle_delay_s": 1.0, "outlets": outlets, "devices": [], "nodes": {}}
     return snmprec(recorded, live.records), config
