@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from rackctl.drivers.base import Meter
 from rackctl.drivers.pdu_families import METRIC_FIELDS, Column, Family, Table, number_in
+
 Value = int | str | None  # as drivers/snmp.py reads it: None where the agent has no such object
 
 METRIC_NAMES = {field: name for name, field in METRIC_FIELDS.items()}
