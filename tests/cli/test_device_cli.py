@@ -302,14 +302,16 @@ def test_log_lists_operations_newest_first(r12: Cli, db: Database) -> None:
     with db.transaction() as session:
         record(session, "anna", "power on", [TargetResult(n, True, "on") for n in GPUS[:2]])
         record(session, "ben", "power cycle", [TargetResult(GPUS[2], False, "BMC timed out")])
-    rows = r12("log", "--json").json()
+    rows = r12("log", "--kind", "operation", "--json").json()
     assert [(r["actor"], r["command"], r["ok"], r["summary"]) for r in rows] == [
         ("ben", "power cycle", False, "0/1 ok"),
         ("anna", "power on", True, "2/2 ok"),
     ]
     assert rows[0]["results"] == [{"target": GPUS[2], "ok": False, "message": "BMC timed out"}]
-    assert set(rows[0]) == {"id", "started_at", "finished_at", "actor", "command", "ok", "summary", "results"}
-    assert [r["command"] for r in r12("log", "--target", GPUS[0], "--json").json()] == ["power on"]
+    keys = {"type", "id", "at", "started_at", "finished_at", "actor", "command", "ok", "summary", "results"}
+    assert set(rows[0]) == keys
+    on_u03 = r12("log", "--target", GPUS[0], "--kind", "operation", "--json").json()
+    assert [r["command"] for r in on_u03] == ["power on"]
     assert len(r12("log", "-n", "1", "--json").json()) == 1
     table = r12("log")
     assert table.exit_code == 0 and "power cycle" in table.stdout and "FAIL" in table.stdout

@@ -231,4 +231,4 @@ def test_bad_answers_fail_their_outlets_only(
         "outlet 2: current: unreadable value 'unavailable'",
     ]
     assert report["value"]["identity"]["model"] == "PX2-4724" and report["value"]["identity"]["serial"] == ""
-    assert json.loads(cli("log", "--json").stdout)[0]["command"] == "pdu status pdu-r12-a1:1-4"
+    assert json.loads(cli("log", "--kind", "operation", "--json").stdout)[0]["command"] == "pdu status pdu-r12-a1:1-4"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 import traceback
@@ -17,6 +16,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
+from rackctl.actor import COMMAND
+from rackctl.actor import current as current_actor
 from rackctl.cli import output
 from rackctl.config import Settings, load_settings
 from rackctl.errors import ConfigError, RackctlError
@@ -113,14 +114,8 @@ def transaction() -> Iterator[Session]:
 
 
 def actor() -> str:
-    """Who is acting, for the operation log and lifecycle history."""
-    explicit = os.environ.get("RACKCTL_ACTOR")
-    if explicit:
-        return explicit
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid:{os.getuid()}"
+    """Who is acting, for the operation log, the change log and lifecycle history."""
+    return current_actor()
 
 
 def confirm(question: str, yes: bool) -> None:
@@ -137,6 +132,7 @@ class RackctlGroup(TyperGroup):
     """Turns rackctl's own errors into one line and exit code 2 (tracebacks only with --debug)."""
 
     def invoke(self, ctx: Any) -> Any:
+        COMMAND.set(command_path(ctx))
         try:
             return super().invoke(ctx)
         except RackctlError as exc:
@@ -147,3 +143,17 @@ class RackctlGroup(TyperGroup):
         finally:
             state().close()
             _STATE.set(None)
+            COMMAND.set("")
+
+
+def command_path(ctx: Any) -> str:
+    """`rackctl device set`: the command words of this invocation (no arguments), for the change log."""
+    tokens = [*(getattr(ctx, "_protected_args", None) or []), *ctx.args]
+    words, command = ["rackctl"], ctx.command
+    for token in tokens:
+        sub = command.get_command(ctx, token) if hasattr(command, "get_command") else None
+        if sub is None:
+            break
+        words.append(token)
+        command = sub
+    return " ".join(words)
