@@ -212,6 +212,7 @@ class PduProbe:
     switched: bool = False
     metered: bool = False
     sys_object_id: str = ""
+    breakers: dict[str, float] = field(default_factory=dict)  # bank/OCP/branch name -> rating (A)
 
 
 @runtime_checkable

@@ -189,6 +189,7 @@ class SnmpPdu:
             switched=readings.switched,
             metered=readings.metered,
             sys_object_id=self.sys_object_id,
+            breakers={m.name: m.rating_a for m in readings.banks if m.rating_a and m.unit == self.unit},
         )
 
 
