@@ -23,21 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select
 
+from bench.audit import inventory as audit_inventory
 from rackctl import fanout
 from rackctl.drivers.pdu_families import families
-from rackctl.inventory import devicetypes
 from rackctl.inventory.db import Database
 from rackctl.inventory.edits import DeviceChanges, update_devices
-from rackctl.inventory.models import Device, Site
-from rackctl.inventory.schema import upgrade
-from rackctl.inventory.templates.build import create_racks
-from rackctl.inventory.templates.loader import load_template
+from rackctl.inventory.models import Device
 from rackctl.lab import processes, recorded, snmp
 from rackctl.lab.plan import PDU_NET, free_loopback
-from rackctl.paths import data_dir
 from rackctl.services import pdu
 from rackctl.types import DeviceRole
 
@@ -64,23 +61,18 @@ def start_agents(folder: Path, count: int) -> tuple[list[Agent], list[int]]:
         text = "".join(f"{o}|{t}|{v}\n" for o, t, v in recorded.records(recorded.LAB_WALKS[family]))
         pids.append(snmp.serve_walks(folder / family, mine, port, {COMMUNITY: text}))
         agents += [Agent(family, address, port) for address in mine]
-    silent = snmp.wait_answering([(a.address, a.port, COMMUNITY) for a in agents], timeout=120)
+    silent = snmp.wait_answering([(a.address, a.port, COMMUNITY) for a in agents], timeout=300)
     if silent:
-        raise SystemExit(f"snmpsim did not answer on {silent}: see {folder}/*/snmpsim.log")
+        processes.stop(pids)
+        raise SystemExit(
+            f"snmpsim did not answer on {len(silent)} addresses, e.g. {silent[0]}: see {folder}/*/snmpsim.log"
+        )
     return agents, pids
 
 
 def inventory(folder: Path, count: int, agents: list[Agent]) -> tuple[Database, dict[str, Agent]]:
     """Racks of four PDUs each; PDU i answers at agents[i], its platform that agent's family."""
-    db = Database(f"sqlite:///{folder / 'inventory.db'}")
-    upgrade(db)
-    with db.transaction() as session:
-        devicetypes.import_files(session, [data_dir("devicetypes")])
-        session.add(Site(name="bench"))
-    template = load_template("h100-4node-air")
-    for number in range(1, (count + 3) // 4 + 1):
-        with db.transaction() as session:
-            create_racks(session, template, f"p{number:03d}", "bench", "bench")
+    db = audit_inventory(folder, count)  # count / 4 H100 racks: four PDUs each
     placed: dict[str, Agent] = {}
     with db.transaction() as session:
         pdus = session.scalars(select(Device).where(Device.role == DeviceRole.PDU).order_by(Device.name)).all()
@@ -93,6 +85,8 @@ def inventory(folder: Path, count: int, agents: list[Agent]) -> tuple[Database, 
                 platform=agent.family,
             )
             update_devices(session, [device], changes, "bench")
+            assert device.mgmt is not None
+            device.mgmt.options = {"timeout": 5, "retries": 0}  # as snmpbulkwalk -t 5 -r 0 below
             placed[device.name] = agent
     return db, placed
 
@@ -107,7 +101,7 @@ def tables(family: str) -> list[str]:
 
 
 def rackctl_readings(db: Database, names: list[str], workers: int) -> float:
-    options = fanout.Options(workers=workers, timeout=60, retries=0)
+    options = fanout.Options(workers=workers, timeout=600, retries=0)
     started = time.perf_counter()
     results = pdu.readings(db, ",".join(names), options)
     seconds = time.perf_counter() - started

@@ -11,31 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from rackctl.cli import output
-from rackctl.cli.app import app
-
-from .conftest import Run
+from .conftest import RackLab
 
 PLATFORMS = {"pdu-r12-a1": "eaton", "pdu-r12-a2": "dell", "pdu-r12-b1": "sentry-cdu", "pdu-r12-b2": "geist"}
 
 
-class Cli:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-
-    def __call__(self, *args: str) -> Run:
-        output.reset()
-        result = CliRunner().invoke(app, list(args), env=self.env, catch_exceptions=False)
-        output.reset()
-        return Run(result.exit_code, result.stdout, result.stderr)
-
-    def ok(self, *args: str) -> Run:
-        result = self(*args)
-        assert result.exit_code == 0, f"rackctl {' '.join(args)}: {result.stdout}{result.stderr}"
-        return result
-
+class Cli(RackLab):
     def json(self, *args: str, code: int = 0) -> Any:
         result = self(*args, "--json")
         assert result.exit_code == code, result.stdout + result.stderr
@@ -46,12 +28,13 @@ class Cli:
 def rack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     root = tmp_path_factory.mktemp("recorded-rack")
     cli = Cli(
+        root / "state" / "lab" / "recorded",
         {
             "RACKCTL_DB_URL": f"sqlite:///{root / 'inventory.db'}",
             "RACKCTL_STATE_DIR": str(root / "state"),
             "RACKCTL_CONFIG": str(root / "no-config.toml"),
             "RACKCTL_ACTOR": "tester",
-        }
+        },
     )
     cli.ok("init")
     cli.ok("site", "add", "fra1")

@@ -149,3 +149,17 @@ def test_outlet_specs(spec: str, expected: tuple[str, tuple[int, ...]]) -> None:
 def test_outlet_numbers_start_at_one() -> None:
     with pytest.raises(ValidationError, match="outlet numbers start at 1"):
         parse_spec("pdu-r12-a1:0-2")
+
+
+def test_an_apc_daisy_chain_is_read_unit_by_unit() -> None:
+    """rPDU2 numbers rows across the chain; rPDU2PhaseStatusModule and ...Number say whose phase a row is."""
+    apc = families()["apc"]
+    base = "1.3.6.1.4.1.318.1.1.26.6.3.1"
+    walked = {
+        f"{base}.2": [("1", 1), ("2", 1), ("3", 2)],
+        f"{base}.3": [("1", 1), ("2", 2), ("3", 1)],
+        f"{base}.5": [("1", 54), ("2", 20), ("3", 33)],
+    }
+    meters = pdu_tables.meters(apc, "phase", walked)
+    assert [(m.unit, m.number, m.current_a) for m in meters] == [(1, 1, 5.4), (1, 2, 2.0), (2, 1, 3.3)]
+    assert meters[2].sources["current_a"] == f"{base}.5.3"
