@@ -12,6 +12,7 @@ python3 bench/pdu.py [--pdus 100] [--workers 32] [--runs 3]
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import statistics
 import subprocess
@@ -34,11 +35,14 @@ from rackctl.inventory.db import Database
 from rackctl.inventory.edits import DeviceChanges, update_devices
 from rackctl.inventory.models import Device
 from rackctl.lab import processes, recorded, snmp
-from rackctl.lab.plan import PDU_NET, free_loopback
+from rackctl.lab.plan import free_loopback
 from rackctl.services import pdu
 from rackctl.types import DeviceRole
 
 COMMUNITY = "bench"
+# Apart from the block labs and tests take PDU addresses from (UDP agents that bind an address another
+# agent holds would steal its requests).
+BENCH_NET = ipaddress.IPv4Network("127.3.192.0/18")
 SECRET_ENV = "RACKCTL_BENCH_PDU_COMMUNITY"
 
 
@@ -54,7 +58,7 @@ def start_agents(folder: Path, count: int) -> tuple[list[Agent], list[int]]:
     (every PDU has its own address, as in an inventory)."""
     port = snmp.agent_port()
     names = sorted(recorded.LAB_WALKS)
-    addresses = free_loopback(PDU_NET, count, port)
+    addresses = free_loopback(BENCH_NET, count, port)
     agents, pids = [], []
     for i, family in enumerate(names):
         mine = addresses[i :: len(names)]

@@ -20,7 +20,8 @@ from rackctl.errors import CommandError, Timeout
 from rackctl.lab import processes, recorded, snmp
 from rackctl.lab.plan import PDU_NET, free_loopback
 from rackctl.types import Endpoint, PowerAction, PowerState, Secret
-from tests.pdu.test_recorded_walks import WALKS
+
+from .test_recorded_walks import WALKS
 
 COMMUNITY = "rackctl-recorded"
 SWITCHED = sorted(name for name, walk in recorded.LAB_WALKS.items() if name != "apc-isx")  # ISX: no outlets

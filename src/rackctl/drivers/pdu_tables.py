@@ -141,7 +141,6 @@ def meters(family: Family, level: str, walked: Walked) -> list[Meter]:
             if raw is not None:
                 suffix = f".{column.suffix}" if column.suffix else ""
                 sources[field] = f"{column.oid}.{row.index}{suffix}"
-        meter = Meter(row.name, level=level, unit=row.unit, number=row.number, problems=tuple(problems), **readings)
-        meter = replace(meter, sources=sources)
-        points.append(meter)
+        meter = Meter(row.name, level=level, unit=row.unit, number=row.number, problems=tuple(problems))
+        points.append(replace(meter, sources=sources, **readings))
     return points
