@@ -52,7 +52,8 @@ def update_devices(session: Session, devices: list[Device], changes: DeviceChang
     """Apply the changes to every device; returns how many changed. Checks everything first."""
     if not changes.given():
         raise ValidationError(
-            "nothing to change", hint="give --state, --profile, --serial, --asset-tag, --platform or a --mgmt-... option"
+            "nothing to change",
+            hint="give --state, --profile, --serial, --asset-tag, --platform or a --mgmt-... option",
         )
     if len(devices) > 1:
         given = [f"--{f.replace('_', '-')}" for f in _ONE_DEVICE_ONLY if getattr(changes, f) is not None]
