@@ -65,7 +65,8 @@ def test_a_frozen_pdu_fails_its_outlets_and_nothing_else(lab: RackLab) -> None:
     assert [r["ok"] for r in result] == [True, True, False, False]
     assert all(r["error_type"] == "Timeout" for r in result[2:])
     readings = lab("pdu", "readings", "pdu-r12-b2", "--timeout", "3")
-    assert readings.exit_code == 1 and "did not answer: pdu-r12-b2" in readings.stderr
+    assert readings.exit_code == 1 and "gave no readings: pdu-r12-b2" in readings.stderr
+    assert "no answer from the agent" in readings.stdout
 
 
 def test_a_refused_command_is_reported_per_outlet(lab: RackLab) -> None:
