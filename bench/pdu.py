@@ -1,6 +1,6 @@
 """`pdu readings` over a fleet of simulated PDUs, against net-snmp's snmpbulkwalk of the same tables.
 
-Every PDU answers a real PDU's recorded walk (shared/pdu-walks, one snmpsim per family, so ten
+Every PDU answers a real PDU's recorded walk (tests/data/pdu/walks, one snmpsim per family, so ten
 agents carry the fleet's requests). rackctl runs its readings service on every PDU of an inventory
 (identity and every level: one GETBULK pass per table, several columns per request). The reference
 runs `snmpbulkwalk` of every table those columns live in, PDU after PDU table after table, with the

@@ -71,7 +71,7 @@ def test_probe_finds_records_and_reports_each_pdu(rack: Cli) -> None:
     shown = rack.json("device", "show", "pdu-r12-a2")
     assert shown["platform"] == "dell" and shown["facts"]["pdu"]["family"] == "dell"
     table = rack.ok("pdu", "probe", "pdu-r12-b1", "--no-record")
-    assert "sentry3 (Sentry3-MIB" in table.stdout and "30 outlets" in table.stdout
+    assert "sentry3 (Sentry3-MIB" in table.stdout and "2 units" in table.stdout
 
 
 def test_readings_are_the_recorded_values(rack: Cli) -> None:

@@ -1,8 +1,8 @@
 """Simulated PDUs served from real recorded walks (LibreNMS's test walks of vendors' PDUs).
 
-The walks are data recorded by others; they live outside the repository, in the workspace's
-`shared/pdu-walks/` (beside or inside the checkout) or wherever `RACKCTL_PDU_WALKS` points, each
-with a PROVENANCE note. Every recorded value is served as recorded. What a recording cannot do is
+The walks are data recorded by others, kept with a PROVENANCE note in the checkout's
+`tests/data/pdu/walks/` (or wherever `RACKCTL_PDU_WALKS` points). Every recorded value is served as
+recorded. What a recording cannot do is
 switch: the outlet state and command objects of the PDU's family become live records of the lab's
 `rackpdu` variation module (lab/pdusim.py), backed by one state file per outlet, so a SET of a
 command really switches the outlet and the state reads back. Where a recording has no outlet state
@@ -31,10 +31,10 @@ LAB_WALKS = {
     "apc": "librenms/apc_apdu9959eu3",
     "apc-rpdu": "librenms/apc_ap7900b",
     "apc-isx": "librenms/apc_isx-pdu",
-    "raritan": "librenms/raritan-pdu_px3",
+    "raritan": "librenms/raritan-pdu_px2",
     "raritan-px1": "librenms/raritan-pdu",
     "servertech": "librenms/sentry4",
-    "sentry3": "librenms/sentry3_switched",
+    "sentry3": "librenms/sentry3",
     "vertiv": "librenms/vertiv-pdu_mg02e4w1",
     "eaton": "librenms/eatonpdu_2",
     "dell": "librenms/dell-rpdu",
@@ -43,15 +43,13 @@ Record = tuple[str, str, str]
 
 
 def walks_dir() -> Path:
-    """Where the recorded walks are: RACKCTL_PDU_WALKS, else shared/pdu-walks in or beside the checkout."""
+    """Where the recorded walks are: RACKCTL_PDU_WALKS, else tests/data/pdu/walks of the checkout."""
     if os.environ.get("RACKCTL_PDU_WALKS"):
         return Path(os.environ["RACKCTL_PDU_WALKS"])
-    root = Path(rackctl.__file__).resolve().parents[2]
-    for folder in (root, *root.parents[:3]):  # the checkout, or a worktree of it, beside shared/
-        candidate = folder / "shared" / "pdu-walks"
-        if (candidate / "PROVENANCE.md").is_file():
-            return candidate
-    raise LabError(f"no recorded PDU walks: set RACKCTL_PDU_WALKS or provide {root.parent}/shared/pdu-walks")
+    folder = Path(rackctl.__file__).resolve().parents[2] / "tests" / "data" / "pdu" / "walks"
+    if not (folder / "PROVENANCE.md").is_file():
+        raise LabError(f"no recorded PDU walks in {folder}: set RACKCTL_PDU_WALKS")
+    return folder
 
 
 def walk_names() -> list[str]:
