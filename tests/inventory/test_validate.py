@@ -53,7 +53,9 @@ def test_a_clean_rack_passes_every_check_with_its_figures(db: Database, build: B
     assert checks[("feed-load", "r12/A")].message == (
         "21.1 kW normal, 42.1 kW with the other feed lost, limit 57.5 kW (80% of 71.9 kW)"
     )
-    assert checks[("redundancy", "gpu-r12-u03")].message == "6 supplies over feeds A, B"
+    assert checks[("redundancy", "gpu-r12-u03")].message == (
+        "6 supplies over feeds A, B; supply rating unknown (psu_rating_w): not checked"
+    )
     assert checks[("duplicates", "inventory")].message == "addresses, MACs and serials unique"
     gpu_cabling = [c for c in checks.values() if c.check == "cabling"]
     assert [c.subject for c in gpu_cabling] == ["gpu-r12-u03", "gpu-r12-u11", "gpu-r12-u19", "gpu-r12-u27"]
@@ -99,6 +101,14 @@ def _unplugged(session: Session) -> None:
     port.outlet.power_port = None
 
 
+def _supplies_of(watts: int) -> Breakage:
+    def rate(session: Session) -> None:
+        session.scalars(select(DeviceType).where(DeviceType.slug == "hgx-h100-8gpu")).one().psu_rating_w = watts
+
+    rate.__name__ = f"_supplies_of_{watts}"
+    return rate
+
+
 def _rated_unknown(session: Session) -> None:
     session.scalars(select(DeviceType).where(DeviceType.slug == "pdu-3ph-415v-63a-36")).one().rated_power_w = None
 
@@ -118,6 +128,15 @@ BREAKAGES = [
     (_thin_outlet, "outlet-load", "r12", ["pdu-r12-a1:25 14.2 A > 2 A"]),
     (_loose_nic, "cabling", "gpu-r12-u03", ["not cabled: ens1f1np1"]),
     (_unplugged, "redundancy", "gpu-r12-u11", ["not plugged in: PSU6"]),
+    # Six 1,700 W supplies carry 10.2 kW while both feeds are up; with one lost, three carry it all.
+    (
+        _supplies_of(1700),
+        "redundancy",
+        "gpu-r12-u03",
+        ["with feed A lost, 10.2 kW on 3 supplies: 3.4 kW each, over their 1.7 kW rating", "capped to 5.1 kW"],
+    ),
+    # NVIDIA's DGX H100 user guide: six 3.3 kW supplies for 10.2 kW, "4+2": one feed is not enough.
+    (_supplies_of(3300), "redundancy", "gpu-r12-u27", ["3.4 kW each, over their 3.3 kW rating"]),
     (_rated_unknown, "pdu-load", "pdu-r12-b2", ["rating unknown (device type pdu-3ph-415v-63a-36)"]),
 ]
 
@@ -249,3 +268,13 @@ def test_sequencing_limits_include_the_reported_breakers(db: Database, build: Bu
         limits = limits_for([pdu])
     assert limits["pdu-r12-a1 C1"] == pytest.approx(16 * 415 / 3**0.5 * 0.8)  # 16 A at 239.6 V, 80%
     assert limits["pdu-r12-a1 L1"] == pytest.approx(limits["PDU pdu-r12-a1"] / 3)  # phases as before
+
+
+def test_supplies_that_carry_the_load_on_one_feed_pass(db: Database, build: Build) -> None:
+    build("r12")
+    _break(db, _supplies_of(3500))
+    checks = {(c.check, c.subject): c for c in _checks(db)}
+    assert checks[("redundancy", "gpu-r12-u03")].ok
+    assert checks[("redundancy", "gpu-r12-u03")].message == (
+        "6 supplies over feeds A, B; at most 3.4 kW per supply, rated 3.5 kW"
+    )
