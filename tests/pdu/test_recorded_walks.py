@@ -96,7 +96,8 @@ def walks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
     texts = {name: (recorded.walks_dir() / "librenms" / f"{name}.snmprec").read_text() for name in WALKS}
     pid = snmp.serve_walks(folder, address, port, texts)
     try:
-        assert not snmp.wait_answering([(address, port, name) for name in WALKS]), f"see {folder}/snmpsim.log"
+        silent = snmp.wait_answering([(address, port, name) for name in WALKS], timeout=120)
+        assert not silent, f"see {folder}/snmpsim.log"
         yield Recorded(address, port)
     finally:
         processes.stop([pid])
