@@ -106,6 +106,9 @@ def device_set(
     mgmt_protocol: Annotated[MgmtProtocol | None, typer.Option(help="Management protocol.")] = None,
     mgmt_username: Annotated[str | None, typer.Option(help="Management user name.")] = None,
     mgmt_credential: Annotated[str | None, typer.Option(help="Secret reference: env:NAME or file:/path.")] = None,
+    platform: Annotated[
+        str | None, typer.Option(help="Platform: a switch OS, a PDU's MIB family or 'auto' ('' clears it).")
+    ] = None,
 ) -> None:
     """Change devices: lifecycle state, profile, identity, management endpoint."""
     changes = DeviceChanges(
@@ -120,6 +123,7 @@ def device_set(
         mgmt_protocol=mgmt_protocol,
         mgmt_username=mgmt_username,
         mgmt_credential=mgmt_credential,
+        platform=platform,
     )
     with transaction() as session:
         found = queries.devices(session, targets.resolve(session, target))

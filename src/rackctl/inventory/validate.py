@@ -111,6 +111,20 @@ def check_outlets(rack: Rack) -> Iterable[Check]:
     yield Check("outlet-load", rack.name, not bad, _summary(bad) or "every outlet within its rating")
 
 
+def check_breakers(rack: Rack) -> Iterable[Check]:
+    """Outlets on a breaker whose rating the PDU reported (`pdu probe`): within 80% of it, either feed lost."""
+    for pdu in (d for d in rack.devices if d.role == DeviceRole.PDU and pm.breaker_ratings(d)):
+        other = {f.name for f in rack.feeds} - {pdu.power_feed.name if pdu.power_feed else ""}
+        worst: dict[str, tuple[float, float]] = {}
+        for lost in [None, *other]:
+            for name, (amps, usable) in pm.breaker_loads(pdu, lost).items():
+                if amps >= worst.get(name, (0.0, usable))[0]:
+                    worst[name] = (amps, usable)
+        bad = [f"{name} {a:.1f} A > {u:.1f} A" for name, (a, u) in sorted(worst.items()) if a > u]
+        ratings = ", ".join(f"{n} {r:.0f} A" for n, r in sorted(pm.breaker_ratings(pdu).items()))
+        yield Check("breaker-load", pdu.name, not bad, _summary(bad) or f"within the PDU's breakers ({ratings})")
+
+
 def check_redundancy(rack: Rack) -> Iterable[Check]:
     feeds = {f.name for f in rack.feeds}
     for device in (d for d in rack.devices if d.role != DeviceRole.PDU and d.power_ports):
@@ -202,6 +216,7 @@ _RACK_CHECKS: tuple[Callable[[Rack], Iterable[Check]], ...] = (
     check_pdus,
     check_feeds,
     check_outlets,
+    check_breakers,
     check_redundancy,
     check_cooling,
 )
