@@ -29,7 +29,7 @@ device_app.command("move")(editing.device_move)
 devicetype_app.command("remove")(editing.devicetype_remove)
 profile_app.command("edit")(editing.profile_edit)
 
-TargetsArg = Annotated[str, typer.Argument(help="Node set, e.g. gpu-r12-u[01-08], @rack:r12, @role:gpu-node.")]
+TargetsArg = Annotated[str, typer.Argument(help="Node set, e.g. gpu-r12-u[03,11], @rack:r12, @role:gpu-node.")]
 
 
 @device_app.command("list")

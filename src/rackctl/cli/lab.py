@@ -134,7 +134,7 @@ def lab_status(name: NameOption = "default", as_json: JsonOption = False) -> Non
 @lab_app.command("fault")
 def lab_fault(
     device: Annotated[str, typer.Argument(help="Simulated device, e.g. gpu-r12-u03.")],
-    fault: Annotated[str, typer.Argument(help="bmc-dead, bmc-slow, wrong-password, psu-fail.")],
+    fault: Annotated[str, typer.Argument(help="One of: " + ", ".join(faults.FAULTS) + ".")],
     name: NameOption = "default",
 ) -> None:
     """Inject a fault into one simulated device (rehearsals, tests)."""
