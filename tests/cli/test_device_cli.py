@@ -202,7 +202,7 @@ def test_import_csv(r12: Cli, tmp_path: Path) -> None:
     )
     result = r12("import", "csv", str(sheet))
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.strip() == f"2 row(s) imported from {sheet}"
+    assert result.stdout.splitlines()[-1] == f"2 row(s) imported from {sheet}: 2 device(s) changed"
     rows = {r["name"]: r for r in r12("device", "list", "gpu-r12-u[03,11]", "--json").json()}
     assert (rows["gpu-r12-u11"]["serial"], rows["gpu-r12-u11"]["mgmt"]) == ("SN-11", "ipmi://10.210.0.11")
     nic = next(

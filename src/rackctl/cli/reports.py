@@ -10,10 +10,11 @@ import typer
 
 from rackctl import targets
 from rackctl.cli import output
-from rackctl.cli.common import EXIT_FAILED, JsonOption, transaction
+from rackctl.cli.common import EXIT_FAILED, DryRunOption, JsonOption, transaction
 from rackctl.errors import ValidationError
 from rackctl.inventory import changelog, queries
-from rackctl.inventory.csvimport import CsvErrors, import_csv
+from rackctl.inventory.csvapply import import_csv
+from rackctl.inventory.csvimport import CsvErrors
 from rackctl.inventory.export import ansible_inventory
 from rackctl.inventory.validate import validate
 from rackctl.services import history
@@ -65,17 +66,43 @@ def export_ansible(
 @import_app.command("csv")
 def import_csv_cmd(
     path: Annotated[Path, typer.Argument(help="CSV with a header row; 'name' names the device.")],
+    delimiter: Annotated[str, typer.Option("--delimiter", help="Column separator (';' for some spreadsheets).")] = ",",
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Apply serials, asset tags, MACs and BMC addresses from a spreadsheet, all or nothing."""
+    """Apply serials, asset tags, MACs and BMC addresses from a spreadsheet, all or nothing.
+
+    Columns (header row, any order, case-insensitive): name (required), serial, asset_tag, bmc_address
+    (or mgmt_address), bmc_port, bmc_username, and one mac:INTERFACE (or INTERFACE_mac) per interface,
+    e.g. mac:ens1f0np0. Empty cells change nothing. Every row is checked first; each bad row is named by
+    its number and nothing is written. The file applies as a whole: two devices may swap serials.
+    """
+    if len(delimiter) != 1:
+        raise ValidationError(f"--delimiter must be one character, not '{delimiter}'")
     try:
         with transaction() as session:
-            count = import_csv(session, path)
+            plans = import_csv(session, path, delimiter, dry_run)
     except CsvErrors as exc:
         for problem in exc.errors:
-            output.error(str(problem))
+            output.error(str(problem), problem.hint)
         output.note(f"{len(exc.errors)} bad row(s): nothing was imported")
         raise typer.Exit(2) from None
-    output.line(f"{count} row(s) imported from {path}")
+    changed = [p for p in plans if p.changes]
+    if as_json:
+        output.emit_json({"dry_run": dry_run, "rows": len(plans), "changed": [p.as_dict() for p in changed]})
+        return
+    for plan in changed:
+        shown = "; ".join(f"{k}: {_cell(b)} -> {_cell(a)}" for k, (b, a) in plan.changes.items())
+        output.line(f"row {plan.row} {plan.name}: {shown}")
+    if dry_run:
+        output.line(f"{len(plans)} row(s) checked in {path}: {len(changed)} device(s) would change")
+        output.note("dry run: nothing was written")
+    else:
+        output.line(f"{len(plans)} row(s) imported from {path}: {len(changed)} device(s) changed")
+
+
+def _cell(value: object) -> str:
+    return "(none)" if value is None or value == "" else str(value)
 
 
 def log_cmd(
