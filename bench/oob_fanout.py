@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import fleet
-from rackctl import fanout
+from rackctl import fanout, targets
 from rackctl.lab import core, faults
 from rackctl.services import power
 from rackctl.services.bmc import run_on_nodes
@@ -44,9 +44,10 @@ def rackctl_status(built: fleet.Fleet, timeout: float, workers: int) -> tuple[fl
 
 
 def rackctl_cli_status(built: fleet.Fleet, timeout: float) -> tuple[float, int]:
-    """`rackctl power status @all` in a fresh process, its table printed to a pipe."""
+    """`rackctl power status NODES` in a fresh process, its table printed to a pipe."""
     env = {**os.environ, "RACKCTL_DB_URL": built.db.url, "PYTHONPATH": SRC, "RACKCTL_ACTOR": "bench"}
-    argv = [sys.executable, "-m", "rackctl", "power", "status", "@all", "--timeout", f"{timeout:g}"]
+    nodes = targets.fold(built.nodes)
+    argv = [sys.executable, "-m", "rackctl", "power", "status", nodes, "--timeout", f"{timeout:g}"]
     started = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
     elapsed = time.perf_counter() - started
