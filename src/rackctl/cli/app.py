@@ -27,8 +27,10 @@ COMMANDS = MappingProxyType(
             "rackctl.cli.setup:init", "Create (or upgrade) the inventory database and import the shipped device types."
         ),
         "info": Lazy(
-            "rackctl.cli.setup:info", "Print where the inventory lives, its schema version and what it holds."
+            "rackctl.cli.setup:info",
+            "Print where the inventory lives, its schema version and what it holds (creates nothing).",
         ),
+        "db": Lazy("rackctl.cli.setup:db_app", "The inventory database itself: schema upgrades, operator grants."),
         "validate": Lazy(
             "rackctl.cli.reports:validate_cmd",
             "Check U space, power per PDU and feed (80% derating), A/B redundancy, cooling, cabling, duplicates.",
@@ -52,8 +54,10 @@ COMMANDS = MappingProxyType(
             "BMC -> PXE once -> staggered power-on -> SSH -> provision -> burn-in -> validated; resumable per node.",
         ),
         "site": Lazy("rackctl.cli.racks:site_app", "Sites (data centres, colocation cages)."),
-        "rack": Lazy("rackctl.cli.racks:rack_app", "Racks: create from templates, list, draw."),
-        "device": Lazy("rackctl.cli.devices:device_app", "Devices: list, show, change state and identity."),
+        "rack": Lazy("rackctl.cli.racks:rack_app", "Racks: create from templates, list, draw, delete."),
+        "device": Lazy(
+            "rackctl.cli.devices:device_app", "Devices: list, show, change state and identity, rename, move, remove."
+        ),
         "devicetype": Lazy(
             "rackctl.cli.devices:devicetype_app", "The hardware catalogue (NetBox devicetype-library format)."
         ),
@@ -126,12 +130,28 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool | None) -> None:
+    if value:
+        from rackctl import __version__
+
+        typer.echo(f"rackctl {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(
     db: Annotated[str | None, typer.Option("--db", envvar="RACKCTL_DB_URL", help="Inventory database URL.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, envvar="RACKCTL_DB_WAIT", help="Seconds to wait for another writer's lock."),
+    ] = 30.0,
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print rackctl's version and exit."),
+    ] = None,
 ) -> None:
-    begin(AppState(db_url=db, debug=debug))
+    begin(AppState(db_url=db, debug=debug, wait=wait))
 
 
 def main() -> None:
