@@ -238,6 +238,38 @@ def test_outlet_current_and_phase_loads(db: Database, build: Build) -> None:
         assert iface is not None
 
 
+def test_breaker_ratings_the_pdu_reported_bound_the_outlets_on_them(db: Database, build: Build) -> None:
+    """A probed PDU's breakers (facts.pdu.breakers, as `pdu probe` stores them) are checked like any rating:
+    outlets 25 and 26 of pdu-r12-a1 (two H100 supplies: 10.2 kW over 6 supplies, at 415 V / sqrt(3)) on a
+    16 A breaker C1 carry 14.2 A; with feed B lost 28.4 A, over the 12.8 A usable (80%)."""
+    build("r12")
+
+    def on_c1(session: Session) -> None:
+        pdu = _device(session, "pdu-r12-a1")
+        pdu.facts = {"pdu": {"family": "raritan", "breakers": {"C1": 16.0, "C2": 16.0}}}
+        for outlet in pdu.outlets:
+            if outlet.number in (25, 26):
+                outlet.phase = "C1"
+
+    _break(db, on_c1)
+    (check,) = [c for c in _checks(db) if c.check == "breaker-load"]
+    assert not check.ok and check.subject == "pdu-r12-a1"
+    assert check.message == "C1 28.4 A > 12.8 A"
+
+
+def test_sequencing_limits_include_the_reported_breakers(db: Database, build: Build) -> None:
+    from rackctl.services.sequence import limits_for
+
+    build("r12")
+    with db.transaction() as session:
+        pdu = _device(session, "pdu-r12-a1")
+        pdu.facts = {"pdu": {"breakers": {"C1": 16.0}}}
+        next(o for o in pdu.outlets if o.number == 25).phase = "C1"
+        limits = limits_for([pdu])
+    assert limits["pdu-r12-a1 C1"] == pytest.approx(16 * 415 / 3**0.5 * 0.8)  # 16 A at 239.6 V, 80%
+    assert limits["pdu-r12-a1 L1"] == pytest.approx(limits["PDU pdu-r12-a1"] / 3)  # phases as before
+
+
 def test_supplies_that_carry_the_load_on_one_feed_pass(db: Database, build: Build) -> None:
     build("r12")
     _break(db, _supplies_of(3500))

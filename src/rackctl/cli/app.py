@@ -130,6 +130,14 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool | None) -> None:
+    if value:
+        from rackctl import __version__
+
+        typer.echo(f"rackctl {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(
     db: Annotated[str | None, typer.Option("--db", envvar="RACKCTL_DB_URL", help="Inventory database URL.")] = None,
@@ -138,6 +146,10 @@ def root(
         float,
         typer.Option("--wait", min=0, envvar="RACKCTL_DB_WAIT", help="Seconds to wait for another writer's lock."),
     ] = 30.0,
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print rackctl's version and exit."),
+    ] = None,
 ) -> None:
     begin(AppState(db_url=db, debug=debug, wait=wait))
 

@@ -29,7 +29,7 @@ device_app.command("move")(editing.device_move)
 devicetype_app.command("remove")(editing.devicetype_remove)
 profile_app.command("edit")(editing.profile_edit)
 
-TargetsArg = Annotated[str, typer.Argument(help="Node set, e.g. gpu-r12-u[01-08], @rack:r12, @role:gpu-node.")]
+TargetsArg = Annotated[str, typer.Argument(help="Node set, e.g. gpu-r12-u[03,11], @rack:r12, @role:gpu-node.")]
 
 
 @device_app.command("list")
@@ -106,6 +106,9 @@ def device_set(
     mgmt_protocol: Annotated[MgmtProtocol | None, typer.Option(help="Management protocol.")] = None,
     mgmt_username: Annotated[str | None, typer.Option(help="Management user name.")] = None,
     mgmt_credential: Annotated[str | None, typer.Option(help="Secret reference: env:NAME or file:/path.")] = None,
+    platform: Annotated[
+        str | None, typer.Option(help="Platform: a switch OS, a PDU's MIB family or 'auto' ('' clears it).")
+    ] = None,
 ) -> None:
     """Change devices: lifecycle state, profile, identity, management endpoint."""
     changes = DeviceChanges(
@@ -120,6 +123,7 @@ def device_set(
         mgmt_protocol=mgmt_protocol,
         mgmt_username=mgmt_username,
         mgmt_credential=mgmt_credential,
+        platform=platform,
     )
     with transaction() as session:
         found = queries.devices(session, targets.resolve(session, target))

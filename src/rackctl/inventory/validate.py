@@ -7,10 +7,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from rackctl.inventory import powermodel as pm
-from rackctl.inventory.models import Cable, Device, Interface, IpAddress, ManagementEndpoint, Rack
+from rackctl.inventory.models import (
+    Cable,
+    Device,
+    Interface,
+    IpAddress,
+    ManagementEndpoint,
+    PduOutlet,
+    PowerFeed,
+    PowerPort,
+    Rack,
+)
 from rackctl.types import DeviceRole, InterfaceKind
 
 CHECKS = (
@@ -111,6 +121,20 @@ def check_outlets(rack: Rack) -> Iterable[Check]:
     yield Check("outlet-load", rack.name, not bad, _summary(bad) or "every outlet within its rating")
 
 
+def check_breakers(rack: Rack) -> Iterable[Check]:
+    """Outlets on a breaker whose rating the PDU reported (`pdu probe`): within 80% of it, either feed lost."""
+    for pdu in (d for d in rack.devices if d.role == DeviceRole.PDU and pm.breaker_ratings(d)):
+        other = {f.name for f in rack.feeds} - {pdu.power_feed.name if pdu.power_feed else ""}
+        worst: dict[str, tuple[float, float]] = {}
+        for lost in [None, *other]:
+            for name, (amps, usable) in pm.breaker_loads(pdu, lost).items():
+                if amps >= worst.get(name, (0.0, usable))[0]:
+                    worst[name] = (amps, usable)
+        bad = [f"{name} {a:.1f} A > {u:.1f} A" for name, (a, u) in sorted(worst.items()) if a > u]
+        ratings = ", ".join(f"{n} {r:.0f} A" for n, r in sorted(pm.breaker_ratings(pdu).items()))
+        yield Check("breaker-load", pdu.name, not bad, _summary(bad) or f"within the PDU's breakers ({ratings})")
+
+
 def check_redundancy(rack: Rack) -> Iterable[Check]:
     feeds = {f.name for f in rack.feeds}
     for device in (d for d in rack.devices if d.role != DeviceRole.PDU and d.power_ports):
@@ -202,14 +226,31 @@ _RACK_CHECKS: tuple[Callable[[Rack], Iterable[Check]], ...] = (
     check_pdus,
     check_feeds,
     check_outlets,
+    check_breakers,
     check_redundancy,
     check_cooling,
 )
 
 
+def _load_racks(session: Session, racks: list[Rack]) -> None:
+    """Everything the rack checks read, in a few queries per batch of racks instead of a few per device."""
+    devices = selectinload(Rack.devices)
+    options = (
+        devices.joinedload(Device.device_type),
+        devices.selectinload(Device.power_ports).joinedload(PowerPort.outlet),
+        devices.selectinload(Device.outlets).joinedload(PduOutlet.power_port).joinedload(PowerPort.device),
+        devices.selectinload(Device.interfaces),
+        selectinload(Rack.feeds).selectinload(PowerFeed.pdus),
+    )
+    ids = [r.id for r in racks]
+    for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit, with room to spare
+        session.scalars(select(Rack).where(Rack.id.in_(ids[start : start + 500])).options(*options)).all()
+
+
 def validate(session: Session, devices: list[Device]) -> list[Check]:
     """Every check over the racks holding `devices`, and the device-level checks over `devices`."""
     racks = sorted({d.rack for d in devices if d.rack is not None}, key=lambda r: r.name)
+    _load_racks(session, racks)
     results = [c for rack in racks for check in _RACK_CHECKS for c in check(rack)]
     results += check_cabling(session, devices)
     results += check_duplicates(session, {d.name for d in devices})

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from rackctl import fanout
@@ -94,11 +94,13 @@ def _operation(
 
 
 def append(session: Session, operation_id: int, results: Iterable[TargetResult]) -> None:
-    session.add_all(
-        OperationResult(operation_id=operation_id, target=r.target, ok=r.ok, message=r.message[:1024], detail=r.detail)
+    # One executemany: a thousand-node fan-out flushed a thousand ORM objects (~0.5 s).
+    rows = [
+        {"operation_id": operation_id, "target": r.target, "ok": r.ok, "message": r.message[:1024], "detail": r.detail}
         for r in results
-    )
-    session.flush()
+    ]
+    if rows:
+        session.execute(insert(OperationResult), rows)
 
 
 def end(session: Session, operation_id: int, ok: bool, summary: str, interrupted: str = "") -> None:
