@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from rackctl.errors import Location, ValidationError
 from rackctl.inventory.models import Device, Interface, IpAddress, ManagementEndpoint
+from rackctl.inventory.names import check_token, shown
 from rackctl.types import MgmtProtocol
 
 _MAC = re.compile(r"^([0-9a-f]{2})([:-]?)([0-9a-f]{2})(\2[0-9a-f]{2}){4}$", re.IGNORECASE)
@@ -112,7 +113,8 @@ def _check_row(session: Session, row: CsvRow, source: str, devices: dict[str, De
     if not row.name:
         return [bad("no device name", "name")]
     if device is None:
-        return [bad(f"no device named '{row.name}' in the inventory", "name")]
+        return [bad(f"no device named {shown(row.name)} in the inventory", "name")]
+    problems += _refused(row, source)
     if "bmc_address" in row.values:
         try:
             ipaddress.ip_address(row.values["bmc_address"])
@@ -125,6 +127,18 @@ def _check_row(session: Session, row: CsvRow, source: str, devices: dict[str, De
             problems.append(bad(f"{row.name} has no interface '{iface}'", f"mac:{iface}"))
         elif normalise_mac(mac) is None:
             problems.append(bad(f"'{mac}' is not a MAC address", f"mac:{iface}"))
+    return problems
+
+
+def _refused(row: CsvRow, source: str) -> list[ValidationError]:
+    """Values the name rule refuses (serials, asset tags, user names hold no spaces or shell syntax)."""
+    problems = []
+    for key in ("serial", "asset_tag", "bmc_username"):
+        if key in row.values:
+            try:
+                check_token(row.values[key], key, Location(source, row=row.row, field=key))
+            except ValidationError as exc:
+                problems.append(exc)
     return problems
 
 

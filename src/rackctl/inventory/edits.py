@@ -10,6 +10,7 @@ from rackctl.errors import ValidationError
 from rackctl.inventory import queries
 from rackctl.inventory.lifecycle import change_state
 from rackctl.inventory.models import Device, ManagementEndpoint
+from rackctl.inventory.names import check_address, check_text, check_token
 from rackctl.secrets import check_reference
 from rackctl.types import MgmtProtocol, NodeState
 
@@ -42,10 +43,24 @@ def update_devices(session: Session, devices: list[Device], changes: DeviceChang
         given = [f"--{f.replace('_', '-')}" for f in _ONE_DEVICE_ONLY if getattr(changes, f) is not None]
         if given:
             raise ValidationError(f"{', '.join(given)} name(s) one device only, not {len(devices)}")
+    _check_values(changes)
     if changes.mgmt_credential:
         check_reference(changes.mgmt_credential, "--mgmt-credential")
     profile = queries.profile(session, changes.profile) if changes.profile else None
     return sum(_update(session, d, changes, profile, actor) for d in devices)
+
+
+def _check_values(changes: DeviceChanges) -> None:
+    """The name rule on every value given, before any device is touched."""
+    check_text(changes.reason, "--reason", limit=512)
+    for name in ("serial", "asset_tag"):
+        value = getattr(changes, name)
+        if value and value.strip():
+            check_token(value.strip(), f"--{name.replace('_', '-')}")
+    if changes.mgmt_username:
+        check_token(changes.mgmt_username, "--mgmt-username")
+    if changes.mgmt_address is not None:
+        check_address(changes.mgmt_address, "--mgmt-address")
 
 
 def _update(session: Session, device: Device, changes: DeviceChanges, profile: object, actor: str) -> bool:

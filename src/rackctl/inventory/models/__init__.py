@@ -16,6 +16,9 @@ from rackctl.inventory.models.power import PduOutlet, PowerFeed
 from rackctl.inventory.models.profile import Profile
 from rackctl.inventory.models.site import Rack, Site
 
+# After every model: the name rule attaches itself to the models' attributes.
+from rackctl.inventory import guard as _guard  # noqa: F401  isort: skip
+
 __all__ = [
     "AuditFinding",
     "AuditResult",
