@@ -226,6 +226,8 @@ def run_on_nodes(
         bmc_targets, refused, skipped = load_targets(session, names)
     if not bmc_targets and not refused:
         raise NotFound(f"'{label}' holds no device with a BMC ({len(skipped)} switches, PDUs and the like)")
+    for protocol in {t.protocol for t in bmc_targets} - {MgmtProtocol.AUTO}:
+        driver_class("rackctl.bmc", protocol.value)  # a missing extra: one line now, not one per node
     outcome = execute(f"{command} {label}", bmc_targets, with_driver(operation), options, precheck)
     by_name = {r.target: r for r in [*outcome.results, *refused]}
     outcome.results = [by_name[name] for name in names if name in by_name]
