@@ -164,7 +164,9 @@ def _apply(session: Session, devices: dict[str, Device], plans: list[RowPlan]) -
     # statement ever sees one value on two devices, then set the new values.
     for plan in plans:
         moving = [k for k in plan.changes if k in _UNIQUE or k.startswith("mac:")]
-        _set(devices[plan.name], {k: (None if k != "bmc_address" else f"moving:{plan.row}") for k in moving})
+        # A placeholder address that is a valid host name (the name rule holds at every step) and can never resolve.
+        placeholder = f"moving-row{plan.row}.invalid"
+        _set(devices[plan.name], {k: (None if k != "bmc_address" else placeholder) for k in moving})
     session.flush()
     for plan in plans:
         _set(devices[plan.name], {k: after for k, (_, after) in plan.changes.items()})

@@ -141,4 +141,5 @@ def _guard_bulk(state: ORMExecuteState) -> None:
 for _model, _attributes in GUARDED.items():
     for _attribute, _check in _attributes.items():
         _listen(_model, _attribute, _check)
-event.listen(Session, "do_orm_execute", _guard_bulk)
+# First among the session's statement hooks: a refused value is refused before anything else looks at it.
+event.listen(Session, "do_orm_execute", _guard_bulk, insert=True)
