@@ -74,7 +74,22 @@ COMMANDS = MappingProxyType(
             "Attach to a node's serial console (IPMI Serial over LAN). End with ~. at the start of a line.",
         ),
         "sel": Lazy("rackctl.cli.bmc:sel_app", "BMC event logs (IPMI SEL, Redfish LogService)."),
-        "bmc": Lazy("rackctl.cli.bmc:bmc_app", "BMC facts: hardware and firmware inventory, protocol detection."),
+        "bmc": Lazy(
+            "rackctl.cli.bmc:bmc_app",
+            "BMC facts and accounts: hardware inventory, protocol detection, users, password rotation.",
+        ),
+        "firmware": Lazy(
+            "rackctl.cli.firmware:firmware_app",
+            "Firmware: inventory, plan and staged updates to the profile's baseline.",
+        ),
+        "bios": Lazy(
+            "rackctl.cli.bios:bios_app",
+            "BIOS settings: read them, compare with the profile, apply (pending until a reboot).",
+        ),
+        "media": Lazy(
+            "rackctl.cli.media:media_app",
+            "Virtual media: insert an ISO (URL or local file), eject it, show what is inserted.",
+        ),
         "lab": Lazy("rackctl.cli.lab:lab_app", "Simulated racks: real BMC, PDU and SSH simulators on loopback."),
         "pdu": Lazy("rackctl.cli.pdu:pdu_app", "PDU outlets: status, on, off, cycle; readings; feed verification."),
         "plan": Lazy(

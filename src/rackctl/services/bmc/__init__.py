@@ -93,6 +93,12 @@ def has_bmc(device: Device) -> bool:
     return device.mgmt is not None and device.mgmt.protocol in BMC_PROTOCOLS
 
 
+def split_nodes(session: Session, names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The named devices with a BMC (what a BMC command acts on) and those without; reads no secret."""
+    devices = queries.devices(session, names)
+    return [d.name for d in devices if has_bmc(d)], [d.name for d in devices if not has_bmc(d)]
+
+
 def load_targets(session: Session, names: Sequence[str]) -> tuple[list[BmcTarget], list[fanout.Result[Any]], list[str]]:
     """Endpoints for the named nodes, failed results for nodes that cannot be targeted, and the
     names of devices that have no BMC at all (switches, PDUs), which are left out."""
