@@ -120,3 +120,18 @@ def test_ipmi_user_slots_and_set_user_password_on_ipmi_sim(cli, db, ipmi_bmc, tm
     assert cli("device", "set", "gpu-r12-u03", "--mgmt-credential", "env:RACKCTL_BMC_PASSWORD").exit_code == 0
     old = cli("power", "status", "gpu-r12-u03", "--json", "--retries", "0")
     assert old.exit_code == 1 and old.json()[0]["error_type"] == "AuthError"
+
+
+def test_ipmi_firmware_is_the_bmc_version_and_the_profile_columns_are_a_baseline(cli, db, ipmi_bmc, monkeypatch):
+    monkeypatch.setenv("RACKCTL_BMC_PASSWORD", PASSWORD)
+    assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
+    assert cli("device", "set", "gpu-r12-u03", "--mgmt-address", ipmi_bmc.address, "--mgmt-port", "623").exit_code == 0
+    inventory = cli("firmware", "inventory", "gpu-r12-u03", "--json")
+    assert inventory.exit_code == 0, inventory.stderr
+    components = inventory.json()[0]["value"]
+    assert [(c["kind"], c["updateable"]) for c in components if c["kind"] == "bmc"] == [("bmc", False)]
+    plan = cli("firmware", "plan", "gpu-r12-u03", "--json")
+    value = plan.json()[0]["value"]
+    # the lab's ipmi_sim says firmware 1.0 (Get Device ID); the profile's bmc_firmware is 1.02.04
+    assert [(s["kind"], s["wanted"]["version"]) for s in value["steps"]] == [("bmc", "1.02.04")]
+    assert value["missing"] == ["bios"]  # IPMI names no BIOS version

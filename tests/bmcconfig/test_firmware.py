@@ -106,8 +106,8 @@ def test_a_bmc_that_resets_and_stays_away_is_reported_unknown(fleet, tmp_path):
     assert result.exit_code == 1
     rows = {row["target"]: row for row in result.json()}
     assert rows["gpu-r12-u11"]["ok"]
-    message = rows["gpu-r12-u03"]["error"]
-    assert message.startswith("bmc: the BMC did not come back within 2s; its firmware state is unknown")
+    # whether the reset is seen while following the update or while verifying it depends on timing; both say so
+    assert "the BMC did not come back within 2s; its firmware state is unknown" in rows["gpu-r12-u03"]["error"]
 
 
 def test_push_sends_the_checked_image_to_the_http_push_uri(fleet, tmp_path):

@@ -12,6 +12,7 @@ from rackctl.inventory import queries
 from rackctl.inventory.lifecycle import change_state
 from rackctl.inventory.models import Device, ManagementEndpoint
 from rackctl.inventory.names import check_text, check_token
+from rackctl.inventory.platforms import check_platform
 from rackctl.secrets import check_reference
 from rackctl.types import MgmtProtocol, NodeState
 
@@ -33,6 +34,7 @@ class DeviceChanges:
     mgmt_protocol: MgmtProtocol | None = None
     mgmt_username: str | None = None
     mgmt_credential: str | None = None
+    platform: str | None = None  # '' clears it (a PDU then detects its family: auto)
 
     def touches_mgmt(self) -> bool:
         return any(getattr(self, f.name) is not None for f in fields(self) if f.name.startswith("mgmt_"))
@@ -51,7 +53,8 @@ def update_devices(session: Session, devices: list[Device], changes: DeviceChang
     """Apply the changes to every device; returns how many changed. Checks everything first."""
     if not changes.given():
         raise ValidationError(
-            "nothing to change", hint="give --state, --profile, --serial, --asset-tag or a --mgmt-... option"
+            "nothing to change",
+            hint="give --state, --profile, --serial, --asset-tag, --platform or a --mgmt-... option",
         )
     if len(devices) > 1:
         given = [f"--{f.replace('_', '-')}" for f in _ONE_DEVICE_ONLY if getattr(changes, f) is not None]
@@ -71,6 +74,9 @@ def _check_values(session: Session, devices: list[Device], changes: DeviceChange
             check_token(value.strip() if name != "mgmt_username" else value, f"--{name.replace('_', '-')}")
     if changes.mgmt_credential:
         check_reference(changes.mgmt_credential, "--mgmt-credential")
+    if changes.platform and changes.platform.strip():
+        for device in devices:
+            check_platform(device.role, changes.platform)
     if changes.mgmt_port is not None:
         checks.port(changes.mgmt_port, Location(field="--mgmt-port"))
     if changes.mgmt_address is not None:
@@ -93,6 +99,9 @@ def _update(session: Session, device: Device, changes: DeviceChanges, profile: o
         changed |= change_state(session, device, changes.state, actor, changes.reason, changes.force)
     if changes.profile is not None:
         changed |= _assign(device, "profile", profile)
+    if changes.platform is not None:
+        platform = check_platform(device.role, changes.platform) if changes.platform.strip() else None
+        changed |= _assign(device, "platform", platform)
     for name in ("serial", "asset_tag"):
         value = getattr(changes, name)
         if value is not None:

@@ -272,7 +272,6 @@ class MockupServer:
     def refusal(self, message: str, message_id: str) -> Answer:
         return 400, redfish_error(message, message_id), {}
 
-
     def __enter__(self) -> MockupServer:
         return self.start()
 

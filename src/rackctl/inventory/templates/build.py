@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rackctl.drivers.pdu_families import AUTO
 from rackctl.errors import Conflict, NotFound, ValidationError
 from rackctl.inventory.components import populate
 from rackctl.inventory.lifecycle import record_initial_state
@@ -22,6 +23,7 @@ from rackctl.inventory.models import (
     Site,
 )
 from rackctl.inventory.names import check_name
+from rackctl.inventory.platforms import check_platform
 from rackctl.inventory.templates.addressing import assign_addresses
 from rackctl.inventory.templates.expr import PatternError, render
 from rackctl.inventory.templates.loader import RackTemplate, rack_numbers
@@ -191,7 +193,7 @@ def _new_device(
         face=Face(entry.get("face", Face.REAR if u is None else Face.FRONT)),
         device_type=dtype,
         role=DeviceRole(entry["role"]),
-        platform=entry.get("platform"),
+        platform=_platform(entry),
         profile=profiles.get(entry.get("profile", "")),
     )
     _check_space(built, index, device)
@@ -201,6 +203,14 @@ def _new_device(
     if "management" in entry:
         device.mgmt = _management(entry["management"], built, index)
     return device
+
+
+def _platform(entry: dict[str, Any]) -> str | None:
+    """The template's platform, checked for the role; a PDU without one detects its MIB family (auto)."""
+    role = DeviceRole(entry["role"])
+    if entry.get("platform"):
+        return check_platform(role, str(entry["platform"]), f"device '{entry.get('name', '?')}' platform")
+    return AUTO if role == DeviceRole.PDU else None
 
 
 def _management(spec: dict[str, Any], built: Built, index: int) -> ManagementEndpoint:
