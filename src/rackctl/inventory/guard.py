@@ -125,7 +125,8 @@ def _rows(state: ORMExecuteState) -> Iterable[Mapping[str, Any]]:
     elif params:
         yield from (p for p in params if isinstance(p, Mapping))
     statement = state.statement
-    if getattr(statement, "_values", None) or getattr(statement, "_multi_values", None):
+    has_values = getattr(statement, "_values", None) or getattr(statement, "_multi_values", None)
+    if has_values and isinstance(statement, Insert | Update):
         yield statement.compile().params
 
 
