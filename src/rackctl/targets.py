@@ -75,8 +75,40 @@ def _terms(text: str) -> list[tuple[str, str]]:
     return terms
 
 
+_BRACKET = re.compile(r"\[([^\]]*)\]")
+_RANGE = re.compile(r"\s*(\d+)(?:-(\d+)(?:/(\d+))?)?\s*")
+
+
+def _estimate(term: str) -> int:
+    """An upper bound of the names a term makes, read from its brackets before ClusterShell builds them.
+
+    ClusterShell keeps a range as a set of its members, so `n[1-100000000]` would take minutes and
+    gigabytes before its size could be asked; this only counts, and leaves parsing to ClusterShell.
+    """
+    total = 0
+    for operand in re.split(r"[,&!^](?![^\[]*\])", term):
+        count = 1
+        for body in _BRACKET.findall(operand):
+            size = 0
+            for item in body.split(","):
+                match = _RANGE.fullmatch(item)
+                if match is None:
+                    return 0  # malformed: ClusterShell says how
+                low, high, step = match.group(1), match.group(2) or match.group(1), match.group(3) or "1"
+                size += max(0, int(high) - int(low)) // max(1, int(step)) + 1
+            count *= size
+        total += count
+    return total
+
+
 def _nodes(expression: str, term: str, limit: int) -> NodeSet:
     """A node-set term without groups, its size checked before any name is made."""
+    estimate = _estimate(term)
+    if estimate > limit:
+        raise ValidationError(
+            f"target '{expression}' names {estimate:,} nodes, more than the {limit:,} allowed",
+            hint="narrow the expression, or raise max_targets in the settings",
+        )
     try:
         nodes = NodeSet(term, resolver=RESOLVER_NOGROUP)
     except (NodeSetException, AssertionError) as exc:
