@@ -11,8 +11,9 @@ from rackctl.inventory.models.devicetype import (
     DeviceTypeOutlet,
     DeviceTypePowerPort,
 )
+from rackctl.inventory.models.lease import Lease
 from rackctl.inventory.models.network import Cable, Interface, IpAddress
-from rackctl.inventory.models.oplog import Operation, OperationResult
+from rackctl.inventory.models.oplog import Operation, OperationEnd, OperationResult
 from rackctl.inventory.models.power import PduOutlet, PowerFeed
 from rackctl.inventory.models.profile import Profile
 from rackctl.inventory.models.site import Rack, Site
@@ -40,8 +41,10 @@ __all__ = [
     "DeviceTypePowerPort",
     "Interface",
     "IpAddress",
+    "Lease",
     "ManagementEndpoint",
     "Operation",
+    "OperationEnd",
     "OperationResult",
     "PduOutlet",
     "PowerFeed",
