@@ -21,6 +21,7 @@ from rackctl.drivers.base import SwitchConfig
 from rackctl.errors import CommandError, ConfigError, DriverError, ValidationError
 from rackctl.inventory import queries
 from rackctl.inventory.models import Device
+from rackctl.paths import child
 from rackctl.secrets import resolve
 from rackctl.services.switch.diff import config_diff
 from rackctl.services.switch.intent import switch_intent
@@ -128,7 +129,7 @@ def netmiko_connector(job: SwitchJob) -> AbstractContextManager[NetmikoSwitch]:
 
 def save_backup(folder: Path, name: str, text: str) -> Path:
     """Keep a running configuration under the state folder: switch-backups/NAME/YYYYmmdd-HHMMSS.cfg."""
-    target = folder / "switch-backups" / name
+    target = child(folder / "switch-backups", name)
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 1000:03d}.cfg"
     path.write_text(text)
