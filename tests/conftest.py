@@ -31,6 +31,28 @@ def _seed(db: Database) -> None:
         session.add(Site(name="fra1", description="test site"))
 
 
+@pytest.fixture(autouse=True)
+def secret_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own secret folder (owner-only), the only place its `file:` references may point."""
+    folder = tmp_path_factory.mktemp("secrets")
+    folder.chmod(0o700)
+    monkeypatch.setenv("RACKCTL_SECRET_DIRS", str(folder))
+    return folder
+
+
+@pytest.fixture
+def secret_file(secret_dir: Path) -> Callable[[str, str], str]:
+    """Write a secret as rackctl expects it (0600 from its first byte, in the secret folder); returns `file:PATH`."""
+    from rackctl.secrets import write_private
+
+    def write(name: str, value: str) -> str:
+        path = secret_dir / name
+        write_private(path, value + "\n")
+        return f"file:{path}"
+
+    return write
+
+
 @pytest.fixture(scope="session")
 def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated, seeded database made once per run: a SQLite file to copy, or the PostgreSQL URL."""

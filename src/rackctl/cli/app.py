@@ -6,7 +6,22 @@ from typing import Annotated
 
 import typer
 
-from rackctl.cli import audit, bmc, console, demo, devices, lab, pdu, power, provision, racks, reports, setup, switch
+from rackctl.cli import (
+    audit,
+    bmc,
+    console,
+    demo,
+    devices,
+    lab,
+    pdu,
+    power,
+    provision,
+    racks,
+    reports,
+    setup,
+    switch,
+    trust,
+)
 from rackctl.cli.common import AppState, RackctlGroup, begin
 from rackctl.cli.plan import plan_app
 
@@ -55,6 +70,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(switch.switch_app, name="switch")
 app.add_typer(switch.cabling_app, name="cabling")
 app.add_typer(audit.audit_app, name="audit")
+app.command("trust")(trust.trust_cmd)
 
 
 def main() -> None:

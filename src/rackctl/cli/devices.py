@@ -97,7 +97,7 @@ def device_set(
     mgmt_port: Annotated[int | None, typer.Option(help="Management port, one device only.")] = None,
     mgmt_protocol: Annotated[MgmtProtocol | None, typer.Option(help="Management protocol.")] = None,
     mgmt_username: Annotated[str | None, typer.Option(help="Management user name.")] = None,
-    mgmt_credential: Annotated[str | None, typer.Option(help="Secret reference: env:NAME or file:/path.")] = None,
+    mgmt_credential: Annotated[str | None, typer.Option(help="Secret reference: env:, file: or cred:.")] = None,
 ) -> None:
     """Change devices: lifecycle state, profile, identity, management endpoint."""
     changes = DeviceChanges(

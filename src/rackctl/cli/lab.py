@@ -27,7 +27,8 @@ def lab_up(
     """Start simulators for every device of the racks and point the inventory at them."""
     app = state()
     started = time.monotonic()
-    lab = core.up(app.database(), app.settings.resolved_state_dir, core.LabOptions(name, tuple(racks or ()), hosts))
+    options = core.LabOptions(name, tuple(racks or ()), hosts, app.settings.resolved_secret_dirs[0])
+    lab = core.up(app.database(), app.settings.resolved_state_dir, options)
     seconds = time.monotonic() - started
     summary = {
         "name": lab.name,
@@ -50,7 +51,7 @@ def lab_up(
     if lab.hosts:
         output.note(
             f"hosts accept root with the key {lab.ssh_key}: export RACKCTL_SSH_KEY={lab.ssh_key} "
-            f"RACKCTL_SSH_KNOWN_HOSTS={lab.known_hosts}"
+            "(their SSH host key is pinned in the inventory)"
         )
 
 

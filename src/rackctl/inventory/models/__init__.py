@@ -10,6 +10,7 @@ from rackctl.inventory.models.devicetype import (
     DeviceTypeOutlet,
     DeviceTypePowerPort,
 )
+from rackctl.inventory.models.hostkey import HostKey
 from rackctl.inventory.models.network import Cable, Interface, IpAddress
 from rackctl.inventory.models.oplog import Operation, OperationResult
 from rackctl.inventory.models.power import PduOutlet, PowerFeed
@@ -29,6 +30,7 @@ __all__ = [
     "DeviceTypeModuleBay",
     "DeviceTypeOutlet",
     "DeviceTypePowerPort",
+    "HostKey",
     "Interface",
     "IpAddress",
     "ManagementEndpoint",
