@@ -142,9 +142,7 @@ def vendor_rack(
 
     def make(platform: str) -> str:
         rack = leaf_pair(platform)
-        # fakenos asks for the login password as enable secret: this endpoint says so explicitly
-        options = {"enable_uses_login": True}
-        set_endpoint(db, f"leaf-{rack}-a", "127.0.0.1", fake_switches[f"leaf-{rack}-a"], "admin", options)
+        set_endpoint(db, f"leaf-{rack}-a", "127.0.0.1", fake_switches[f"leaf-{rack}-a"], "admin", {})
         trusted = cli("trust", f"leaf-{rack}-a", "--yes")  # first contact, as a technician makes it
         assert trusted.exit_code == 0, trusted.stderr
         return rack

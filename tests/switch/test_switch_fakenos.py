@@ -1,7 +1,7 @@
 """Vendor CLIs over SSH against fakenos (PyPI): diff, backup and LLDP from show commands.
 
-fakenos starts in user mode (netmiko enters enable mode with the switch password as enable secret, as the
-endpoints say with `enable_uses_login`) and
+fakenos starts in user mode (netmiko enters enable mode; fakenos asks no enable secret, and rackctl sends
+none unless the endpoint names one) and
 keeps no configuration state, so pushes and rollbacks are tested against the Linux-based switches.
 """
 
