@@ -31,13 +31,15 @@ def _seed(db: Database) -> None:
         session.add(Site(name="fra1", description="test site"))
 
 
-@pytest.fixture(autouse=True)
-def secret_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test's own secret folder (owner-only), the only place its `file:` references may point."""
+@pytest.fixture(scope="session", autouse=True)
+def secret_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The run's secret folder (owner-only): the only place `file:` references may point, set before any
+    module's lab starts, so labs write their secrets there too."""
     folder = tmp_path_factory.mktemp("secrets")
     folder.chmod(0o700)
-    monkeypatch.setenv("RACKCTL_SECRET_DIRS", str(folder))
-    return folder
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RACKCTL_SECRET_DIRS", str(folder))
+        yield folder
 
 
 @pytest.fixture

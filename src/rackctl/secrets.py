@@ -30,13 +30,14 @@ from rackctl.types import Secret
 
 CREDENTIAL_NAME = r"[A-Za-z0-9_][A-Za-z0-9_.@-]*"  # a systemd credential's name: no path, no spaces
 _REF = re.compile(rf"env:(?P<env>[A-Za-z_][A-Za-z0-9_]*)|file:(?P<file>/[^\n\r]+)|cred:(?P<cred>{CREDENTIAL_NAME})")
+MAX_REFERENCE = 512  # what the inventory's column holds
 REFERENCE_OPTIONS = ("priv_ref", "enable_ref")  # endpoint options that hold references, not secrets
 _HINT = "store env:NAME, file:/path or cred:NAME, never the secret itself"
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
 
 
 def _parse(ref: str, where: str) -> tuple[str, str]:
-    match = _REF.fullmatch(ref)
+    match = _REF.fullmatch(ref) if len(ref) <= MAX_REFERENCE else None
     if not match:
         raise ConfigError(f"{where}: '{_mask(ref)}' is not a secret reference", hint=_HINT)
     scheme = next(name for name in ("env", "file", "cred") if match.group(name))

@@ -68,13 +68,14 @@ def test_a_failed_up_leaves_nothing_behind(
         (bin_dir / tool).symlink_to(path)
     with db.transaction() as session:
         original = device(session, "gpu-r12-u03").mgmt.address  # type: ignore[union-attr]
+    secrets_before = set(secret_dir.iterdir())
     monkeypatch.setenv("PATH", str(bin_dir))  # type: ignore[attr-defined]
     result = cli("lab", "up")
     assert result.exit_code == 2
     assert "did not start" in result.stderr
     assert _pids_mentioning(tmp_path) == []  # simulators, sshd: each names a file in this test's folder
     assert not lab_state.lab_folder(tmp_path / "state", "default").exists()
-    assert list(secret_dir.iterdir()) == []  # the lab's secrets went with it
+    assert set(secret_dir.iterdir()) == secrets_before  # the lab's secrets went with it
     with db.transaction() as session:
         assert device(session, "gpu-r12-u03").mgmt.address == original  # type: ignore[union-attr]
 

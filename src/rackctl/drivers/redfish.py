@@ -88,7 +88,8 @@ class RedfishBmc:
                 reply = http.get(f"{tls.base_url(endpoint)}/redfish/v1/", timeout=timeout, verify=tls.verify(endpoint))
                 return reply.status_code == 200 and "RedfishVersion" in reply.json()
             except requests.exceptions.SSLError as exc:  # Redfish is there, but not the BMC we trust: say so
-                tls.raise_if_untrusted(f"Redfish probe of {endpoint.address}", exc)
+                with suppress(ConnectError):  # no TLS at all there: not a Redfish service
+                    tls.raise_if_untrusted(f"Redfish probe of {endpoint.address}", exc)
                 return False
             except (requests.RequestException, ValueError):
                 return False

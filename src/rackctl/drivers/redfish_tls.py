@@ -22,7 +22,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from rackctl.errors import AuthError, ConfigError
+from rackctl.errors import AuthError, ConfigError, ConnectError
 from rackctl.types import Endpoint
 
 _HEX = re.compile(r"[0-9a-f]{64}")
@@ -118,19 +118,22 @@ def refuse_plain_http(client: Any, endpoint: Endpoint) -> None:
 
 
 def raise_if_untrusted(where: str, exc: BaseException) -> None:
-    """An unreachable BMC whose real cause is a certificate we do not trust: say so, and do not retry."""
+    """An unreachable BMC whose real cause is TLS: an untrusted certificate (not retried) or no TLS at all."""
     cause: BaseException | None = exc
     while cause is not None:
         text = str(cause)
-        if isinstance(cause, requests.exceptions.SSLError | ssl.SSLError) or "Fingerprints did not match" in text:
-            reason = (
-                "its certificate does not match the pinned fingerprint"
-                if "Fingerprint" in text
-                else ("its TLS certificate is not trusted")
-            )
+        if "Fingerprints did not match" in text:
+            message = f"{where}: its certificate does not match the pinned fingerprint; nothing was sent to it"
+            raise AuthError(message) from None
+        if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
             raise AuthError(
-                f"{where}: {reason}; nothing was sent to it",
+                f"{where}: its TLS certificate is not trusted; nothing was sent to it",
                 hint="give the endpoint options cafile=CA.pem or tls_fingerprint=SHA256 of its certificate",
             ) from None
+        if isinstance(cause, ssl.SSLError):
+            raise ConnectError(
+                f"{where}: no TLS handshake ({cause.reason or cause}); nothing was sent to it",
+                hint="a BMC that speaks plain HTTP needs management options scheme=http (credentials then go "
+                "in clear text)",
+            ) from None
         cause = cause.__cause__ or cause.__context__
-    return

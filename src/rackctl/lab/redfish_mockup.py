@@ -1,4 +1,4 @@
-"""Serve recorded Redfish resources over real HTTP: a read-only BMC for tests and rehearsals.
+"""Serve recorded Redfish resources over real HTTP(S): a read-only BMC for tests and rehearsals.
 
 DMTF's Redfish-Mockup-Server is not on PyPI, so this speaks the same wire protocol for what rackctl
 uses: GET answers `<folder>/<path>/index.json` (or `index.html`, served as HTML, for a BMC whose page
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import ssl
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -178,6 +179,22 @@ class _Handler(BaseHTTPRequestHandler):
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     service: MockupServer
+    tls: ssl.SSLContext | None = None
+
+    def get_request(self) -> tuple[Any, Any]:
+        connection, address = super().get_request()
+        if self.tls is not None:  # the handshake happens in the request's thread, not in the accept loop
+            connection = self.tls.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
+        return connection, address
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.tls is not None:
+            try:
+                request.settimeout(5.0)
+                request.do_handshake()
+            except OSError:  # a client that does not trust this certificate hangs up here: nothing was sent
+                return
+        super().finish_request(request, client_address)
 
 
 Answer = tuple[int, bytes, dict[str, str]]
@@ -193,8 +210,10 @@ class MockupServer:
         port: int = 0,
         username: str = "admin",
         password: str = "secret",
+        certificate: tuple[str, str] | None = None,
     ) -> None:
         self.mockup = Mockup.load(Path(folder))
+        self.certificate = certificate  # (certificate file, key file): serve HTTPS
         self.address, self.port = address, port
         self.username, self.password = username, password
         self.requests: list[Request] = []
@@ -206,11 +225,14 @@ class MockupServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.address}:{self.port}"
+        return f"{'https' if self.certificate else 'http'}://{self.address}:{self.port}"
 
     def start(self) -> MockupServer:
         self._http = _HttpServer((self.address, self.port), _Handler)
         self._http.service = self
+        if self.certificate is not None:
+            self._http.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self._http.tls.load_cert_chain(*self.certificate)
         self.port = self._http.server_address[1]
         threading.Thread(
             target=self._http.serve_forever,
