@@ -38,7 +38,8 @@ class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
     def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
         raise HostKeyUnknown(
             f"{self.device} ({hostname}): no SSH host key is pinned in the inventory; "
-            f"it presented {key.get_name()} {fingerprint(key.get_base64())}",
+            f"it presented {key.get_name()} {fingerprint(key.get_base64())}; nothing was sent to it "
+            f"(to trust it: rackctl trust {self.device})",
             hint=_trust_hint(self.device),
         )
 
@@ -68,7 +69,7 @@ class PinnedClient(paramiko.SSHClient):
                 f"{self.device} ({exc.hostname}): SSH HOST KEY CHANGED: the inventory pins "
                 f"{exc.expected_key.get_name()} {fingerprint(exc.expected_key.get_base64())}, the host presented "
                 f"{exc.key.get_name()} {fingerprint(exc.key.get_base64())}. Someone may be impersonating it; "
-                "nothing was sent to it",
+                f"nothing was sent to it (if it was reinstalled: rackctl trust {self.device} --replace)",
                 hint=f"if the host was reinstalled, check the new key on its console, then: "
                 f"rackctl trust {self.device} --replace",
             ) from None
