@@ -2,6 +2,7 @@
 
     RackctlError                      exit code 2 unless a fan-out says otherwise
     ├── ConfigError                   bad settings file, unresolvable secret reference
+    │   └── MissingExtra              a command needs an optional extra that is not installed
     ├── InventoryError
     │   ├── NotFound                  a name that is not in the inventory
     │   ├── Conflict                  a name, U position, address, MAC or serial already taken
@@ -37,6 +38,10 @@ class RackctlError(Exception):
 
 class ConfigError(RackctlError):
     """Settings or a secret reference cannot be used."""
+
+
+class MissingExtra(ConfigError):
+    """A command needs an optional extra (`pip install 'rackctl[switch]'`) that is not installed."""
 
 
 class InventoryError(RackctlError):

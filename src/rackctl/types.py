@@ -117,6 +117,7 @@ class BootDevice(StrEnum):
     PXE = "pxe"
     DISK = "disk"
     BIOS = "bios"
+    CD = "cd"  # the virtual CD/DVD (rackctl media insert), or a physical optical drive
 
 
 class Health(StrEnum):

@@ -202,7 +202,7 @@ def test_import_csv(r12: Cli, tmp_path: Path) -> None:
     )
     result = r12("import", "csv", str(sheet))
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.strip() == f"2 row(s) imported from {sheet}"
+    assert result.stdout.splitlines()[-1] == f"2 row(s) imported from {sheet}: 2 device(s) changed"
     rows = {r["name"]: r for r in r12("device", "list", "gpu-r12-u[03,11]", "--json").json()}
     assert (rows["gpu-r12-u11"]["serial"], rows["gpu-r12-u11"]["mgmt"]) == ("SN-11", "ipmi://10.210.0.11")
     nic = next(
@@ -302,14 +302,16 @@ def test_log_lists_operations_newest_first(r12: Cli, db: Database) -> None:
     with db.transaction() as session:
         record(session, "anna", "power on", [TargetResult(n, True, "on") for n in GPUS[:2]])
         record(session, "ben", "power cycle", [TargetResult(GPUS[2], False, "BMC timed out")])
-    rows = r12("log", "--json").json()
+    rows = r12("log", "--kind", "operation", "--json").json()
     assert [(r["actor"], r["command"], r["ok"], r["summary"]) for r in rows] == [
         ("ben", "power cycle", False, "0/1 ok"),
         ("anna", "power on", True, "2/2 ok"),
     ]
     assert rows[0]["results"] == [{"target": GPUS[2], "ok": False, "message": "BMC timed out"}]
-    assert set(rows[0]) == {"id", "started_at", "finished_at", "actor", "command", "ok", "summary", "results"}
-    assert [r["command"] for r in r12("log", "--target", GPUS[0], "--json").json()] == ["power on"]
+    keys = {"type", "id", "at", "started_at", "finished_at", "actor", "command", "ok", "summary", "results"}
+    assert set(rows[0]) == keys
+    on_u03 = r12("log", "--target", GPUS[0], "--kind", "operation", "--json").json()
+    assert [r["command"] for r in on_u03] == ["power on"]
     assert len(r12("log", "-n", "1", "--json").json()) == 1
     table = r12("log")
     assert table.exit_code == 0 and "power cycle" in table.stdout and "FAIL" in table.stdout

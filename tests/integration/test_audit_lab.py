@@ -159,7 +159,9 @@ def test_a_host_without_a_pinned_key_is_refused_until_trusted(rack: Cli, db_url:
     assert reason.startswith(f"gpu-r12-u03 ({_address(data)}): no SSH host key is pinned in the inventory")
     code, data = audit(rack, "gpu-r12-u03", "--trust-new-keys")
     assert (code, data["not_audited"]) == (0, [])
-    (entry,) = [e for e in rack("log", "--json").json() if e["command"] == "audit --trust-new-keys"]
+    (entry,) = [
+        e for e in rack("log", "--kind", "operation", "--json").json() if e["command"] == "audit --trust-new-keys"
+    ]
     assert [r["target"] for r in entry["results"]] == ["gpu-r12-u03"]
 
 

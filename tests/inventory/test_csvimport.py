@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from rackctl.errors import ValidationError
-from rackctl.inventory.csvimport import CsvErrors, import_csv
+from rackctl.inventory.csvapply import import_csv
+from rackctl.inventory.csvimport import CsvErrors
 from rackctl.inventory.db import Database
 from rackctl.inventory.models import Device
 from rackctl.types import MgmtProtocol
@@ -34,7 +35,7 @@ def _csv(tmp_path: Path, body: str, header: str = HEADER) -> Path:
 
 def _apply(db: Database, path: Path) -> int:
     with db.transaction() as session:
-        return import_csv(session, path)
+        return len(import_csv(session, path))
 
 
 def test_a_good_sheet_sets_serials_tags_bmcs_and_macs(rack: Database, tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def test_a_pdu_cycle_recovers_a_hung_bmc(lab: RackLab) -> None:
     assert node["value"]["detail"]["outlets"] == [o["target"] for o in outlets] and len(outlets) == 6
     assert lab.bmc_pid("gpu-r12-u11") != hung
     assert _json(lab, "power", "status", "gpu-r12-u11")[0]["value"]["after"] == "on"
-    logged = _json(lab, "log", "--target", "pdu-r12-b2:27", "--limit", "1")
+    logged = _json(lab, "log", "--kind", "operation", "--target", "pdu-r12-b2:27", "--limit", "1")
     assert logged[0]["command"] == "power cycle gpu-r12-u11 --via pdu" and logged[0]["ok"]
 
 

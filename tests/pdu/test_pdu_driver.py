@@ -225,4 +225,4 @@ def test_bad_answers_fail_their_outlets_only(
     meters = {m["name"]: m for m in report["value"]["readings"]["outlets"]}
     assert meters["1"] == {"name": "1", "current_a": None, "power_w": None}  # digits 17: not interpretable
     assert report["value"]["identity"]["model"] == "PX2-4724" and report["value"]["identity"]["serial"] == ""
-    assert json.loads(cli("log", "--json").stdout)[0]["command"] == "pdu status pdu-r12-a1:1-4"
+    assert json.loads(cli("log", "--kind", "operation", "--json").stdout)[0]["command"] == "pdu status pdu-r12-a1:1-4"

@@ -70,7 +70,7 @@ def test_a_refused_command_is_reported_per_outlet(lab: RackLab) -> None:
     result = _json(lab, "pdu", "off", "pdu-r12-a1:3-4", "--yes", code=1)
     assert not result[0]["ok"] and "refused the request (notWritable" in result[0]["error"]
     assert result[1]["ok"] and result[1]["value"]["state"] == "off"
-    log = _json(lab, "log", "--limit", "1")
+    log = _json(lab, "log", "--kind", "operation", "--limit", "1")
     assert log[0]["command"] == "pdu off pdu-r12-a1:3-4" and log[0]["actor"] == "tester"
     assert [r["ok"] for r in log[0]["results"]] == [False, True]
 

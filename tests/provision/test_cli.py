@@ -16,7 +16,7 @@ def test_provision_refuses_a_switch_before_running(cli, rack: None) -> None:
     result = cli("provision", "leaf-r12-a")
     assert result.exit_code == 2
     assert "leaf-r12-a is a leaf: only gpu-node devices are provisioned" in result.stderr
-    assert cli("log", "--json").json() == []
+    assert cli("log", "--kind", "operation", "--json").json() == []
 
 
 def test_provision_refuses_a_missing_inventory_override(cli, rack: None, tmp_path: Path) -> None:

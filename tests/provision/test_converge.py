@@ -78,7 +78,7 @@ def test_check_diff_shows_a_hand_edit_and_changes_nothing(fleet: Fleet, cli) -> 
         assert "-vm.swappiness = 60\n+vm.swappiness = 1" in "".join(outcome["diff"])
         assert "vm.swappiness = 60" in sysctl.read_text()
         assert node_state(fleet.db, "gpu-r12-u03")[0] == NodeState.PROVISIONED
-        log = cli("--db", fleet.db.url, "log", "-n", "1", "--json").json()
+        log = cli("--db", fleet.db.url, "log", "--kind", "operation", "-n", "1", "--json").json()
         assert log[0]["command"] == "provision --check --diff"  # type: ignore[index]
     finally:
         sysctl.write_text(original)

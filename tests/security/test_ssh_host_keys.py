@@ -121,7 +121,7 @@ def test_trust_shows_openssh_s_fingerprint_asks_and_logs(rack: Cli, db: Database
     assert result.exit_code == 0, result.stderr
     (row,) = result.json()["keys"]
     assert (row["verdict"], row["fingerprint"]) == ("new", presented)
-    (entry,) = [e for e in rack("log", "--json").json() if e["command"] == f"trust {NODE}"]
+    (entry,) = [e for e in rack("log", "--kind", "operation", "--json").json() if e["command"] == f"trust {NODE}"]
     assert entry["results"][0]["message"] == f"trusted {presented}" and entry["actor"] == "tester"
     again = rack("trust", NODE, "--yes", "--json")
     assert again.exit_code == 0 and again.json()["keys"][0]["verdict"] == "same"
@@ -141,7 +141,9 @@ def test_trust_refuses_a_changed_key_loudly_until_replaced(
     replaced = rack("trust", NODE, "--replace", "--yes")
     assert replaced.exit_code == 0, replaced.stderr
     assert rack("trust", NODE, "--list", "--json").json()[0]["pinned"] == [presented]
-    (entry,) = [e for e in rack("log", "--json").json() if e["command"] == f"trust {NODE} --replace"]
+    (entry,) = [
+        e for e in rack("log", "--kind", "operation", "--json").json() if e["command"] == f"trust {NODE} --replace"
+    ]
     assert entry["results"][0]["message"] == f"replaced {presented.split()[1]}"
 
 

@@ -37,7 +37,7 @@ def test_nxos_diff_and_push_preview(vendor_rack: Callable[[str], str], cli: Call
     assert "mgmt0" not in rows[0]["diff"]
     preview = cli("switch", "push", "leaf-nx-a")
     assert preview.exit_code == 0 and "nothing was pushed" in preview.stderr
-    assert [e for e in cli("log", "--json").json() if e["command"].startswith("switch")] == []
+    assert [e for e in cli("log", "--kind", "operation", "--json").json() if e["command"].startswith("switch")] == []
 
 
 def test_backup_saves_the_running_config(vendor_rack: Callable[[str], str], cli: Callable[..., Any]) -> None:

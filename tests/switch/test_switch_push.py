@@ -96,7 +96,7 @@ def test_push_applies_verifies_and_logs(lx: dict[str, LinuxSwitch], cli: Callabl
     assert Path(rows[0]["backup"]).read_text().strip() == INITIAL.strip()
     again = cli("switch", "push", "leaf-lx-a", "--yes", "--json").json()
     assert again[0]["changed"] is False
-    log = cli("log", "--json").json()
+    log = cli("log", "--kind", "operation", "--json").json()
     assert log[0]["command"] == "switch push leaf-lx-a --yes --json" or log[0]["command"].startswith("switch push")
     assert [(r["target"], r["ok"]) for r in log[1]["results"]] == [("leaf-lx-a", True), ("leaf-lx-b", True)]
     assert cli("switch", "diff", "leaf-lx-a").stdout.strip() == "leaf-lx-a: running configuration matches the inventory"
@@ -112,7 +112,7 @@ def test_push_failing_midway_is_rolled_back(lx: dict[str, LinuxSwitch], cli: Cal
     assert "apply failed" in detail and "swp31: no such port" in detail and "rolled back" in detail
     assert switch.config_file.read_text() == INITIAL
     assert mtu(switch, "swp1") == 1500
-    assert cli("log", "--json").json()[0]["results"][0]["ok"] is False
+    assert cli("log", "--kind", "operation", "--json").json()[0]["results"][0]["ok"] is False
 
 
 def test_verification_failure_rolls_back(lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database) -> None:
@@ -138,7 +138,7 @@ def test_bad_intent_is_refused_before_anything_is_pushed(
     assert result.exit_code == 2
     assert "profile roce-inference: tenant VLAN 0 is out of range 2-4093" in result.stderr
     assert lx["leaf-lx-a"].config_file.read_text() == INITIAL
-    assert [e for e in cli("log", "--json").json() if e["command"].startswith("switch")] == []
+    assert [e for e in cli("log", "--kind", "operation", "--json").json() if e["command"].startswith("switch")] == []
 
 
 def test_backup_and_diff(lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database) -> None:
@@ -193,7 +193,11 @@ def test_a_switch_with_no_pin_is_refused_until_trusted(
     trusted = cli("switch", "backup", "leaf-lx-a", "--trust-new-keys")
     assert trusted.exit_code == 0, trusted.stderr
     assert "trusted the SSH host key of leaf-lx-a" in trusted.stderr
-    (entry,) = [e for e in cli("log", "--json").json() if e["command"] == "switch backup --trust-new-keys"]
+    (entry,) = [
+        e
+        for e in cli("log", "--kind", "operation", "--json").json()
+        if e["command"] == "switch backup --trust-new-keys"
+    ]
     assert [r["target"] for r in entry["results"]] == ["leaf-lx-a"]
 
 

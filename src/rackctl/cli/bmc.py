@@ -1,4 +1,4 @@
-"""`rackctl sensors`, `rackctl sel ...`, `rackctl bmc inventory|probe`, `rackctl console`."""
+"""`rackctl sensors`, `rackctl sel ...`, `rackctl bmc inventory|probe|users|rotate`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rackctl.cli import output
+from rackctl.cli import changes, output
 from rackctl.cli.common import DryRunOption, JsonOption, YesOption, actor, state
 from rackctl.cli.fanout_view import (
     RetriesOption,
@@ -22,10 +22,14 @@ from rackctl.cli.fanout_view import (
     run_nodes,
 )
 from rackctl.services import oob
+from rackctl.services.bmc import accounts, rotation
 from rackctl.services.bmc_inventory import detect_protocols, update_inventory
 
 sel_app = typer.Typer(help="BMC event logs (IPMI SEL, Redfish LogService).", no_args_is_help=True)
-bmc_app = typer.Typer(help="BMC facts: hardware and firmware inventory, protocol detection.", no_args_is_help=True)
+bmc_app = typer.Typer(
+    help="BMC facts and accounts: hardware inventory, protocol detection, users, password rotation.",
+    no_args_is_help=True,
+)
 
 
 def sensors_cmd(
@@ -153,3 +157,51 @@ def bmc_probe(target: TargetsArg, as_json: JsonOption = False) -> None:
     """Find out whether each BMC speaks Redfish or IPMI, and record it (for protocol auto)."""
     results = detect_protocols(state().database(), actor(), resolve_names(target), fanout_options(None, None, 0))
     report("BMC protocols", results, as_json)
+
+
+@bmc_app.command("users")
+def bmc_users(
+    target: TargetsArg,
+    as_json: JsonOption = False,
+    workers: WorkersOption = None,
+    timeout: TimeoutOption = None,
+    retries: RetriesOption = None,
+) -> None:
+    """BMC accounts (Redfish AccountService, IPMI user slots); factory defaults still enabled are flagged."""
+    results = run_nodes("bmc users", target, accounts.read_users, fanout_options(workers, timeout, retries))
+    if not as_json:
+        rows = [
+            (r.target, a.id, a.username, a.role, "yes" if a.enabled else "no", "LOCKED" if a.locked else "",
+             "FACTORY DEFAULT" if a.enabled and a.username in accounts.FACTORY_ACCOUNTS else "")
+            for r in results
+            if r.ok
+            for a in r.value.accounts
+        ]  # fmt: skip
+        output.table("BMC accounts", ["node", "id", "user", "role", "enabled", "locked", "flag"], rows)
+    report("BMC accounts", results, as_json)
+
+
+@bmc_app.command("rotate")
+def bmc_rotate(
+    target: TargetsArg,
+    shared: Annotated[
+        bool, typer.Option("--shared", help="BMCs that share one secret reference get one new password together.")
+    ] = False,
+    length: Annotated[int, typer.Option("--length", min=8, max=64, help="Characters of the new password.")] = 20,
+    batch: changes.BatchOption = 8,
+    max_failure_rate: changes.FailureRateOption = 0.25,
+    allow_in_service: changes.InServiceOption = False,
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+    as_json: JsonOption = False,
+    workers: WorkersOption = None,
+    timeout: TimeoutOption = None,
+) -> None:
+    """New BMC passwords: set, proven by a login, then written where each endpoint's file: reference points."""
+    database = state().database()
+    rollout = changes.rollout(batch, max_failure_rate, allow_in_service)
+    run = rotation.prepare(database, changes.bmc_nodes(target), rollout, shared)
+    changes.ask("rotate the BMC password of", run.nodes, len(run.settled), dry_run, yes)
+    fan = fanout_options(workers, timeout, 0, extra_time=60.0)
+    results = rotation.execute_run(database, actor(), f"bmc rotate {target}", run, rollout, length, fan)
+    changes.show("BMC password rotation", results, as_json)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 import traceback
@@ -10,17 +9,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
-from rackctl.cli import output
+from rackctl.actor import COMMAND
+from rackctl.actor import current as current_actor
 from rackctl.config import Settings, load_settings
 from rackctl.errors import ConfigError, RackctlError
-from rackctl.inventory.db import Database, redact_url, require_schema
+
+if TYPE_CHECKING:  # SQLAlchemy is imported when a command opens the inventory, not for --help
+    from sqlalchemy.orm import Session
+
+    from rackctl.inventory.db import Database
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
@@ -49,6 +51,8 @@ class AppState:
         return self.db_url or self.settings.resolved_db_url
 
     def database(self, require: bool = True) -> Database:
+        from rackctl.inventory.db import require_schema
+
         if self._db is None:
             self._db = _open(self.url)
         if require:
@@ -63,6 +67,10 @@ class AppState:
 
 def _open(url: str) -> Database:
     """The inventory at `url`, reachable; a bad URL, folder or server is one ConfigError, not a traceback."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    from rackctl.inventory.db import Database
+
     try:
         _ensure_sqlite_folder(url)
         db = Database(url)
@@ -75,6 +83,10 @@ def _open(url: str) -> Database:
 
 
 def _shown(url: str) -> str:
+    from sqlalchemy.exc import ArgumentError
+
+    from rackctl.inventory.db import redact_url
+
     try:
         return redact_url(url)
     except ArgumentError:
@@ -113,14 +125,8 @@ def transaction() -> Iterator[Session]:
 
 
 def actor() -> str:
-    """Who is acting, for the operation log and lifecycle history."""
-    explicit = os.environ.get("RACKCTL_ACTOR")
-    if explicit:
-        return explicit
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid:{os.getuid()}"
+    """Who is acting, for the operation log, the change log and lifecycle history."""
+    return current_actor()
 
 
 def confirm(question: str, yes: bool) -> None:
@@ -134,16 +140,44 @@ def confirm(question: str, yes: bool) -> None:
 
 
 class RackctlGroup(TyperGroup):
-    """Turns rackctl's own errors into one line and exit code 2 (tracebacks only with --debug)."""
+    """Turns rackctl's own errors into one line and exit code 2 (tracebacks only with --debug); so is a
+    package of a missing optional extra that a command imports while it runs."""
 
     def invoke(self, ctx: Any) -> Any:
+        COMMAND.set(command_path(ctx))
         try:
             return super().invoke(ctx)
-        except RackctlError as exc:
+        except (RackctlError, ModuleNotFoundError) as exc:
+            error = exc if isinstance(exc, RackctlError) else _missing_extra(ctx, exc)
+            if error is None:
+                raise
             if state().debug:
                 traceback.print_exc()
-            output.error(str(exc), exc.hint)
+            from rackctl.cli import output  # rich: only when there is something to print
+
+            output.error(str(error), error.hint)
             raise typer.Exit(EXIT_USAGE) from None
         finally:
             state().close()
             _STATE.set(None)
+            COMMAND.set("")
+
+
+def _missing_extra(ctx: Any, exc: ModuleNotFoundError) -> RackctlError | None:
+    from rackctl.extras import missing_extra
+
+    command = ctx.invoked_subcommand or ""
+    return missing_extra(exc, f"{ctx.command_path} {command}".strip(), command)
+
+
+def command_path(ctx: Any) -> str:
+    """`rackctl device set`: the command words of this invocation (no arguments), for the change log."""
+    tokens = [*(getattr(ctx, "_protected_args", None) or []), *ctx.args]
+    words, command = ["rackctl"], ctx.command
+    for token in tokens:
+        sub = command.get_command(ctx, token) if hasattr(command, "get_command") else None
+        if sub is None:
+            break
+        words.append(token)
+        command = sub
+    return " ".join(words)

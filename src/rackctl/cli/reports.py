@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -9,15 +10,23 @@ import typer
 
 from rackctl import targets
 from rackctl.cli import output
-from rackctl.cli.common import EXIT_FAILED, JsonOption, transaction
-from rackctl.inventory import queries
-from rackctl.inventory.csvimport import CsvErrors, import_csv
+from rackctl.cli.common import EXIT_FAILED, DryRunOption, JsonOption, transaction
+from rackctl.errors import ValidationError
+from rackctl.inventory import changelog, queries
+from rackctl.inventory.csvapply import import_csv
+from rackctl.inventory.csvimport import CsvErrors
 from rackctl.inventory.export import ansible_inventory
 from rackctl.inventory.validate import validate
-from rackctl.services import oplog
+from rackctl.services import history
 
 export_app = typer.Typer(help="Export the inventory for other tools.", no_args_is_help=True)
 import_app = typer.Typer(help="Import data into the inventory.", no_args_is_help=True)
+
+
+class ChangeAction(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
 
 
 def validate_cmd(
@@ -57,54 +66,80 @@ def export_ansible(
 @import_app.command("csv")
 def import_csv_cmd(
     path: Annotated[Path, typer.Argument(help="CSV with a header row; 'name' names the device.")],
+    delimiter: Annotated[str, typer.Option("--delimiter", help="Column separator (';' for some spreadsheets).")] = ",",
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Apply serials, asset tags, MACs and BMC addresses from a spreadsheet, all or nothing."""
+    """Apply serials, asset tags, MACs and BMC addresses from a spreadsheet, all or nothing.
+
+    Columns (header row, any order, case-insensitive): name (required), serial, asset_tag, bmc_address
+    (or mgmt_address), bmc_port, bmc_username, and one mac:INTERFACE (or INTERFACE_mac) per interface,
+    e.g. mac:ens1f0np0. Empty cells change nothing. Every row is checked first; each bad row is named by
+    its number and nothing is written. The file applies as a whole: two devices may swap serials.
+    """
+    if len(delimiter) != 1:
+        raise ValidationError(f"--delimiter must be one character, not '{delimiter}'")
     try:
         with transaction() as session:
-            count = import_csv(session, path)
+            plans = import_csv(session, path, delimiter, dry_run)
     except CsvErrors as exc:
         for problem in exc.errors:
-            output.error(str(problem))
+            output.error(str(problem), problem.hint)
         output.note(f"{len(exc.errors)} bad row(s): nothing was imported")
         raise typer.Exit(2) from None
-    output.line(f"{count} row(s) imported from {path}")
+    changed = [p for p in plans if p.changes]
+    if as_json:
+        output.emit_json({"dry_run": dry_run, "rows": len(plans), "changed": [p.as_dict() for p in changed]})
+        return
+    for plan in changed:
+        shown = "; ".join(f"{k}: {_cell(b)} -> {_cell(a)}" for k, (b, a) in plan.changes.items())
+        output.line(f"row {plan.row} {plan.name}: {shown}")
+    if dry_run:
+        output.line(f"{len(plans)} row(s) checked in {path}: {len(changed)} device(s) would change")
+        output.note("dry run: nothing was written")
+    else:
+        output.line(f"{len(plans)} row(s) imported from {path}: {len(changed)} device(s) changed")
+
+
+def _cell(value: object) -> str:
+    return "(none)" if value is None or value == "" else str(value)
 
 
 def log_cmd(
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many operations.")] = 20,
-    target: Annotated[str | None, typer.Option("--target", help="Only operations on this device.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many entries.")] = 20,
+    target: Annotated[
+        str | None, typer.Option("--target", help="Only entries about this device (rack, site, type, profile).")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="Only this kind: operation, or a kind of object (device, interface, cable ...)."),
+    ] = None,
+    action: Annotated[
+        ChangeAction | None, typer.Option("--action", help="Only inventory changes of this action.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show the operation log, newest first: who did what to which targets, and each result."""
+    """Show what happened, newest first: operations (who ran what on which targets, each result) and
+    inventory changes (who changed which object, field by field: before -> after)."""
+    if kind is not None and kind not in changelog.known_kinds():
+        raise ValidationError(f"unknown kind '{kind}'", hint="kinds: " + ", ".join(changelog.known_kinds()))
+    flt = history.Filter(target, kind, action.value if action else None, limit)
     with transaction() as session:
-        rows = [
-            {
-                "id": op.id,
-                "started_at": op.started_at,
-                "finished_at": op.finished_at,
-                "actor": op.actor,
-                "command": op.command,
-                "ok": op.ok,
-                "summary": op.summary,
-                "results": [{"target": r.target, "ok": r.ok, "message": r.message} for r in op.results],
-            }
-            for op in oplog.recent(session, limit, target)
-        ]
+        entries = history.timeline(session, flt)
     if as_json:
-        output.emit_json(rows)
+        output.emit_json(entries)
         return
     output.table(
-        "Operation log",
-        ["id", "when", "who", "command", "result", "summary"],
+        "Log",
+        ["when", "who", "command", "result", "what"],
         [
             (
-                r["id"],
-                r["started_at"].isoformat(timespec="seconds"),
-                r["actor"],
-                r["command"],
-                output.status(r["ok"]),
-                r["summary"],
+                e["at"].isoformat(timespec="seconds"),
+                e["actor"],
+                e["command"],
+                output.status(e["ok"]) if e["type"] == history.OPERATION else e.get("action", "change"),
+                e["summary"],
             )
-            for r in rows
+            for e in entries
         ],
     )

@@ -7,13 +7,22 @@ types; vendor errors are translated to rackctl.errors in one place per driver.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from rackctl.drivers.bmcconfig import (
+    AttributeSpec,
+    BiosState,
+    BmcAccount,
+    FirmwareComponent,
+    MediaSlot,
+    TaskStatus,
+    UpdateService,
+)
 from rackctl.drivers.hostfacts import HostFacts
-from rackctl.types import BootDevice, Health, PowerAction, PowerState, SensorReading
+from rackctl.types import BootDevice, Health, PowerAction, PowerState, Secret, SensorReading
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,80 @@ class FirmwareInventory(Protocol):
     def inventory(self, readings: list[SensorReading] | None = None) -> HardwareInventory:
         """What the BMC reports; `readings` from this session's `sensors()` spare reading them again."""
         ...
+
+
+@runtime_checkable
+class FirmwareReader(Protocol):
+    """Every firmware component the BMC reports, with its version (Redfish FirmwareInventory; IPMI: the BMC)."""
+
+    def firmware(self) -> list[FirmwareComponent]: ...
+
+
+@runtime_checkable
+class FirmwareUpdater(Protocol):
+    """Staged firmware updates through the BMC: start one, follow its task, reset the BMC."""
+
+    def update_service(self) -> UpdateService: ...
+
+    def simple_update(self, image_uri: str, targets: Sequence[str], apply_time: str = "") -> str:
+        """Ask the BMC to fetch and apply an image; returns the task to follow ("" when none)."""
+        ...
+
+    def push_update(self, name: str, data: bytes, targets: Sequence[str], apply_time: str = "") -> str:
+        """Send the image to the BMC (multipart HTTP push); returns the task to follow ("" when none)."""
+        ...
+
+    def task_status(self, uri: str) -> TaskStatus: ...
+
+    def reset_bmc(self) -> None: ...
+
+
+@runtime_checkable
+class BiosConfig(Protocol):
+    """BIOS attributes: read current and pending, the BMC's attribute registry, stage changes."""
+
+    def bios(self) -> BiosState: ...
+
+    def bios_registry(self, name: str) -> dict[str, AttributeSpec]:
+        """The attribute registry `name` as the BMC serves it; {} when it offers none."""
+        ...
+
+    def set_bios(self, attributes: Mapping[str, Any]) -> None:
+        """Stage attributes in the settings object: they apply at the next reset."""
+        ...
+
+
+@runtime_checkable
+class SecureBootControl(Protocol):
+    """UEFI Secure Boot: whether it is enabled, and turning it on or off (at the next boot)."""
+
+    def secure_boot(self) -> bool: ...
+
+    def set_secure_boot(self, enabled: bool) -> None: ...
+
+
+@runtime_checkable
+class AccountControl(Protocol):
+    """BMC user accounts: list them, set one's password."""
+
+    def accounts(self) -> list[BmcAccount]: ...
+
+    def password_policy(self) -> tuple[int, int]:
+        """The shortest and the longest password the BMC takes."""
+        ...
+
+    def set_password(self, account_id: str, password: Secret) -> None: ...
+
+
+@runtime_checkable
+class VirtualMediaControl(Protocol):
+    """Virtual media slots: read them, insert an image by URL, eject."""
+
+    def media(self) -> list[MediaSlot]: ...
+
+    def insert_media(self, slot: str, image_url: str) -> None: ...
+
+    def eject_media(self, slot: str) -> None: ...
 
 
 @runtime_checkable

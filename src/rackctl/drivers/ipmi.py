@@ -17,6 +17,7 @@ from pyghmi.ipmi import command as ipmi_command
 from pyghmi.ipmi import fru as ipmi_fru
 
 from rackctl.drivers.base import BootSetting, HardwareInventory, LogEntry
+from rackctl.drivers.ipmi_accounts import IpmiAccounts
 from rackctl.errors import AuthError, CommandError, ConnectError, DriverError, Unsupported
 from rackctl.types import BootDevice, Endpoint, Health, PowerAction, PowerState, SensorReading
 
@@ -30,7 +31,8 @@ _CHASSIS_CONTROL = {
     PowerAction.RESET: 0x03,
     PowerAction.SOFT: 0x05,
 }
-_BOOT_DEVICE = {BootDevice.PXE: "network", BootDevice.DISK: "hd", BootDevice.BIOS: "setup"}
+# pyghmi's names (Set System Boot Options parameter 5); "optical" is the CD/DVD, virtual media included.
+_BOOT_DEVICE = {BootDevice.PXE: "network", BootDevice.DISK: "hd", BootDevice.BIOS: "setup", BootDevice.CD: "optical"}
 _BOOT_FROM_IPMI = {v: k for k, v in _BOOT_DEVICE.items()}
 _HEALTH = {0: Health.OK, 1: Health.WARNING, 2: Health.CRITICAL, 4: Health.CRITICAL}
 _SENSOR_KIND = {"Temperature": "temperature", "Fan": "fan", "Voltage": "voltage", "Current": "current"}
@@ -75,8 +77,8 @@ def _checked(response: dict[str, Any], where: str) -> dict[str, Any]:
     return response
 
 
-class IpmiBmc:
-    """An IPMI BMC: power, boot device, sensors, SEL, FRU/firmware inventory, identify LED."""
+class IpmiBmc(IpmiAccounts):
+    """An IPMI BMC: power, boot device, sensors, SEL, FRU/firmware inventory, identify LED; user slots."""
 
     protocol = "ipmi"
 

@@ -23,6 +23,10 @@ from urllib3.exceptions import InsecureRequestWarning
 from rackctl.drivers import redfish_quirks as quirks
 from rackctl.drivers import redfish_tls as tls
 from rackctl.drivers.base import BootSetting, HardwareInventory, LogEntry
+from rackctl.drivers.redfish_accounts import RedfishAccounts
+from rackctl.drivers.redfish_bios import RedfishBios
+from rackctl.drivers.redfish_media import RedfishMedia
+from rackctl.drivers.redfish_update import RedfishFirmware
 from rackctl.errors import AuthError, CommandError, ConnectError, DriverError, Unsupported
 from rackctl.types import BootDevice, Endpoint, Health, PowerAction, PowerState, SensorReading
 
@@ -70,8 +74,9 @@ def _unlocated_session(address: str) -> CommandError:
     )
 
 
-class RedfishBmc:
-    """A Redfish BMC: power, boot override, sensors, log services, inventory, identify LED."""
+class RedfishBmc(RedfishFirmware, RedfishBios, RedfishAccounts, RedfishMedia):
+    """A Redfish BMC: power, boot override, sensors, log services, inventory, identify LED; and through
+    its mixins firmware inventory and updates, BIOS attributes, accounts and virtual media."""
 
     protocol = "redfish"
 
@@ -162,9 +167,19 @@ class RedfishBmc:
             return dict(reply.dict)
 
     def _send(self, method: str, path: str, body: dict[str, Any], where: str) -> None:
+        self._checked(self._reply(method, path, where, body), where, path)
+
+    def _reply(
+        self, method: str, path: str, where: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> Any:
+        """One request and the library's reply as it came (status, headers, body), errors translated."""
         with _translated(where):
-            reply = getattr(self._client, method)(path, body=body)
-        self._checked(reply, where, path)
+            if method == "get":
+                return self._client.get(path, headers=headers)
+            return getattr(self._client, method)(path, body=body, headers=headers)
+
+    def _root(self) -> dict[str, Any]:
+        return dict(self._client.root or {})
 
     def _linked(self, resource: dict[str, Any], key: str, where: str) -> dict[str, Any]:
         """The resource a property links to; {} when there is no link or the link answers 404."""

@@ -22,7 +22,7 @@ RESET_PREFERENCES: dict[PowerAction, tuple[str, ...]] = {
     PowerAction.CYCLE: ("PowerCycle", "ForceRestart"),
     PowerAction.RESET: ("ForceRestart", "GracefulRestart", "PowerCycle"),
 }
-BOOT_TARGETS = {BootDevice.PXE: "Pxe", BootDevice.DISK: "Hdd", BootDevice.BIOS: "BiosSetup"}
+BOOT_TARGETS = {BootDevice.PXE: "Pxe", BootDevice.DISK: "Hdd", BootDevice.BIOS: "BiosSetup", BootDevice.CD: "Cd"}
 _HEALTH = {"OK": Health.OK, "Warning": Health.WARNING, "Critical": Health.CRITICAL}
 _POWER = {"On": PowerState.ON, "PoweringOff": PowerState.ON, "Off": PowerState.OFF, "PoweringOn": PowerState.OFF}
 

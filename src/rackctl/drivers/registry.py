@@ -6,11 +6,13 @@ the group for their kind (`rackctl.bmc`, `rackctl.pdu`, `rackctl.switch`).
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
 from rackctl.errors import Unsupported
+from rackctl.extras import missing_extra
 
 # Used when rackctl runs from a source tree whose entry points were never installed.
 _BUILTIN = {
@@ -20,9 +22,21 @@ _BUILTIN = {
 }
 
 
+_IMPORTING = threading.Lock()
+
+
 @cache
 def driver_class(group: str, name: str) -> Any:
-    """The class registered as `name` in entry-point group `group`."""
+    """The class registered as `name` in entry-point group `group`; MissingExtra when the library it
+    speaks through is not installed (pyghmi, redfish: `rackctl[oob]`; pysnmp: `rackctl[pdu]`)."""
+    try:
+        with _IMPORTING:  # fan-out threads ask at once; one must not see another's half-imported module
+            return _load(group, name)
+    except ModuleNotFoundError as exc:
+        raise missing_extra(exc, f"the {name} driver") or exc from None
+
+
+def _load(group: str, name: str) -> Any:
     for entry in entry_points(group=group):
         if entry.name == name:
             return entry.load()

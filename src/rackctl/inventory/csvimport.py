@@ -2,24 +2,19 @@
 
 Header: `name` plus any of `serial`, `asset_tag`, `bmc_address` (or `mgmt_address`), `bmc_port`,
 `bmc_username`, and `mac:<interface>` (or `<interface>_mac`) per interface. Every row is checked
-before anything is written; every bad row is reported by its row number.
+before anything is written; every bad row is reported by its row number. The file applies as a whole:
+values are checked against the inventory as it will be after the file, so two devices may swap serials.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from rackctl.errors import Location, ValidationError
-from rackctl.inventory.models import Device, Interface, IpAddress, ManagementEndpoint
-from rackctl.types import MgmtProtocol
 
 _MAC = re.compile(r"^([0-9a-f]{2})([:-]?)([0-9a-f]{2})(\2[0-9a-f]{2}){4}$", re.IGNORECASE)
 _ALIASES = {
@@ -29,6 +24,7 @@ _ALIASES = {
     "serial_number": "serial",
 }
 _SCALARS = {"name", "serial", "asset_tag", "bmc_address", "bmc_port", "bmc_username"}
+COLUMNS = "name, serial, asset_tag, bmc_address, bmc_port, bmc_username, mac:<interface>"
 
 
 class CsvErrors(ValidationError):
@@ -68,20 +64,20 @@ def _column(header: str) -> tuple[str, str | None]:
     return _ALIASES.get(lowered, lowered), None
 
 
-def parse_csv(text: str, source: str) -> list[CsvRow]:
-    reader = csv.reader(io.StringIO(text))
+def parse_csv(text: str, source: str, delimiter: str = ",") -> list[CsvRow]:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = next(reader, None)
     if not header:
         raise ValidationError("empty file: a header row with 'name' is needed", Location(source, 1))
     columns = [_column(h) for h in header]
     if ("name", None) not in columns:
-        raise ValidationError("no 'name' column", Location(source, 1))
+        raise ValidationError("no 'name' column", Location(source, 1), hint=_delimiter_hint(header, delimiter))
     unknown = [h for h, (kind, _) in zip(header, columns, strict=True) if kind not in _SCALARS | {"mac"}]
     if unknown:
         raise ValidationError(
             f"unknown column(s): {', '.join(unknown)}",
             Location(source, 1),
-            hint="name, serial, asset_tag, bmc_address, bmc_port, bmc_username, mac:<interface>",
+            hint=COLUMNS,
         )
     rows = []
     for number, cells in enumerate(reader, start=2):
@@ -103,121 +99,27 @@ def parse_csv(text: str, source: str) -> list[CsvRow]:
     return rows
 
 
-def _check_row(session: Session, row: CsvRow, source: str, devices: dict[str, Device]) -> list[ValidationError]:
-    def bad(message: str, field_name: str) -> ValidationError:
-        return ValidationError(message, Location(source, row=row.row, field=field_name))
-
-    problems = []
-    device = devices.get(row.name)
-    if not row.name:
-        return [bad("no device name", "name")]
-    if device is None:
-        return [bad(f"no device named '{row.name}' in the inventory", "name")]
-    if "bmc_address" in row.values:
-        try:
-            ipaddress.ip_address(row.values["bmc_address"])
-        except ValueError:
-            problems.append(bad(f"'{row.values['bmc_address']}' is not an IP address", "bmc_address"))
-    if "bmc_port" in row.values and not _is_port(row.values["bmc_port"]):
-        problems.append(bad(f"'{row.values['bmc_port']}' is not a port number", "bmc_port"))
-    for iface, mac in row.macs.items():
-        if device.interface(iface) is None:
-            problems.append(bad(f"{row.name} has no interface '{iface}'", f"mac:{iface}"))
-        elif normalise_mac(mac) is None:
-            problems.append(bad(f"'{mac}' is not a MAC address", f"mac:{iface}"))
-    return problems
+def _delimiter_hint(header: list[str], delimiter: str) -> str:
+    for other in (";", "\t", ",", "|"):
+        if other != delimiter and len(header) == 1 and other in header[0]:
+            shown = "a tab" if other == "\t" else f"'{other}'"
+            return f"the header is separated by {shown}, not '{delimiter}': pass --delimiter \"{other}\""
+    return "the header row must name the columns: " + COLUMNS
 
 
-def _is_port(text: str) -> bool:
-    return text.isdigit() and 1 <= int(text) <= 65535
-
-
-def _check_unique(rows: list[CsvRow], source: str) -> list[ValidationError]:
-    seen: dict[tuple[str, str], int] = {}
-    problems = []
-    for row in rows:
-        keys = [("name", row.name)] + [
-            (k, row.values[k].upper()) for k in ("serial", "asset_tag", "bmc_address") if k in row.values
-        ]
-        keys += [("mac", normalise_mac(m) or m) for m in row.macs.values()]
-        for key in keys:
-            if key in seen:
-                problems.append(
-                    ValidationError(
-                        f"{key[0]} {key[1]} also on row {seen[key]}",
-                        Location(source, row=row.row, field=key[0]),
-                    )
-                )
-            seen.setdefault(key, row.row)
-    return problems
-
-
-def _taken(session: Session) -> dict[tuple[str, str], str]:
-    """Serials, asset tags, MACs and management addresses the inventory already holds, with their owner."""
-    taken: dict[tuple[str, str], str] = {}
-    for d in session.scalars(select(Device)):
-        if d.serial:
-            taken[("serial", d.serial.upper())] = d.name
-        if d.asset_tag:
-            taken[("asset_tag", d.asset_tag.upper())] = d.name
-    for mgmt in session.scalars(select(ManagementEndpoint)):
-        taken[("bmc_address", mgmt.address.upper())] = mgmt.device.name
-    # A BMC must not take an address a host interface already has either.
-    for address in session.scalars(select(IpAddress)):
-        taken[("bmc_address", address.address.upper())] = address.interface.device.name
-    for iface in session.scalars(select(Interface).where(Interface.mac.is_not(None))):
-        taken[("mac", iface.mac or "")] = iface.device.name
-    return taken
-
-
-def _check_inventory(session: Session, rows: list[CsvRow], source: str) -> list[ValidationError]:
-    taken = _taken(session)
-    problems = []
-    for row in rows:
-        keys = [(k, row.values[k].upper()) for k in ("serial", "asset_tag", "bmc_address") if k in row.values]
-        keys += [("mac", normalise_mac(m) or m) for m in row.macs.values()]
-        for key in keys:
-            owner = taken.get(key)
-            if owner is not None and owner != row.name:
-                problems.append(
-                    ValidationError(
-                        f"{key[0]} {key[1]} already belongs to {owner}",
-                        Location(source, row=row.row, field=key[0]),
-                    )
-                )
-    return problems
-
-
-def import_csv(session: Session, path: Path) -> int:
-    """Apply the spreadsheet to the inventory; the caller's transaction keeps it all-or-nothing."""
+def read_text(path: Path) -> str:
+    """The file as text; bytes that are not UTF-8 are refused naming their row and column."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", Location(str(path))) from None
-    rows = parse_csv(text, str(path))
-    devices = {d.name: d for d in session.scalars(select(Device).where(Device.name.in_([r.name for r in rows])))}
-    problems = [p for r in rows for p in _check_row(session, r, str(path), devices)]
-    problems += _check_unique(rows, str(path)) + _check_inventory(session, rows, str(path))
-    if problems:
-        raise CsvErrors(sorted(problems, key=lambda e: e.where.row or 0))
-    for row in rows:
-        _apply(devices[row.name], row)
-    session.flush()
-    return len(rows)
-
-
-def _apply(device: Device, row: CsvRow) -> None:
-    if "serial" in row.values:
-        device.serial = row.values["serial"]
-    if "asset_tag" in row.values:
-        device.asset_tag = row.values["asset_tag"]
-    if any(k in row.values for k in ("bmc_address", "bmc_port", "bmc_username")):
-        mgmt = device.mgmt or ManagementEndpoint(address="", protocol=MgmtProtocol.AUTO)
-        device.mgmt = mgmt
-        mgmt.address = row.values.get("bmc_address", mgmt.address)
-        mgmt.port = int(row.values["bmc_port"]) if "bmc_port" in row.values else mgmt.port
-        mgmt.username = row.values.get("bmc_username", mgmt.username)
-    for iface_name, mac in row.macs.items():
-        interface: Interface | None = device.interface(iface_name)
-        assert interface is not None
-        interface.mac = normalise_mac(mac)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"cannot read: {exc.strerror or exc}", Location(str(path))) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ValidationError(
+            f"cannot read: byte 0x{data[exc.start]:02x} at column {column} is not UTF-8",
+            Location(str(path), row=row),
+            hint="save the sheet as 'CSV UTF-8' (Excel, LibreOffice: Text CSV, character set Unicode UTF-8)",
+        ) from None

@@ -6,7 +6,8 @@ from dataclasses import dataclass, fields
 
 from sqlalchemy.orm import Session
 
-from rackctl.errors import ValidationError
+from rackctl.errors import Location, ValidationError
+from rackctl.inventory import fields as checks
 from rackctl.inventory import queries
 from rackctl.inventory.lifecycle import change_state
 from rackctl.inventory.models import Device, ManagementEndpoint
@@ -35,17 +36,49 @@ class DeviceChanges:
     def touches_mgmt(self) -> bool:
         return any(getattr(self, f.name) is not None for f in fields(self) if f.name.startswith("mgmt_"))
 
+    def given(self) -> list[str]:
+        """The options given, as typed (`--serial`)."""
+        skip = {"reason", "force"}
+        return [
+            f"--{f.name.replace('_', '-')}"
+            for f in fields(self)
+            if f.name not in skip and getattr(self, f.name) is not None
+        ]
+
 
 def update_devices(session: Session, devices: list[Device], changes: DeviceChanges, actor: str) -> int:
     """Apply the changes to every device; returns how many changed. Checks everything first."""
+    if not changes.given():
+        raise ValidationError(
+            "nothing to change", hint="give --state, --profile, --serial, --asset-tag or a --mgmt-... option"
+        )
     if len(devices) > 1:
         given = [f"--{f.replace('_', '-')}" for f in _ONE_DEVICE_ONLY if getattr(changes, f) is not None]
         if given:
             raise ValidationError(f"{', '.join(given)} name(s) one device only, not {len(devices)}")
-    if changes.mgmt_credential:
-        check_reference(changes.mgmt_credential, "--mgmt-credential")
+    _check_values(session, devices, changes)
     profile = queries.profile(session, changes.profile) if changes.profile else None
     return sum(_update(session, d, changes, profile, actor) for d in devices)
+
+
+def _check_values(session: Session, devices: list[Device], changes: DeviceChanges) -> None:
+    """The rules `import csv` applies to the same values: one validation for every write path."""
+    if changes.mgmt_credential:
+        check_reference(changes.mgmt_credential, "--mgmt-credential")
+    if changes.mgmt_port is not None:
+        checks.port(changes.mgmt_port, Location(field="--mgmt-port"))
+    if changes.mgmt_address is not None:
+        checks.ip_address(changes.mgmt_address, Location(field="--mgmt-address"))
+    elif changes.touches_mgmt() and any(d.mgmt is None or not d.mgmt.address for d in devices):
+        raise ValidationError(
+            f"{devices[0].name} has no management address", hint="give --mgmt-address with the other --mgmt-... options"
+        )
+    unique = {"serial": changes.serial, "asset_tag": changes.asset_tag, "bmc_address": changes.mgmt_address}
+    taken = checks.owners(session) if any(v for v in unique.values()) else {}
+    for kind, value in unique.items():
+        if value and value.strip():
+            where = Location(field="--" + ("mgmt-address" if kind == "bmc_address" else kind.replace("_", "-")))
+            checks.free(taken, kind, value.strip(), devices[0].name, where)
 
 
 def _update(session: Session, device: Device, changes: DeviceChanges, profile: object, actor: str) -> bool:
@@ -53,30 +86,38 @@ def _update(session: Session, device: Device, changes: DeviceChanges, profile: o
     if changes.state is not None:
         changed |= change_state(session, device, changes.state, actor, changes.reason, changes.force)
     if changes.profile is not None:
-        device.profile = profile  # type: ignore[assignment]
-        changed = True
+        changed |= _assign(device, "profile", profile)
     for name in ("serial", "asset_tag"):
         value = getattr(changes, name)
         if value is not None:
-            setattr(device, name, value.strip() or None)
-            changed = True
+            changed |= _assign(device, name, value.strip() or None)
     if changes.touches_mgmt():
-        _update_mgmt(device, changes)
-        changed = True
+        changed |= _update_mgmt(device, changes)
     return changed
 
 
-def _update_mgmt(device: Device, changes: DeviceChanges) -> None:
+def _assign(target: object, name: str, value: object) -> bool:
+    """Set an attribute; whether that changed it."""
+    if getattr(target, name) == value:
+        return False
+    setattr(target, name, value)
+    return True
+
+
+def _update_mgmt(device: Device, changes: DeviceChanges) -> bool:
     mgmt = device.mgmt or ManagementEndpoint(address="", protocol=MgmtProtocol.AUTO)
+    changed = device.mgmt is None
     device.mgmt = mgmt
-    if changes.mgmt_address is not None:
-        mgmt.address = changes.mgmt_address
-    if changes.mgmt_port is not None:
-        mgmt.port = changes.mgmt_port
-    if changes.mgmt_protocol is not None:
-        mgmt.protocol = changes.mgmt_protocol
+    wanted = {
+        "address": changes.mgmt_address.strip() if changes.mgmt_address is not None else None,
+        "port": changes.mgmt_port,
+        "protocol": changes.mgmt_protocol,
+        "username": changes.mgmt_username,
+        "credential_ref": changes.mgmt_credential,
+    }
+    for name, value in wanted.items():
+        if value is not None:
+            changed |= _assign(mgmt, name, value)
+    if changes.mgmt_protocol is not None and changed:
         mgmt.detected_protocol = None
-    if changes.mgmt_username is not None:
-        mgmt.username = changes.mgmt_username
-    if changes.mgmt_credential is not None:
-        mgmt.credential_ref = changes.mgmt_credential
+    return changed

@@ -74,6 +74,7 @@ class NodePlan:
     power_on: bool
     bmc_firmware: str
     outlets: tuple[tuple[str, str, int], ...] = ()  # (PSU, PDU name, outlet number)
+    bios_firmware: str = ""
     platform: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -106,6 +107,7 @@ def node_plan(device: Device) -> NodePlan:
         bmc_firmware=(profile.bmc_firmware if profile and profile.bmc_firmware else "1.0"),
         outlets=tuple((p.name, p.outlet.pdu.name, p.outlet.number) for p in device.power_ports if p.outlet),
         platform=device.platform or "",
+        bios_firmware=(profile.bios_firmware if profile and profile.bios_firmware else ""),
     )
 
 

@@ -47,6 +47,8 @@ def _sushy_config(folder: Path, plans: list[NodePlan], auth_file: Path) -> Path:
             "name": p.name,
             "power_state": "On" if p.power_on else "Off",
             "nics": [{"mac": f"02:00:{i // 256:02x}:{i % 256:02x}:00:01", "ip": "0.0.0.0"}],
+            # kept by the lab's BIOS extension of sushy-tools' fake driver (redfish_server.lab_systems)
+            **({"versions": {"BiosVersion": p.bios_firmware}} if p.bios_firmware else {}),
         }
         for i, p in enumerate(plans)
     ]

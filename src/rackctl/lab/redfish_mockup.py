@@ -4,9 +4,12 @@ DMTF's Redfish-Mockup-Server is not on PyPI, so this speaks the same wire protoc
 uses: GET answers `<folder>/<path>/index.json` (or `index.html`, served as HTML, for a BMC whose page
 is not JSON); POST to the session collection creates a session (X-Auth-Token, Location, @odata.id);
 DELETE of the session ends it; Basic auth works everywhere; no or wrong credentials get 401; absent
-resources get 404 with a Redfish error body. Writes (PATCH, action POSTs) are answered 204 and recorded,
-not applied. A ComputerSystem.Reset whose ResetType is not in the resource's AllowableValues gets 400,
-as iDRAC answers it. Every request is recorded, so tests can count sessions, retries and bodies.
+resources get 404 with a Redfish error body. The writes BMC-side configuration needs (firmware updates
+with tasks, account passwords, BIOS settings, virtual media, resets) are carried out by
+`redfish_writes`; other writes are answered 204 and recorded, not applied. A ComputerSystem.Reset whose
+ResetType is not in the resource's AllowableValues gets 400, as iDRAC answers it. `outage(seconds)`
+takes the BMC off the network for a while (or for good), as its own reset does. Every request is
+recorded, so tests can count sessions, retries and bodies.
 
 A variant folder holds `mockup.json` and only the resources that differ from its base:
 
@@ -23,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
+import socket
 import ssl
 import threading
 import uuid
@@ -33,8 +38,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from rackctl.lab.redfish_writes import Writes
+
 ROOT = "/redfish/v1"
 DEFAULT_SESSIONS = f"{ROOT}/SessionService/Sessions"
+REPLY_GRACE_S = 0.1  # an outage starts this long after the reply that caused it, so that reply gets out
 
 
 @dataclass(frozen=True)
@@ -141,10 +149,20 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self) -> Any:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if "json" not in str(self.headers.get("Content-Type") or "application/json"):
+            return raw  # a multipart form or an image: kept as bytes
         try:
             return json.loads(raw) if raw else None
         except ValueError:
             return raw.decode(errors="replace")
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        super().finish()
+        self.server.connections.discard(self.connection)
 
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -161,7 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
         service = self.server.service
         auth = service.authenticate(self.headers)
         service.record(Request(method, split.path, split.query, auth or "none", body))
-        self._send(*service.answer(method, self.path, auth, body))
+        self._send(*service.answer(method, self.path, auth, body, str(self.headers.get("Content-Type") or "")))
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -179,6 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     service: MockupServer
+    connections: set[socket.socket]
     tls: ssl.SSLContext | None = None
 
     def get_request(self) -> tuple[Any, Any]:
@@ -222,6 +241,8 @@ class MockupServer:
         self.sessions_created = 0
         self._lock = threading.Lock()
         self._http: _HttpServer | None = None
+        self.writes = Writes(self)
+        self.away = False
 
     @property
     def url(self) -> str:
@@ -233,6 +254,7 @@ class MockupServer:
         if self.certificate is not None:
             self._http.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             self._http.tls.load_cert_chain(*self.certificate)
+        self._http.connections = set()
         self.port = self._http.server_address[1]
         threading.Thread(
             target=self._http.serve_forever,
@@ -246,7 +268,31 @@ class MockupServer:
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
+            for connection in list(self._http.connections):
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)  # keep-alive clients lose the BMC too
             self._http = None
+
+    def outage(self, seconds: float | None) -> None:
+        """Go off the network once the current reply is out, as a resetting BMC does; back after `seconds`
+        (never when None). 0 means no outage."""
+        if seconds == 0:
+            return
+
+        def away() -> None:
+            self.away = True
+            self.stop()
+            if seconds is not None:
+                threading.Timer(seconds, self._back).start()
+
+        threading.Timer(REPLY_GRACE_S, away).start()
+
+    def _back(self) -> None:
+        self.away = False
+        self.start()
+
+    def refusal(self, message: str, message_id: str) -> Answer:
+        return 400, redfish_error(message, message_id), {}
 
     def __enter__(self) -> MockupServer:
         return self.start()
@@ -279,7 +325,7 @@ class MockupServer:
                 return "basic"
         return None
 
-    def answer(self, method: str, target: str, auth: str | None, body: Any) -> Answer:
+    def answer(self, method: str, target: str, auth: str | None, body: Any, content_type: str = "") -> Answer:
         path, query = normalise(target), urlsplit(target).query
         if path in self.failures:
             return self.failures[path], redfish_error(f"injected failure for {path}"), {}
@@ -289,21 +335,27 @@ class MockupServer:
             return 401, redfish_error("No valid credentials", "Base.1.0.NoValidSession"), {}
         if method == "GET":
             return self._get(path, query)
-        return self._write(path, body) if method in ("POST", "PATCH") else self._delete(path)
+        return self._write(method, path, body, content_type) if method in ("POST", "PATCH") else self._delete(path)
 
     def _get(self, path: str, query: str) -> Answer:
         if path == "/redfish":
             return 200, b'{"v1": "/redfish/v1/"}', {}
+        written = self.writes.resource(path) if not query else None
+        if written is not None and (path in self.writes.overlay or path in self.writes.tasks):
+            return 200, json.dumps(written).encode(), {}
         found = (self.mockup.page(path, query) if query else None) or self.mockup.find(path)
         if found is None:
             return 404, redfish_error(f"The resource at {path} was not found", "Base.1.0.ResourceMissingAtURI"), {}
         kind = "text/html; charset=utf-8" if found.suffix == ".html" else "application/json; charset=utf-8"
         return 200, found.read_bytes(), {"Content-Type": kind}
 
-    def _write(self, path: str, body: Any) -> Answer:
+    def _write(self, method: str, path: str, body: Any, content_type: str) -> Answer:
         refusal = reset_refusal(self.mockup, path, body)
         if refusal:
             return 400, redfish_error(refusal, "Base.1.0.PropertyValueNotInList"), {}
+        done = self.writes.answer(method, path, body, content_type)
+        if done is not None:
+            return done
         target = path.rsplit("/Actions/", 1)[0] if "/Actions/" in path else path
         if self.mockup.find(target) is None:
             return 404, redfish_error(f"The resource at {target} was not found", "Base.1.0.ResourceMissingAtURI"), {}

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from rackctl import secrets
-from rackctl.inventory import queries
+from rackctl.errors import ValidationError
+from rackctl.inventory import fields, queries
 from rackctl.inventory.models import Device
 from rackctl.types import Endpoint
 
@@ -23,6 +24,13 @@ def management_endpoint(device: Device, resolve_secrets: bool = True) -> Endpoin
     mgmt = device.mgmt
     if mgmt is None or not mgmt.address:
         return None
+    if mgmt.port is not None and not fields.is_port(mgmt.port):
+        # Written before every write path checked ports (or straight into the database): refuse this
+        # target alone, before a socket call turns it into an OverflowError.
+        raise ValidationError(
+            f"{device.name}: management port {mgmt.port} is not a port number (1-65535)",
+            hint=f"rackctl device set {device.name} --mgmt-port PORT",
+        )
     options = {"system_id": mgmt.system_id or "", **(mgmt.options or {})}
     if device.platform and not options.get("family"):
         options["family"] = device.platform  # PDUs: which vendor's OIDs

@@ -123,7 +123,10 @@ def load_jobs(session: Session, spec: str) -> list[Job]:
     pdus = [d for d in devices if d.role == DeviceRole.PDU]
     if not pdus:
         raise NotFound(f"'{expression}' holds no PDU")
-    return [Job(target_of(d), numbers) for d in pdus]
+    jobs = [Job(target_of(d), numbers) for d in pdus]
+    for protocol in {j.target.endpoint.protocol for j in jobs}:
+        driver_class("rackctl.pdu", protocol)  # a missing extra: one line now, not one per outlet
+    return jobs
 
 
 def driver_for(target: PduTarget) -> Any:

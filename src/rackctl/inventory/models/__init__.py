@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models of the inventory; importing this package registers every table."""
 
 from rackctl.inventory.models.audit import AuditFinding, AuditResult, AuditRun, AuditSighting
+from rackctl.inventory.models.changelog import Change
 from rackctl.inventory.models.device import Device, ManagementEndpoint, PowerPort, StateChange
 from rackctl.inventory.models.devicetype import (
     DeviceType,
@@ -17,12 +18,17 @@ from rackctl.inventory.models.power import PduOutlet, PowerFeed
 from rackctl.inventory.models.profile import Profile
 from rackctl.inventory.models.site import Rack, Site
 
+# isort: split
+# The change log listens to every session once the models exist (it names objects by these classes).
+from rackctl.inventory import changelog as _changelog  # noqa: F401
+
 __all__ = [
     "AuditFinding",
     "AuditResult",
     "AuditRun",
     "AuditSighting",
     "Cable",
+    "Change",
     "Device",
     "DeviceType",
     "DeviceTypeConsolePort",

@@ -18,6 +18,7 @@ from rackctl.types import Layer, Severity
 
 class AuditRun(Base):
     __tablename__ = "audit_runs"
+    __changelog__ = False  # a record of what happened, not inventory
 
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
@@ -39,6 +40,7 @@ class AuditResult(Base):
     """One device on one layer in one run: clean, drift, or not audited (and why)."""
 
     __tablename__ = "audit_results"
+    __changelog__ = False  # a record of what happened, not inventory
     __table_args__ = (UniqueConstraint("run_id", "device", "layer"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +57,7 @@ class AuditFinding(Base):
     """A drift finding from first seen to resolved."""
 
     __tablename__ = "audit_findings"
+    __changelog__ = False  # a record of what happened, not inventory
     __table_args__ = (Index("ix_audit_findings_identity", "device", "layer", "check", "subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +81,7 @@ class AuditSighting(Base):
     """A finding as one run saw it."""
 
     __tablename__ = "audit_sightings"
+    __changelog__ = False  # a record of what happened, not inventory
 
     run_id: Mapped[int] = mapped_column(ForeignKey("audit_runs.id", ondelete="CASCADE"), primary_key=True)
     finding_id: Mapped[int] = mapped_column(ForeignKey("audit_findings.id", ondelete="CASCADE"), primary_key=True)

@@ -77,6 +77,7 @@ class StateChange(Base):
     """One lifecycle transition of a device: kept forever."""
 
     __tablename__ = "state_changes"
+    __changelog__ = False  # a record of what happened, not inventory
 
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))

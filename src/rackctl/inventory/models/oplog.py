@@ -14,6 +14,7 @@ from rackctl.inventory.db import Base, UtcDateTime, utcnow
 
 class Operation(Base):
     __tablename__ = "operations"
+    __changelog__ = False  # a record of what happened, not inventory
 
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
@@ -31,6 +32,7 @@ class Operation(Base):
 
 class OperationResult(Base):
     __tablename__ = "operation_results"
+    __changelog__ = False  # a record of what happened, not inventory
 
     id: Mapped[int] = mapped_column(primary_key=True)
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))

@@ -55,9 +55,14 @@ class Profile(Base):
     sriov_vfs: Mapped[int | None]
     # Settings with no column of their own (burn-in floors, VLAN ids, serving flags).
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The firmware baseline per component (version, image, sha256) and BIOS settings by intent;
+    # their shape is checked where profiles are read (inventory/templates/schema.py).
+    firmware: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    bios: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
     devices: Mapped[list[Device]] = relationship(back_populates="profile")
 
     def as_dict(self) -> dict[str, Any]:
         values = {f: getattr(self, f) for f in PROFILE_FIELDS if getattr(self, f) is not None}
-        return {"name": self.name, **values, **({"extra": self.extra} if self.extra else {})}
+        structured = {key: getattr(self, key) for key in ("extra", "firmware", "bios") if getattr(self, key)}
+        return {"name": self.name, **values, **structured}

@@ -16,7 +16,7 @@ from rackctl.paths import shipped_dir
 from rackctl.yamlsrc import load_text, locate
 
 _VALIDATOR = jsonschema.Draft202012Validator(TEMPLATE_SCHEMA)
-_PROFILE_KEYS = {*PROFILE_FIELDS, "description", "extra"}
+_PROFILE_KEYS = {*PROFILE_FIELDS, "description", "extra", "firmware", "bios"}
 
 
 @dataclass(frozen=True)

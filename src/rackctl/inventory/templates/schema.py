@@ -116,12 +116,49 @@ def _profile_value(name: str) -> dict[str, Any]:
     return {"type": ["string", "null"], "maxLength": getattr(column_type, "length", None) or 255}
 
 
+_SWITCH = {"anyOf": [{"type": "boolean"}, {"enum": ["on", "off", "enabled", "disabled"]}]}
+_FIRMWARE_IMAGE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["version"],
+    "properties": {
+        "version": {"type": "string", "minLength": 1, "maxLength": 64},
+        # An absolute file path or an http(s) URL; rackctl serves or fetches it and checks the sha256 first.
+        "image": {"type": "string", "pattern": "^(/|https?://)[^\\s]+$", "maxLength": 1024},
+        "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+        "match": {"type": "string", "minLength": 1, "maxLength": 200},
+        "via": {"enum": ["simple", "push"]},
+    },
+    "dependentRequired": {"image": ["sha256"]},
+}
+_FIRMWARE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {kind: _FIRMWARE_IMAGE for kind in ("bmc", "bios", "cpld", "gpu", "nic", "psu")},
+}
+_BIOS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        **{intent: _SWITCH for intent in ("sriov", "above_4g", "iommu", "acs", "secure_boot")},
+        "boot_mode": {"enum": ["uefi", "legacy"]},
+        "power_profile": {"enum": ["performance", "efficiency"]},
+        "attributes": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_.]{0,127}$"},
+            "additionalProperties": {"type": ["string", "integer", "boolean"], "maxLength": 255},
+        },
+    },
+}
+
 _PROFILE = {
     "type": "object",
     "properties": {
         **{name: _profile_value(name) for name in PROFILE_FIELDS},
         "description": {"type": "string", "maxLength": 255},
         "extra": {"type": "object"},
+        "firmware": _FIRMWARE,
+        "bios": _BIOS,
     },
 }
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from rackctl.errors import ConfigError
 from rackctl.services.switch.model import LACP_FALLBACK_TIMEOUT_S, SwitchIntent
+
+if TYPE_CHECKING:
+    import jinja2
 
 # What each platform's rendered configuration is: the driver applies it in the matching way.
 FORMATS = {
@@ -38,6 +40,8 @@ def bridge_ports(intent: SwitchIntent) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    import jinja2  # the 'switch' extra: imported when a configuration is rendered, not by every importer
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("rackctl", "data/switch_templates"),
         undefined=jinja2.StrictUndefined,

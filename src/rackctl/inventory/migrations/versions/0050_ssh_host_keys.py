@@ -1,7 +1,7 @@
 """ssh host keys pinned per device
 
-Revision ID: 0030
-Revises: 0020
+Revision ID: 0050
+Revises: 0040
 Create Date: 2026-12-01 10:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0030"
-down_revision: str | None = "0020"
+revision: str = "0050"
+down_revision: str | None = "0040"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

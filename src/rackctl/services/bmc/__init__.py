@@ -93,6 +93,12 @@ def has_bmc(device: Device) -> bool:
     return device.mgmt is not None and device.mgmt.protocol in BMC_PROTOCOLS
 
 
+def split_nodes(session: Session, names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The named devices with a BMC (what a BMC command acts on) and those without; reads no secret."""
+    devices = queries.devices(session, names)
+    return [d.name for d in devices if has_bmc(d)], [d.name for d in devices if not has_bmc(d)]
+
+
 def load_targets(session: Session, names: Sequence[str]) -> tuple[list[BmcTarget], list[fanout.Result[Any]], list[str]]:
     """Endpoints for the named nodes, failed results for nodes that cannot be targeted, and the
     names of devices that have no BMC at all (switches, PDUs), which are left out."""
@@ -226,6 +232,8 @@ def run_on_nodes(
         bmc_targets, refused, skipped = load_targets(session, names)
     if not bmc_targets and not refused:
         raise NotFound(f"'{label}' holds no device with a BMC ({len(skipped)} switches, PDUs and the like)")
+    for protocol in {t.protocol for t in bmc_targets} - {MgmtProtocol.AUTO}:
+        driver_class("rackctl.bmc", protocol.value)  # a missing extra: one line now, not one per node
     outcome = execute(f"{command} {label}", bmc_targets, with_driver(operation), options, precheck)
     by_name = {r.target: r for r in [*outcome.results, *refused]}
     outcome.results = [by_name[name] for name in names if name in by_name]

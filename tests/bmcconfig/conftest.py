@@ -1,0 +1,114 @@
+"""A rack whose GPU nodes' BMCs are writable Redfish mockups on their own loopback addresses, with a profile
+that names a firmware baseline (images made here, with their sha256) and BIOS settings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from rackctl.lab.redfish_mockup import MockupServer
+from rackctl.paths import shipped_dir
+from tests.conftest import CliResult
+
+REDFISH_DATA = Path(__file__).resolve().parent.parent / "data" / "redfish"
+NODES = ("gpu-r12-u03", "gpu-r12-u11", "gpu-r12-u19", "gpu-r12-u27")
+PASSWORD = "secret"
+
+
+def lab_image(folder: Path, component: str, version: str) -> tuple[Path, str]:
+    """A firmware image in the lab's format (a JSON header, then padding) and its sha256."""
+    data = json.dumps({"component": component, "version": version}).encode() + b"\0" * 4096
+    path = folder / f"{component.lower()}-{version.replace(' ', '_')}.bin"
+    path.write_bytes(data)
+    return path, hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Fleet:
+    cli: Callable[..., CliResult]
+    servers: dict[str, MockupServer]
+    folder: Path
+    images: dict[str, tuple[Path, str]] = field(default_factory=dict)
+
+    def json(self, *args: str) -> Any:
+        result = self.cli(*args, "--json")
+        return result.exit_code, json.loads(result.stdout)
+
+
+def _template(folder: Path, firmware: dict[str, Any], bios: dict[str, Any]) -> Path:
+    data = yaml.safe_load((shipped_dir("rack_templates") / "h100-4node-air.yaml").read_text())
+    profile = data["profiles"]["h100-inference"]
+    if firmware:
+        profile["firmware"] = firmware
+    if bios:
+        profile["bios"] = bios
+    path = folder / "bmc-config-rack.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.fixture
+def fleet(
+    cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Fleet]]:
+    """`fleet(nodes=2, variant=..., firmware=..., bios=...)`: the rack r12, its first `nodes` GPU nodes on mockups."""
+    monkeypatch.setenv("RACKCTL_BMC_PASSWORD", PASSWORD)
+    started: list[MockupServer] = []
+
+    def build(
+        nodes: int = 2,
+        variant: str = "public-rackmount1",
+        firmware: dict[str, Any] | None = None,
+        bios: dict[str, Any] | None = None,
+        username: str = "admin",
+    ) -> Fleet:
+        folder = tmp_path / "fleet"
+        folder.mkdir(exist_ok=True)
+        template = _template(folder, firmware or {}, bios or {})
+        result = cli("rack", "create", "r12", "-t", str(template), "-s", "fra1")
+        assert result.exit_code == 0, result.stderr
+        servers = {}
+        for index, node in enumerate(NODES[:nodes]):
+            server = MockupServer(REDFISH_DATA / variant, f"127.33.{len(started) + 1}.{index + 1}", 8000,
+                                  username=username, password=PASSWORD).start()  # fmt: skip
+            started.append(server)
+            servers[node] = server
+            args = ["--mgmt-address", server.address, "--mgmt-port", "8000", "--mgmt-protocol", "redfish"]
+            result = cli("device", "set", node, *args, "--mgmt-username", username)
+            assert result.exit_code == 0, result.stderr
+        return Fleet(cli, servers, folder)
+
+    yield build
+    for server in started:
+        server.stop()
+
+
+@dataclass
+class IpmiNode:
+    address: str
+    folder: Path
+
+
+@pytest.fixture
+def ipmi_bmc(tmp_path: Path) -> Iterator[IpmiNode]:
+    """One real OpenIPMI ipmi_sim (user slot 2: admin) on its own loopback address; stopped after the test."""
+    from rackctl.lab import ipmi, processes
+
+    root = tmp_path / "ipmi"
+    script = ipmi.install_chassis_script(root)
+    folder = root / "bmc"
+    address = "127.2.251.1"
+    ipmi.prepare(ipmi.SimNode("gpu-r12-u03"), folder, address, "admin", PASSWORD, script)
+    pid = ipmi.start(folder)
+    try:
+        assert ipmi.wait_answering([address]) == [], (folder / "ipmi_sim.log").read_text()
+        yield IpmiNode(address, folder)
+    finally:
+        processes.stop([pid])

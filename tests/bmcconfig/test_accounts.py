@@ -1,0 +1,122 @@
+"""BMC accounts and password rotation against writable Redfish mockups and a real ipmi_sim."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from sqlalchemy import select
+
+from rackctl.inventory.db import Database
+from rackctl.inventory.models import OperationResult
+from tests.bmcconfig.conftest import PASSWORD
+
+ACCOUNT = "/redfish/v1/AccountService/Accounts/1"
+
+
+def _secret(folder: Path, name: str, value: str = PASSWORD) -> Path:
+    path = folder / name
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def _point(run, node: str, path: Path) -> None:
+    assert run.cli("device", "set", node, "--mgmt-credential", f"file:{path}").exit_code == 0
+
+
+def test_users_lists_accounts_and_flags_factory_defaults(fleet):
+    run = fleet(nodes=1, username="Administrator")
+    code, rows = run.json("bmc", "users", "gpu-r12-u03")
+    assert code == 0
+    value = rows[0]["value"]
+    assert [(a["id"], a["username"], a["role"], a["enabled"]) for a in value["accounts"]] == [
+        ("1", "Administrator", "Administrator", True)
+    ]
+    assert value["flagged"] == ["Administrator (HPE iLO (Administrator))"]
+
+
+def test_rotate_sets_proves_and_then_rewrites_the_reference(fleet, tmp_path, db: Database):
+    run = fleet(nodes=1, username="Administrator")
+    secret = _secret(tmp_path, "u03.pw")
+    _point(run, "gpu-r12-u03", secret)
+    result = run.cli("bmc", "rotate", "gpu-r12-u03", "--yes", "--json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    new = secret.read_text().strip()
+    server = run.servers["gpu-r12-u03"]
+    # DMTF's AccountService gives MinPasswordLength 8 and no maximum: 16, the IPMI-safe length
+    assert new != PASSWORD and len(new) == 16 and server.password == new
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert not list(tmp_path.glob("u03.pw.pending")) and not list(tmp_path.glob(".u03.pw.*"))
+    (patch,) = server.made("PATCH", ACCOUNT)
+    assert patch.body == {"Password": new}
+    with db.transaction() as session:
+        logged = " ".join(f"{r.message} {r.detail}" for r in session.scalars(select(OperationResult)))
+    assert new not in logged and PASSWORD not in logged
+
+
+def test_a_new_password_that_does_not_log_in_keeps_the_old_one(fleet, tmp_path):
+    run = fleet(nodes=1, username="Administrator")
+    secret = _secret(tmp_path, "u03.pw")
+    _point(run, "gpu-r12-u03", secret)
+    run.servers["gpu-r12-u03"].writes.ignore_passwords = True  # answers 204 and keeps the old password
+    result = run.cli("bmc", "rotate", "gpu-r12-u03", "--yes", "--json")
+    assert result.exit_code == 1
+    row = result.json()[0]
+    assert row["error"] == "the BMC took the new password but a login with it failed; the old one still works"
+    assert row["detail"] == {"working": "old"}
+    assert secret.read_text() == PASSWORD + "\n" and not (tmp_path / "u03.pw.pending").exists()
+
+
+def test_a_reference_rackctl_cannot_write_is_refused_before_any_change(fleet, tmp_path):
+    run = fleet(nodes=2, username="Administrator")
+    _point(run, "gpu-r12-u11", _secret(tmp_path, "u11.pw"))  # u03 keeps env:RACKCTL_BMC_PASSWORD
+    result = run.cli("bmc", "rotate", "gpu-r12-u[03,11]", "--yes", "--json")
+    assert result.exit_code == 1
+    rows = {r["target"]: r for r in result.json()}
+    assert rows["gpu-r12-u03"]["error"].startswith("refused before any change: secret reference env:")
+    assert rows["gpu-r12-u11"]["ok"]
+    assert not run.servers["gpu-r12-u03"].made("PATCH", ACCOUNT)
+
+
+def test_a_shared_reference_rotates_all_or_none(fleet, tmp_path):
+    run = fleet(nodes=2, username="Administrator")
+    shared = _secret(tmp_path, "shared.pw")
+    for node in run.servers:
+        _point(run, node, shared)
+    refused = run.cli("bmc", "rotate", "gpu-r12-u[03,11]", "--yes", "--json")
+    assert refused.exit_code == 1
+    assert all("2 BMCs share" in r["error"] and "--shared" in r["error"] for r in refused.json())
+    run.servers["gpu-r12-u11"].writes.ignore_passwords = True
+    result = run.cli("bmc", "rotate", "gpu-r12-u[03,11]", "--shared", "--yes", "--json")
+    rows = {r["target"]: r for r in result.json()}
+    assert rows["gpu-r12-u03"]["error"].startswith("set back to the old password")
+    assert rows["gpu-r12-u11"]["detail"] == {"working": "old"}
+    assert shared.read_text() == PASSWORD + "\n"
+    assert run.servers["gpu-r12-u03"].password == PASSWORD  # set back: the shared reference is true again
+    run.servers["gpu-r12-u11"].writes.ignore_passwords = False
+    result = run.cli("bmc", "rotate", "gpu-r12-u[03,11]", "--shared", "--yes", "--json")
+    assert result.exit_code == 0, result.stdout
+    new = shared.read_text().strip()
+    assert {s.password for s in run.servers.values()} == {new} and new != PASSWORD
+
+
+def test_ipmi_user_slots_and_set_user_password_on_ipmi_sim(cli, db, ipmi_bmc, tmp_path, monkeypatch):
+    monkeypatch.setenv("RACKCTL_BMC_PASSWORD", PASSWORD)
+    assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
+    secret = _secret(tmp_path, "ipmi.pw")
+    args = ("--mgmt-address", ipmi_bmc.address, "--mgmt-port", "623", "--mgmt-credential", f"file:{secret}")
+    assert cli("device", "set", "gpu-r12-u03", *args).exit_code == 0
+    users = cli("bmc", "users", "gpu-r12-u03", "--json")
+    assert users.exit_code == 0, users.stderr
+    (account,) = users.json()[0]["value"]["accounts"]
+    assert (account["id"], account["username"], account["role"]) == ("2", "admin", "administrator")
+    result = cli("bmc", "rotate", "gpu-r12-u03", "--yes", "--json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    new = secret.read_text().strip()
+    assert new != PASSWORD and len(new) == 16  # ipmi_sim keeps only 16 bytes of a 20-byte Set User Password
+    # the new password logs in over RMCP+ and the old one no longer does (ipmi_sim checks them itself)
+    assert cli("power", "status", "gpu-r12-u03").exit_code == 0
+    assert cli("device", "set", "gpu-r12-u03", "--mgmt-credential", "env:RACKCTL_BMC_PASSWORD").exit_code == 0
+    old = cli("power", "status", "gpu-r12-u03", "--json", "--retries", "0")
+    assert old.exit_code == 1 and old.json()[0]["error_type"] == "AuthError"
