@@ -35,11 +35,19 @@ def _seed(db: Database) -> None:
 def secret_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The run's secret folder (owner-only): the only place `file:` references may point, set before any
     module's lab starts, so labs write their secrets there too."""
-    folder = tmp_path_factory.mktemp("secrets")
+    folder = tmp_path_factory.mktemp("refs")  # a name no test password is part of
     folder.chmod(0o700)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RACKCTL_SECRET_DIRS", str(folder))
         yield folder
+
+
+@pytest.fixture
+def secret_folder(secret_dir: Path, tmp_path: Path) -> Path:
+    """This test's own owner-only folder inside the secret folder (names then never collide)."""
+    folder = secret_dir / tmp_path.name
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
 
 
 @pytest.fixture

@@ -172,21 +172,36 @@ def _check_opened(info: os.stat_result, max_bytes: int, ref: str) -> None:
         raise ConfigError(f"secret reference {ref}: the file is larger than {max_bytes} bytes")
 
 
-def write_reference(ref: str, value: str, settings: Settings | None = None) -> None:
-    """Replace the secret behind a `file:` reference atomically, owner-only (0600) from its first byte.
+def writable(ref: str, settings: Settings | None = None) -> Path:
+    """The file behind a `file:` reference, if rackctl may rewrite it; refused before anything changes.
 
-    Refuses `env:` and `cred:` references (they are set outside rackctl), paths outside `secret_dirs`,
-    and values holding a line break (a reference reads the first line only).
+    Refuses `env:` and `cred:` references (they are set outside rackctl), paths outside `secret_dirs` (or
+    led out of them by a link) and folders or files this user cannot write.
     """
     scheme, rest = _parse(ref, "secret reference")
     if scheme != "file":
-        raise ConfigError(f"secret reference {ref}: only file: references can be written by rackctl")
-    if any(c in value for c in "\r\n\0"):
-        raise ConfigError(f"secret reference {ref}: a secret must be one line")
+        raise ConfigError(
+            f"secret reference {ref}: only file: references can be written by rackctl",
+            hint="point the endpoint at file:/path in a secret folder to let rackctl rewrite it",
+        )
     _check_path_text(rest, ref)
     path = Path(rest)
     _allowed_path(path, _settings(settings).resolved_secret_dirs, ref)
-    write_private(path, value + "\n")
+    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+        raise ConfigError(f"secret reference {ref}: its folder cannot be written by this user")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ConfigError(f"secret reference {ref}: the file cannot be written by this user")
+    return path
+
+
+def write_reference(ref: str, value: str, settings: Settings | None = None) -> None:
+    """Replace the secret behind a `file:` reference atomically, owner-only (0600) from its first byte.
+
+    Refuses what `writable` refuses, and values holding a line break (a reference reads the first line).
+    """
+    if any(c in value for c in "\r\n\0"):
+        raise ConfigError(f"secret reference {ref}: a secret must be one line")
+    write_private(writable(ref, settings), value + "\n")
 
 
 def write_private(path: Path, text: str) -> None:

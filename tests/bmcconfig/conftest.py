@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from rackctl.inventory.db import Database
+from rackctl.inventory.queries import device
 from rackctl.lab.redfish_mockup import MockupServer
 from rackctl.paths import shipped_dir
 from tests.conftest import CliResult
@@ -56,7 +58,7 @@ def _template(folder: Path, firmware: dict[str, Any], bios: dict[str, Any]) -> P
 
 @pytest.fixture
 def fleet(
-    cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Callable[..., CliResult], db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., Fleet]]:
     """`fleet(nodes=2, variant=..., firmware=..., bios=...)`: the rack r12, its first `nodes` GPU nodes on mockups."""
     monkeypatch.setenv("RACKCTL_BMC_PASSWORD", PASSWORD)
@@ -83,6 +85,11 @@ def fleet(
             args = ["--mgmt-address", server.address, "--mgmt-port", "8000", "--mgmt-protocol", "redfish"]
             result = cli("device", "set", node, *args, "--mgmt-username", username)
             assert result.exit_code == 0, result.stderr
+        with db.transaction() as session:  # the mockups speak plain HTTP: the endpoints say so explicitly
+            for node in servers:
+                mgmt = device(session, node).mgmt
+                assert mgmt is not None
+                mgmt.options = {**(mgmt.options or {}), "scheme": "http"}
         return Fleet(cli, servers, folder)
 
     yield build
