@@ -87,9 +87,24 @@ def resolve(ref: str, settings: Settings | None = None) -> Secret:
 
 
 def deferred(ref: str, settings: Settings | None = None) -> Secret:
-    """A Secret that reads the reference when its value is first needed (inside the target's deadline)."""
-    _parse(ref, "credential")  # a malformed reference is refused now, not later
-    return Secret.deferred(partial(read_value, ref, settings))
+    """A Secret that reads the reference when its value is first needed (inside the target's deadline).
+
+    What can be known without touching a file is checked now, so a mistake is reported before any device
+    is contacted: the form, the variable's name and presence, the credentials folder, the path's folder.
+    """
+    policy = _settings(settings)
+    scheme, rest = _parse(ref, "secret reference")
+    if scheme == "env":
+        _check_env_name(rest, ref, policy)
+        if rest not in os.environ:
+            raise ConfigError(f"secret reference {ref}: environment variable {rest} is not set")
+    elif scheme == "cred":
+        _credentials_folder(ref)
+    else:
+        _check_path_text(rest, ref)
+        if not any(_inside(Path(rest), folder) for folder in policy.resolved_secret_dirs):
+            _allowed_path(Path(rest), policy.resolved_secret_dirs, ref)  # raises, naming the folders
+    return Secret.deferred(partial(read_value, ref, policy))
 
 
 def read_value(ref: str, settings: Settings | None = None) -> str:
@@ -102,15 +117,20 @@ def read_value(ref: str, settings: Settings | None = None) -> str:
             raise ConfigError(f"secret reference {ref}: environment variable {rest} is not set")
         return os.environ[rest]
     if scheme == "cred":
-        folder = os.environ.get("CREDENTIALS_DIRECTORY", "")
-        if not folder:
-            raise ConfigError(
-                f"secret reference {ref}: $CREDENTIALS_DIRECTORY is not set",
-                hint="cred: references work under systemd units with LoadCredential=",
-            )
-        return _first_line(_read_file(Path(folder) / rest, (Path(folder),), policy.secret_max_bytes, ref), ref)
+        folder = _credentials_folder(ref)
+        return _first_line(_read_file(folder / rest, (folder,), policy.secret_max_bytes, ref), ref)
     _check_path_text(rest, ref)
     return _first_line(_read_file(Path(rest), policy.resolved_secret_dirs, policy.secret_max_bytes, ref), ref)
+
+
+def _credentials_folder(ref: str) -> Path:
+    folder = os.environ.get("CREDENTIALS_DIRECTORY", "")
+    if not folder:
+        raise ConfigError(
+            f"secret reference {ref}: $CREDENTIALS_DIRECTORY is not set",
+            hint="cred: references work under systemd units with LoadCredential=",
+        )
+    return Path(folder)
 
 
 def _first_line(data: bytes, ref: str) -> str:
