@@ -3,6 +3,7 @@ and a CLI runner bound to it."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -21,8 +22,10 @@ from rackctl.inventory.db import Base, Database
 from rackctl.inventory.models import Site
 from rackctl.inventory.schema import upgrade
 from rackctl.paths import data_dir
+from tests.pgserver import throwaway_server
 
 PG_URL = os.environ.get("RACKCTL_TEST_DB_URL", "")
+_DATABASE_NUMBERS = itertools.count()
 
 
 def _seed(db: Database) -> None:
@@ -88,6 +91,8 @@ def db_url(_template_db: str, tmp_path: Path) -> str:
         db = Database(PG_URL)
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         with db.engine.begin() as conn:
+            # The operation log refuses TRUNCATE; a superuser may switch triggers off for the test reset.
+            conn.execute(text("SET session_replication_role = replica"))
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         _seed(db)
         db.dispose()
@@ -95,6 +100,29 @@ def db_url(_template_db: str, tmp_path: Path) -> str:
     path = tmp_path / "inventory.db"
     shutil.copy(_template_db, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server for tests that need PostgreSQL on every run: the suite's own, or a private one."""
+    if PG_URL:
+        yield PG_URL
+        return
+    with throwaway_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_db_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    name = f"rackctl_pg_{os.getpid()}_{next(_DATABASE_NUMBERS)}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from rackctl.inventory.db import Database
-from rackctl.inventory.schema import upgrade
 from rackctl.services.audit.serve import make_server
 
 Cli = Callable[..., Any]
@@ -158,11 +157,3 @@ def test_serve_answers_metrics_from_the_newest_runs(rack: Cli, db_url: str) -> N
         db.dispose()
     result = rack("audit", "serve", "--listen", "nowhere")
     assert result.exit_code == 2 and "expected HOST:PORT" in result.stderr
-
-
-def test_an_inventory_from_before_audits_asks_for_an_upgrade(cli: Cli, tmp_path: Path) -> None:
-    old = Database(f"sqlite:///{tmp_path / 'old.db'}")
-    upgrade(old, "0002")
-    old.dispose()
-    result = cli("--db", f"sqlite:///{tmp_path / 'old.db'}", "audit", "--layers", "pdu")
-    assert result.exit_code == 2 and "no audit tables yet" in result.stderr and "rackctl init" in result.stderr

@@ -27,8 +27,10 @@ COMMANDS = MappingProxyType(
             "rackctl.cli.setup:init", "Create (or upgrade) the inventory database and import the shipped device types."
         ),
         "info": Lazy(
-            "rackctl.cli.setup:info", "Print where the inventory lives, its schema version and what it holds."
+            "rackctl.cli.setup:info",
+            "Print where the inventory lives, its schema version and what it holds (creates nothing).",
         ),
+        "db": Lazy("rackctl.cli.setup:db_app", "The inventory database itself: schema upgrades, operator grants."),
         "validate": Lazy(
             "rackctl.cli.reports:validate_cmd",
             "Check U space, power per PDU and feed (80% derating), A/B redundancy, cooling, cabling, duplicates.",
@@ -134,8 +136,12 @@ app = typer.Typer(
 def root(
     db: Annotated[str | None, typer.Option("--db", envvar="RACKCTL_DB_URL", help="Inventory database URL.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, envvar="RACKCTL_DB_WAIT", help="Seconds to wait for another writer's lock."),
+    ] = 30.0,
 ) -> None:
-    begin(AppState(db_url=db, debug=debug))
+    begin(AppState(db_url=db, debug=debug, wait=wait))
 
 
 def main() -> None:

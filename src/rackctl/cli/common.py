@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 from rackctl.actor import COMMAND
 from rackctl.actor import current as current_actor
 from rackctl.config import Settings, load_settings
-from rackctl.errors import ConfigError, RackctlError
+from rackctl.errors import ConfigError, InventoryError, RackctlError
 
 if TYPE_CHECKING:  # SQLAlchemy is imported when a command opens the inventory, not for --help
     from sqlalchemy.orm import Session
@@ -37,6 +37,7 @@ class AppState:
 
     db_url: str | None = None
     debug: bool = False
+    wait: float = 30.0  # seconds to wait for another writer's lock on the inventory
     _settings: Settings | None = field(default=None, repr=False)
     _db: Database | None = field(default=None, repr=False)
 
@@ -50,11 +51,12 @@ class AppState:
     def url(self) -> str:
         return self.db_url or self.settings.resolved_db_url
 
-    def database(self, require: bool = True) -> Database:
+    def database(self, require: bool = True, create: bool = False) -> Database:
+        """The inventory; `create` lets a SQLite file (and its folder) come into being (only `init` does)."""
         from rackctl.inventory.db import require_schema
 
         if self._db is None:
-            self._db = _open(self.url)
+            self._db = _open(self.url, create, self.wait)
         if require:
             require_schema(self._db)
         return self._db
@@ -65,18 +67,26 @@ class AppState:
             self._db = None
 
 
-def _open(url: str) -> Database:
-    """The inventory at `url`, reachable; a bad URL, folder or server is one ConfigError, not a traceback."""
-    from sqlalchemy.exc import ArgumentError, OperationalError
+def _open(url: str, create: bool, wait: float) -> Database:
+    """The inventory at `url`, reachable; a bad URL, file or server is one line, not a traceback."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError
 
-    from rackctl.inventory.db import Database
+    from rackctl.cli import output
+    from rackctl.inventory.db import Database, check_url
 
+    check_url(url)
+    path = sqlite_path(url)
+    if path is not None and not create and not path.exists():
+        raise InventoryError(
+            f"no inventory at {_shown(url)}", hint="run 'rackctl init' first, or check --db / RACKCTL_DB_URL"
+        )
     try:
-        _ensure_sqlite_folder(url)
-        db = Database(url)
+        if path is not None and create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        db = Database(url, wait=wait, on_wait=output.note)
         with db.engine.connect():
             pass
-    except (ArgumentError, OperationalError, OSError) as exc:
+    except (ArgumentError, DBAPIError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise ConfigError(f"cannot open the inventory at {_shown(url)}: {reason}") from None
     return db
@@ -94,11 +104,11 @@ def _shown(url: str) -> str:
         return url.split(":", 1)[0] + ":…" if ":" in url else url
 
 
-def _ensure_sqlite_folder(url: str) -> None:
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        folder = os.path.dirname(url.removeprefix("sqlite:///"))
-        if folder:
-            os.makedirs(folder, exist_ok=True)
+def sqlite_path(url: str) -> Path | None:
+    """The file of a file-backed SQLite URL; None for other backends and in-memory databases."""
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
+        return None
+    return Path(url.removeprefix("sqlite:///").split("?", 1)[0])
 
 
 _STATE: ContextVar[AppState | None] = ContextVar("rackctl_state", default=None)

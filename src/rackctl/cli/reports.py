@@ -105,6 +105,11 @@ def _cell(value: object) -> str:
     return "(none)" if value is None or value == "" else str(value)
 
 
+def _who(actor: str, db_user: str | None) -> str:
+    # The actor is what the client claimed; the database user is what PostgreSQL knows it logged in as.
+    return actor if db_user in (None, actor) else f"{actor} (db: {db_user})"
+
+
 def log_cmd(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many entries.")] = 20,
     target: Annotated[
@@ -135,7 +140,7 @@ def log_cmd(
         [
             (
                 e["at"].isoformat(timespec="seconds"),
-                e["actor"],
+                _who(e["actor"], e.get("db_user")),
                 e["command"],
                 output.status(e["ok"]) if e["type"] == history.OPERATION else e.get("action", "change"),
                 e["summary"],

@@ -8,8 +8,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import DBAPIError
 
-from rackctl.inventory.db import Database
+from rackctl.inventory.db import Database, database_error
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,7 +24,18 @@ def alembic_config(db: Database) -> Config:
 
 def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the database to `revision` (creating it when empty)."""
-    command.upgrade(alembic_config(db), revision)
+    try:
+        command.upgrade(alembic_config(db), revision)
+    except DBAPIError as exc:
+        raise database_error(exc, db.url, db.wait) from None
+
+
+def downgrade(db: Database, revision: str) -> None:
+    """Take the database back to `revision` (`base`: empty); data in dropped tables and columns is lost."""
+    try:
+        command.downgrade(alembic_config(db), revision)
+    except DBAPIError as exc:
+        raise database_error(exc, db.url, db.wait) from None
 
 
 def current_revision(db: Database) -> str | None:

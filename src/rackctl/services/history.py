@@ -135,6 +135,7 @@ def operations(session: Session, flt: Filter) -> list[dict[str, Any]]:
             "started_at": op.started_at,
             "finished_at": op.finished_at,
             "actor": op.actor,
+            "db_user": op.db_user,
             "command": op.command,
             "ok": op.ok,
             "summary": op.summary,

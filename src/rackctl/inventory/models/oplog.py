@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, event
+from sqlalchemy import JSON, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rackctl.errors import InventoryError
 from rackctl.inventory.db import Base, UtcDateTime, utcnow
+
+# Tables that are evidence: rows are only ever added (triggers refuse UPDATE, DELETE and TRUNCATE): the
+# operation log and the inventory's change log.
+APPEND_ONLY_TABLES = ("operations", "operation_results", "changes")
 
 
 class Operation(Base):
@@ -20,7 +24,10 @@ class Operation(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     finished_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
-    command: Mapped[str] = mapped_column(String(255))
+    command: Mapped[str] = mapped_column(Text)  # a long target list must not fail after the hardware acted
+    # Who the database says wrote the row (PostgreSQL's session_user, set by a trigger the client cannot
+    # override), beside the actor the client claims; NULL on SQLite, which has no database users.
+    db_user: Mapped[str | None] = mapped_column(String(64), default=None)
     targets: Mapped[list[str]] = mapped_column(JSON, default=list)
     ok: Mapped[bool]
     summary: Mapped[str] = mapped_column(String(512), default="")

@@ -7,11 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import inspect
-
 from rackctl import fanout, targets
 from rackctl.drivers.hostfacts import HostFacts
-from rackctl.errors import InventoryError
 from rackctl.inventory.db import Database, utcnow
 from rackctl.services.audit import collect, store
 from rackctl.services.audit.compare_bmc import compare_bmc
@@ -125,8 +122,6 @@ def execute(plan: Plan, options: AuditOptions) -> list[Outcome]:
 
 def audit(db: Database, target: str, options: AuditOptions, actor: str) -> AuditReport:
     """Audit the target devices on the chosen layers and record the run; returns the report."""
-    if not inspect(db.engine).has_table("audit_runs"):
-        raise InventoryError("this inventory has no audit tables yet", hint="run 'rackctl init' to upgrade it")
     started = utcnow()
     with db.transaction() as session:
         names = targets.resolve(session, target)
