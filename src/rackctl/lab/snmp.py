@@ -91,7 +91,8 @@ def serve(
     if v3 is not None:
         engine += [f"--v3-user={v3.name}", f"--v3-auth-key={v3.auth_key}", "--v3-auth-proto=SHA"]
         engine += [f"--v3-priv-key={v3.priv_key}", "--v3-priv-proto=AES"]
-    engine += [f"--data-dir={folder / 'data'}", f"--cache-dir={folder / 'cache'}"]
+    argv += [f"--cache-dir={folder / 'cache'}"]  # a general option: on argv (not a secret)
+    engine += [f"--data-dir={folder / 'data'}"]
     if config is not None:
         (folder / "config.json").write_text(json.dumps(config, indent=1))
         (folder / "variation" / "rackpdu.py").write_text(VARIATION_MODULE)
