@@ -6,6 +6,7 @@ python bench/inventory.py [--racks 100] [--db URL]
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -44,21 +45,27 @@ def run(args: argparse.Namespace, url: str) -> None:
         session.add(Site(name="bench"))
     template = load_template(args.template)
 
-    started = time.perf_counter()
+    load = os.getloadavg()[0]
+    started, cpu = time.perf_counter(), time.process_time()
     for number in range(1, args.racks + 1):
         with db.transaction() as session:
             create_racks(session, template, f"b{number:03d}", "bench", "bench")
-    created = time.perf_counter() - started
+    created, created_cpu = time.perf_counter() - started, time.process_time() - cpu
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with db.transaction() as session:
         devices = list(session.scalars(select(Device)))
         checks = validate(session, devices)
-    validated = time.perf_counter() - started
+    validated, validated_cpu = time.perf_counter() - started, time.process_time() - cpu
     failed = sum(not c.ok for c in checks)
     print(f"{args.racks} racks from {args.template} ({len(devices)} devices) on {db.engine.dialect.name}")
-    print(f"  create:   {created:6.2f} s  ({created / args.racks * 1000:.0f} ms per rack, one transaction each)")
-    print(f"  validate: {validated:6.2f} s  ({len(checks)} checks, {failed} failed)")
+    print(f"  create:   {created:6.2f} s wall, {created_cpu:6.2f} s CPU  (one transaction per rack)")
+    print(f"  validate: {validated:6.2f} s wall, {validated_cpu:6.2f} s CPU  ({len(checks)} checks, {failed} failed)")
+    print(f"  load average {load:.2f} -> {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    total, total_cpu = created + validated, created_cpu + validated_cpu
+    print(
+        f"create + validate: {total:.2f} s wall, {total_cpu:.2f} s CPU; goal <= 5 s: ratio {total / 5:.2f} of the goal"
+    )
     db.dispose()
 
 

@@ -78,7 +78,7 @@ def expand(expression: str, session: Session | None = None) -> list[str]:
     """Expand a target expression into names, in natural order, without checking the inventory."""
     text = expression.strip()
     if not text:
-        raise ValidationError("empty target expression", hint="e.g. gpu-r12-u[01-08] or @rack:r12")
+        raise ValidationError("empty target expression", hint="e.g. gpu-r12-u[03,11] or @rack:r12")
     text = _ALL.sub("@*", text)
     if session is None and "@" in text:
         # Without the inventory ClusterShell would read the machine's own groups.conf instead.

@@ -108,16 +108,32 @@ def test_ipmi_user_slots_and_set_user_password_on_ipmi_sim(cli, db, ipmi_bmc, se
     secret = _secret(secret_folder, "ipmi.pw")
     args = ("--mgmt-address", ipmi_bmc.address, "--mgmt-port", "623", "--mgmt-credential", f"file:{secret}")
     assert cli("device", "set", "gpu-r12-u03", *args).exit_code == 0
-    users = cli("bmc", "users", "gpu-r12-u03", "--json")
+    users = cli("bmc", "users", "gpu-r12-u03", "--json", "--timeout", "60")
     assert users.exit_code == 0, users.stderr
     (account,) = users.json()[0]["value"]["accounts"]
     assert (account["id"], account["username"], account["role"]) == ("2", "admin", "administrator")
-    result = cli("bmc", "rotate", "gpu-r12-u03", "--yes", "--json")
+    result = cli("bmc", "rotate", "gpu-r12-u03", "--yes", "--json", "--timeout", "60")
     assert result.exit_code == 0, result.stdout + result.stderr
     new = secret.read_text().strip()
     assert new != PASSWORD and len(new) == 16  # ipmi_sim keeps only 16 bytes of a 20-byte Set User Password
     # the new password logs in over RMCP+ and the old one no longer does (ipmi_sim checks them itself)
-    assert cli("power", "status", "gpu-r12-u03").exit_code == 0
+    assert cli("power", "status", "gpu-r12-u03", "--timeout", "60").exit_code == 0
     assert cli("device", "set", "gpu-r12-u03", "--mgmt-credential", "env:RACKCTL_BMC_PASSWORD").exit_code == 0
     old = cli("power", "status", "gpu-r12-u03", "--json", "--retries", "0")
     assert old.exit_code == 1 and old.json()[0]["error_type"] == "AuthError"
+
+
+def test_ipmi_firmware_is_the_bmc_version_and_the_profile_columns_are_a_baseline(cli, db, ipmi_bmc, monkeypatch):
+    monkeypatch.setenv("RACKCTL_BMC_PASSWORD", PASSWORD)
+    assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
+    assert cli("device", "set", "gpu-r12-u03", "--mgmt-address", ipmi_bmc.address, "--mgmt-port", "623").exit_code == 0
+    inventory = cli("firmware", "inventory", "gpu-r12-u03", "--json", "--timeout", "60")
+    assert inventory.exit_code == 0, inventory.stderr
+    components = inventory.json()[0]["value"]
+    assert [(c["kind"], c["updateable"]) for c in components if c["kind"] == "bmc"] == [("bmc", False)]
+    plan = cli("firmware", "plan", "gpu-r12-u03", "--json", "--timeout", "60")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    value = plan.json()[0]["value"]
+    # the lab's ipmi_sim says firmware 1.0 (Get Device ID); the profile's bmc_firmware is 1.02.04
+    assert [(s["kind"], s["wanted"]["version"]) for s in value["steps"]] == [("bmc", "1.02.04")]
+    assert value["missing"] == ["bios"]  # IPMI names no BIOS version

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 SETTINGS = "/redfish/v1/Systems/437XR1138R2/Bios/Settings"
-QUICK = ("--bmc-wait", "20s", "--poll", "0.1s", "--timeout", "20")
+QUICK = ("--bmc-wait", "60s", "--poll", "0.1s", "--timeout", "60")
 
 
 def test_diff_maps_intents_to_the_vendors_names_and_checks_the_registry(fleet):

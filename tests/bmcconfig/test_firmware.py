@@ -11,7 +11,8 @@ from rackctl.inventory.models import Operation
 from tests.bmcconfig.conftest import lab_image
 
 BMC = "/redfish/v1/UpdateService/FirmwareInventory/BMC"
-QUICK = ("--bmc-wait", "20s", "--task-timeout", "20s", "--poll", "0.1s", "--timeout", "20")
+# Generous deadlines (CI is a loaded machine); the polls end as soon as the condition holds.
+QUICK = ("--bmc-wait", "60s", "--task-timeout", "60s", "--poll", "0.1s", "--timeout", "60")
 
 
 def _baseline(tmp_path: Path, bmc: str = "1.46.0", bios: str = "P79 v1.46") -> dict:
@@ -95,19 +96,19 @@ def test_a_bmc_that_resets_and_comes_back_is_followed_through_its_outage(fleet, 
     result = run.cli("firmware", "update", "gpu-r12-u03", "--yes", "--json", *QUICK)
     assert result.exit_code == 0, result.stdout
     assert result.json()[0]["detail"]["components"]["bmc"]["after"] == "1.46.0"
-    assert not server.away
+    assert server.made("GET", BMC)
 
 
 def test_a_bmc_that_resets_and_stays_away_is_reported_unknown(fleet, tmp_path):
     run = fleet(nodes=2, firmware={k: v for k, v in _baseline(tmp_path).items() if k == "bmc"})
     run.servers["gpu-r12-u03"].writes.reset_s = None  # it never comes back
-    wait = ("--bmc-wait", "2s", "--task-timeout", "20s", "--poll", "0.1s", "--timeout", "20")
+    wait = ("--bmc-wait", "3s", "--task-timeout", "60s", "--poll", "0.1s", "--timeout", "60")
     result = run.cli("firmware", "update", "gpu-r12-u[03,11]", "--yes", "--json", *wait)
     assert result.exit_code == 1
     rows = {row["target"]: row for row in result.json()}
     assert rows["gpu-r12-u11"]["ok"]
-    message = rows["gpu-r12-u03"]["error"]
-    assert message.startswith("bmc: the BMC did not come back within 2s; its firmware state is unknown")
+    # whether the reset is seen while following the update or while verifying it depends on timing; both say so
+    assert "the BMC did not come back within 3s; its firmware state is unknown" in rows["gpu-r12-u03"]["error"]
 
 
 def test_push_sends_the_checked_image_to_the_http_push_uri(fleet, tmp_path):

@@ -163,3 +163,19 @@ def test_plan_tco_table_prints_every_assumption(cli: Cli) -> None:
 def test_plan_tco_bad_input(cli: Cli, args: tuple[str, ...], message: str) -> None:
     result = cli("plan", "tco", *args)
     assert result.exit_code == 2 and message in result.stderr
+
+
+def test_plan_model_refuses_a_size_the_architecture_does_not_have(cli: Cli) -> None:
+    result = cli(*MODEL, "--arch", "llama-3.1-8b", "--precision", "fp16", "--concurrency", "1")
+    assert result.exit_code == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    assert "--params 70B contradicts --arch llama-3.1-8b, which has 8B parameters" in result.stderr
+
+
+def test_plan_model_shows_memory_in_gib_and_a_tight_fit(cli: Cli) -> None:
+    args = ("plan", "model", "--arch", "llama-3.1-70b", "--context", "8192", "--precision", "fp16")
+    table = cli(*args, "--concurrency", "61", "--gpu", "h100")
+    assert table.exit_code == 0, table.stderr
+    assert "= 311.2 GiB" in table.stdout and "memory GiB" in table.stdout and "79.65" in table.stdout
+    assert "tight: 98% of GPU memory, 1.9 GiB spare per GPU" in table.stdout and "tight_utilisation" in table.stdout
+    row = cli(*args, "--concurrency", "61", "--gpu", "h100", "--json").json()["gpus"][0]
+    assert (row["tight"], row["utilisation"], row["headroom_gib"]) == (True, 0.9767, 1.857)

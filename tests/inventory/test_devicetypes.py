@@ -245,3 +245,13 @@ def test_a_bad_overrides_file_is_refused(tmp_path: Path, text: str, line: int, m
         devicetypes.load_overrides(path)
     assert (caught.value.where.source, caught.value.where.line) == (str(path), line)
     assert message in str(caught.value)
+
+
+def test_a_supply_rating_comes_from_the_overrides(db: Database, tmp_path: Path) -> None:
+    overrides = tmp_path / "overrides.yaml"
+    overrides.write_text("nvidia-qm9790:\n  psu_rating_w: 2000\n")
+    _import(db, [LIBRARY / "Nvidia"], overrides)
+    assert _type(db, "nvidia-qm9790").psu_rating_w == 2000
+    overrides.write_text("nvidia-qm9790:\n  psu_rating_w: lots\n")
+    with pytest.raises(ValidationError, match="psu_rating_w"):
+        _import(db, [LIBRARY / "Nvidia"], overrides)

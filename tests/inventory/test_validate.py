@@ -53,7 +53,9 @@ def test_a_clean_rack_passes_every_check_with_its_figures(db: Database, build: B
     assert checks[("feed-load", "r12/A")].message == (
         "21.1 kW normal, 42.1 kW with the other feed lost, limit 57.5 kW (80% of 71.9 kW)"
     )
-    assert checks[("redundancy", "gpu-r12-u03")].message == "6 supplies over feeds A, B"
+    assert checks[("redundancy", "gpu-r12-u03")].message == (
+        "6 supplies over feeds A, B; supply rating unknown (psu_rating_w): not checked"
+    )
     assert checks[("duplicates", "inventory")].message == "addresses, MACs and serials unique"
     gpu_cabling = [c for c in checks.values() if c.check == "cabling"]
     assert [c.subject for c in gpu_cabling] == ["gpu-r12-u03", "gpu-r12-u11", "gpu-r12-u19", "gpu-r12-u27"]
@@ -99,6 +101,14 @@ def _unplugged(session: Session) -> None:
     port.outlet.power_port = None
 
 
+def _supplies_of(watts: int) -> Breakage:
+    def rate(session: Session) -> None:
+        session.scalars(select(DeviceType).where(DeviceType.slug == "hgx-h100-8gpu")).one().psu_rating_w = watts
+
+    rate.__name__ = f"_supplies_of_{watts}"
+    return rate
+
+
 def _rated_unknown(session: Session) -> None:
     session.scalars(select(DeviceType).where(DeviceType.slug == "pdu-3ph-415v-63a-36")).one().rated_power_w = None
 
@@ -118,6 +128,15 @@ BREAKAGES = [
     (_thin_outlet, "outlet-load", "r12", ["pdu-r12-a1:25 14.2 A > 2 A"]),
     (_loose_nic, "cabling", "gpu-r12-u03", ["not cabled: ens1f1np1"]),
     (_unplugged, "redundancy", "gpu-r12-u11", ["not plugged in: PSU6"]),
+    # Six 1,700 W supplies carry 10.2 kW while both feeds are up; with one lost, three carry it all.
+    (
+        _supplies_of(1700),
+        "redundancy",
+        "gpu-r12-u03",
+        ["with feed A lost, 10.2 kW on 3 supplies: 3.4 kW each, over their 1.7 kW rating", "capped to 5.1 kW"],
+    ),
+    # NVIDIA's DGX H100 user guide: six 3.3 kW supplies for 10.2 kW, "4+2": one feed is not enough.
+    (_supplies_of(3300), "redundancy", "gpu-r12-u27", ["3.4 kW each, over their 3.3 kW rating"]),
     (_rated_unknown, "pdu-load", "pdu-r12-b2", ["rating unknown (device type pdu-3ph-415v-63a-36)"]),
 ]
 
@@ -217,3 +236,45 @@ def test_outlet_current_and_phase_loads(db: Database, build: Build) -> None:
         assert [p.phase for p in loads] == ["L1", "L2", "L3"]
         iface = session.scalars(select(Interface).where(Interface.name == "bond0")).first()
         assert iface is not None
+
+
+def test_breaker_ratings_the_pdu_reported_bound_the_outlets_on_them(db: Database, build: Build) -> None:
+    """A probed PDU's breakers (facts.pdu.breakers, as `pdu probe` stores them) are checked like any rating:
+    outlets 25 and 26 of pdu-r12-a1 (two H100 supplies: 10.2 kW over 6 supplies, at 415 V / sqrt(3)) on a
+    16 A breaker C1 carry 14.2 A; with feed B lost 28.4 A, over the 12.8 A usable (80%)."""
+    build("r12")
+
+    def on_c1(session: Session) -> None:
+        pdu = _device(session, "pdu-r12-a1")
+        pdu.facts = {"pdu": {"family": "raritan", "breakers": {"C1": 16.0, "C2": 16.0}}}
+        for outlet in pdu.outlets:
+            if outlet.number in (25, 26):
+                outlet.phase = "C1"
+
+    _break(db, on_c1)
+    (check,) = [c for c in _checks(db) if c.check == "breaker-load"]
+    assert not check.ok and check.subject == "pdu-r12-a1"
+    assert check.message == "C1 28.4 A > 12.8 A"
+
+
+def test_sequencing_limits_include_the_reported_breakers(db: Database, build: Build) -> None:
+    from rackctl.services.sequence import limits_for
+
+    build("r12")
+    with db.transaction() as session:
+        pdu = _device(session, "pdu-r12-a1")
+        pdu.facts = {"pdu": {"breakers": {"C1": 16.0}}}
+        next(o for o in pdu.outlets if o.number == 25).phase = "C1"
+        limits = limits_for([pdu])
+    assert limits["pdu-r12-a1 C1"] == pytest.approx(16 * 415 / 3**0.5 * 0.8)  # 16 A at 239.6 V, 80%
+    assert limits["pdu-r12-a1 L1"] == pytest.approx(limits["PDU pdu-r12-a1"] / 3)  # phases as before
+
+
+def test_supplies_that_carry_the_load_on_one_feed_pass(db: Database, build: Build) -> None:
+    build("r12")
+    _break(db, _supplies_of(3500))
+    checks = {(c.check, c.subject): c for c in _checks(db)}
+    assert checks[("redundancy", "gpu-r12-u03")].ok
+    assert checks[("redundancy", "gpu-r12-u03")].message == (
+        "6 supplies over feeds A, B; at most 3.4 kW per supply, rated 3.5 kW"
+    )

@@ -31,8 +31,8 @@ def test_every_figure_names_its_source() -> None:
 
 def test_the_catalogue_holds_what_the_references_give() -> None:
     planning = data.load()
-    assert planning.gpus["h100"].memory_gb.value == 80 and planning.gpus["h100"].tdp_w.value == 700
-    assert planning.gpus["l40s"].memory_gb.value == 48 and planning.gpus["l40s"].interconnect == "pcie"
+    assert planning.gpus["h100"].memory_gib.value == 79.65 and planning.gpus["h100"].tdp_w.value == 700
+    assert planning.gpus["l40s"].memory_gib.value == 44.99 and planning.gpus["l40s"].interconnect == "pcie"
     assert {p: planning.precisions[p].bytes.value for p in planning.precisions} == {
         "fp16": 2,
         "bf16": 2,
@@ -52,7 +52,7 @@ def _copy_with(tmp_path: Path, old: str, new: str) -> Path:
 
 
 def test_the_code_reads_its_figures_from_the_file(tmp_path: Path) -> None:
-    small = data.load(_copy_with(tmp_path, "memory_gb: {value: 80,", "memory_gb: {value: 40,"))
+    small = data.load(_copy_with(tmp_path, "memory_gib: {value: 79.65,", "memory_gib: {value: 36,"))
     request = ModelRequest("70B", "int4", 8192, 1, gpu="h100")
     assert plan_model(data.load(), request).gpus[0].gpus_per_replica == 1
     assert plan_model(small, request).gpus[0].gpus_per_replica == 2

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from rackctl.errors import RackctlError, ValidationError
@@ -39,8 +42,8 @@ def test_70b_at_fp16_needs_140_gb_of_weights_and_more_than_one_80_gb_gpu() -> No
     spec = resolve(PLANNING, request())
     need = memory(spec, PLANNING.overhead_fraction.value)
     assert need.weights_gb == pytest.approx(140.0)
-    assert need.weights_gb > H100.memory_gb.value
-    row = fit(H100, spec, need.total_gb)
+    assert need.weights_gb * 1e9 / 2**30 > H100.memory_gib.value  # 130.4 GiB
+    row = fit(H100, spec, need.total_gib)
     assert row.fits and row.gpus_per_replica == 2 and row.tensor_parallel == 2
 
 
@@ -52,7 +55,7 @@ def test_70b_at_int4_needs_35_gb_and_fits_one_80_gb_gpu() -> None:
     assert spec.kv_precision == "fp16"
     assert need.kv_cache_gb == pytest.approx(KV_BYTES_PER_TOKEN_70B_FP16 * 8192 / 1e9)
     assert need.total_gb == pytest.approx((35.0 + need.kv_cache_gb) * 1.10)
-    assert fit(H100, spec, need.total_gb).gpus_per_replica == 1
+    assert fit(H100, spec, need.total_gib).gpus_per_replica == 1
 
 
 def test_kv_cache_of_llama_70b_at_8k_context_and_64_sequences_by_hand() -> None:
@@ -89,7 +92,7 @@ def test_tensor_parallel_sizes_are_powers_of_two_within_the_nvlink_domain() -> N
 
 def test_pcie_cards_stay_within_one_server() -> None:
     # L40S has no NVLink: tensor parallel stops at the 4 GPUs of one server, then pipeline stages.
-    assert layout(190, L40S) == (4, 1)
+    assert layout(175, L40S) == (4, 1)  # 4 x 44.99 GiB
     assert layout(200, L40S) == (4, 2)
 
 
@@ -138,7 +141,8 @@ def test_a_model_too_large_for_any_rack_is_refused() -> None:
         ({"arch": "llama-3.1-70b", "layers": 80}, "--arch"),
         ({"layers": 80}, "--layers"),
         ({"layers": 80, "kv_heads": -8, "head_dim": 128}, "--kv-heads"),
-        ({"arch": "llama-3.1-8b", "context": 200_000}, "--context"),
+        ({"arch": "llama-3.1-8b", "params": None, "context": 200_000}, "--context"),
+        ({"arch": "llama-3.1-8b"}, "--params"),  # 70B weights with an 8B model's shape
         ({"target_tps": 1000}, "--target-tps"),
         ({"target_tps": 1000, "replica_tps": 0}, "--replica-tps"),
     ],
@@ -147,3 +151,37 @@ def test_bad_input_names_the_option(overrides: dict[str, object], field: str) ->
     with pytest.raises(ValidationError) as caught:
         plan_model(PLANNING, request(**overrides))
     assert f"field '{field}'" in str(caught.value)
+
+
+def test_a_parameter_count_the_architecture_does_not_have_is_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        plan_model(PLANNING, request(arch="llama-3.1-8b"))
+    assert "--params 70B contradicts --arch llama-3.1-8b, which has 8B parameters" in str(caught.value)
+    assert caught.value.hint and "--layers" in caught.value.hint
+    # Llama 3.1 8B has 8.03B parameters: a size within 10% of the named one is that model
+    assert plan_model(PLANNING, request(arch="llama-3.1-8b", params="8.03B")).spec.params == pytest.approx(8.03e9)
+
+
+def test_gpu_memory_is_what_the_driver_reports_in_gib() -> None:
+    # An H100 SXM5 80GB reports 81559 MiB (the recorded nvidia-smi of tests/data/host, and the totals
+    # modal-labs/modal-client#2797 lists): 79.6 GiB, which is 85.5 GB, not 80 GB.
+    recorded = Path(__file__).parent.parent / "data" / "host" / "nvidia-smi" / "h100-sxm5-8gpu-565.xml"
+    totals = {int(t) for t in re.findall(r"<fb_memory_usage>\s*<total>(\d+) MiB</total>", recorded.read_text())}
+    assert totals == {81559}
+    assert H100.memory_gib.value == pytest.approx(81559 / 1024, abs=0.01)
+    assert PLANNING.gpus["a100"].memory_gib.value == pytest.approx(81920 / 1024, abs=0.01)
+    assert PLANNING.gpus["l40s"].memory_gib.value == pytest.approx(46068 / 1024, abs=0.01)
+
+
+def test_a_tight_fit_says_how_tight_and_how_much_is_left() -> None:
+    # 70B at FP16 with 61 sequences of 8k: 334 GB = 311 GiB. In GB against "80 GB" cards that looked like
+    # more than four H100s; in GiB it is four H100s at 98% of their memory, which is tight.
+    result = plan_model(PLANNING, request(arch="llama-3.1-70b", params=None, concurrency=61, gpu="h100"))
+    assert result.memory.total_gb == pytest.approx(334.1, abs=0.1)
+    assert result.memory.total_gib == pytest.approx(311.1, abs=0.1)
+    (row,) = result.gpus
+    assert (row.tensor_parallel, row.fits, row.tight) == (4, True, True)
+    assert row.utilisation == pytest.approx(0.977, abs=0.001) and row.headroom_gib == pytest.approx(1.9, abs=0.05)
+    assert "tight: 98% of GPU memory, 1.9 GiB spare per GPU" in row.note
+    roomy = plan_model(PLANNING, request(arch="llama-3.1-70b", params=None, concurrency=8, gpu="h100")).gpus[0]
+    assert not roomy.tight and roomy.note == "TP4" and roomy.utilisation == pytest.approx(0.52, abs=0.01)

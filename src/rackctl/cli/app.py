@@ -54,8 +54,10 @@ COMMANDS = MappingProxyType(
             "BMC -> PXE once -> staggered power-on -> SSH -> provision -> burn-in -> validated; resumable per node.",
         ),
         "site": Lazy("rackctl.cli.racks:site_app", "Sites (data centres, colocation cages)."),
-        "rack": Lazy("rackctl.cli.racks:rack_app", "Racks: create from templates, list, draw."),
-        "device": Lazy("rackctl.cli.devices:device_app", "Devices: list, show, change state and identity."),
+        "rack": Lazy("rackctl.cli.racks:rack_app", "Racks: create from templates, list, draw, delete."),
+        "device": Lazy(
+            "rackctl.cli.devices:device_app", "Devices: list, show, change state and identity, rename, move, remove."
+        ),
         "devicetype": Lazy(
             "rackctl.cli.devices:devicetype_app", "The hardware catalogue (NetBox devicetype-library format)."
         ),
@@ -132,6 +134,14 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool | None) -> None:
+    if value:
+        from rackctl import __version__
+
+        typer.echo(f"rackctl {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(
     db: Annotated[str | None, typer.Option("--db", envvar="RACKCTL_DB_URL", help="Inventory database URL.")] = None,
@@ -140,6 +150,10 @@ def root(
         float,
         typer.Option("--wait", min=0, envvar="RACKCTL_DB_WAIT", help="Seconds to wait for another writer's lock."),
     ] = 30.0,
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print rackctl's version and exit."),
+    ] = None,
 ) -> None:
     begin(AppState(db_url=db, debug=debug, wait=wait))
 

@@ -38,6 +38,8 @@ def _steps(template: str) -> list[tuple[str, list[str], bool]]:
         ("Power the rack on in sequence", ["power", "on", "@rack:r12", "--sequence"], False),
         ("Power status", ["power", "status", "@role:gpu-node"], False),
         ("Sensors", ["sensors", "@role:gpu-node"], False),
+        ("Firmware against the profile's baseline (IPMI reports the BMC's own version only)",
+         ["firmware", "plan", "@role:gpu-node"], False),
         (f"A BMC hangs ({DEMO_NODE})", ["lab", "fault", DEMO_NODE, "bmc-dead"], False),
         ("Power status: the hung BMC is reported, the others are fine", ["power", "status", "@role:gpu-node",
                                                                           "--timeout", "3"], True),

@@ -9,7 +9,7 @@ import typer
 from sqlalchemy import select
 
 from rackctl import targets
-from rackctl.cli import output
+from rackctl.cli import editing, output
 from rackctl.cli.common import JsonOption, actor, transaction
 from rackctl.inventory import devicetypes, queries
 from rackctl.inventory.describe import describe_device, device_row
@@ -17,11 +17,19 @@ from rackctl.inventory.edits import DeviceChanges, update_devices
 from rackctl.inventory.models import Device, DeviceType, Profile
 from rackctl.types import MgmtProtocol, NodeState
 
-device_app = typer.Typer(help="Devices: list, show, change state and identity.", no_args_is_help=True)
+device_app = typer.Typer(
+    help="Devices: list, show, change state and identity, rename, move, remove.", no_args_is_help=True
+)
 devicetype_app = typer.Typer(help="The hardware catalogue (NetBox devicetype-library format).", no_args_is_help=True)
 profile_app = typer.Typer(help="Profiles: the software and firmware a device should run.", no_args_is_help=True)
 
-TargetsArg = Annotated[str, typer.Argument(help="Node set, e.g. gpu-r12-u[01-08], @rack:r12, @role:gpu-node.")]
+device_app.command("remove")(editing.device_remove)
+device_app.command("rename")(editing.device_rename)
+device_app.command("move")(editing.device_move)
+devicetype_app.command("remove")(editing.devicetype_remove)
+profile_app.command("edit")(editing.profile_edit)
+
+TargetsArg = Annotated[str, typer.Argument(help="Node set, e.g. gpu-r12-u[03,11], @rack:r12, @role:gpu-node.")]
 
 
 @device_app.command("list")
@@ -98,6 +106,9 @@ def device_set(
     mgmt_protocol: Annotated[MgmtProtocol | None, typer.Option(help="Management protocol.")] = None,
     mgmt_username: Annotated[str | None, typer.Option(help="Management user name.")] = None,
     mgmt_credential: Annotated[str | None, typer.Option(help="Secret reference: env:, file: or cred:.")] = None,
+    platform: Annotated[
+        str | None, typer.Option(help="Platform: a switch OS, a PDU's MIB family or 'auto' ('' clears it).")
+    ] = None,
 ) -> None:
     """Change devices: lifecycle state, profile, identity, management endpoint."""
     changes = DeviceChanges(
@@ -112,6 +123,7 @@ def device_set(
         mgmt_protocol=mgmt_protocol,
         mgmt_username=mgmt_username,
         mgmt_credential=mgmt_credential,
+        platform=platform,
     )
     with transaction() as session:
         found = queries.devices(session, targets.resolve(session, target))

@@ -21,7 +21,7 @@ from rackctl.services.bmc import run_on_nodes
 WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="Targets at once (default 64).")]
 TimeoutOption = Annotated[float | None, typer.Option("--timeout", min=0.1, help="Seconds per target and attempt.")]
 RetriesOption = Annotated[int | None, typer.Option("--retries", min=0, help="Extra attempts after a transient error.")]
-TargetsArg = Annotated[str, typer.Argument(help="Node set: gpu-r12-u[03-27], @rack:r12, @role:gpu-node ...")]
+TargetsArg = Annotated[str, typer.Argument(help="Node set: gpu-r12-u[03,11], @rack:r12, @role:gpu-node ...")]
 PROGRESS_FROM = 8  # targets; fewer finish too fast for a bar to help
 
 

@@ -56,7 +56,7 @@ def _plan_rows(results: list[Any]) -> list[tuple[Any, ...]]:
         for order, step in enumerate(node_plan.steps, start=1):
             after = "host reboot" if step.reboot else "BMC resets" if step.bmc_reset else "-"
             rows.append((result.target, order, step.kind, step.current, step.wanted.version, after))
-        rows += [(result.target, "", kind, "", "", "at the baseline") for kind in node_plan.current]
+        rows += [(result.target, "", kind, *node_plan.versions[kind], "at the baseline") for kind in node_plan.current]
         rows += [(result.target, "", kind, "", "", "not reported by the BMC") for kind in node_plan.missing]
     return rows
 

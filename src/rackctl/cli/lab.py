@@ -22,12 +22,18 @@ def lab_up(
     racks: Annotated[list[str] | None, typer.Argument(help="Racks to simulate (default: all).")] = None,
     name: NameOption = "default",
     hosts: Annotated[bool, typer.Option("--hosts/--no-hosts", help="SSH hosts in network namespaces.")] = True,
+    recorded_pdus: Annotated[
+        bool, typer.Option("--recorded-pdus", help="Every PDU answers a real PDU's recorded walk of its family.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Start simulators for every device of the racks and point the inventory at them."""
+    """Start simulators for every device of the racks and point the inventory at them. PDUs of a
+    family the lab writes no walk for answer a recorded walk of a real PDU of that family."""
     app = state()
     started = time.monotonic()
-    options = core.LabOptions(name, tuple(racks or ()), hosts, app.settings.resolved_secret_dirs[0])
+    options = core.LabOptions(
+        name, tuple(racks or ()), hosts, recorded_pdus, secret_dir=app.settings.resolved_secret_dirs[0]
+    )
     lab = core.up(app.database(), app.settings.resolved_state_dir, options)
     seconds = time.monotonic() - started
     summary = {
@@ -130,7 +136,7 @@ def lab_status(name: NameOption = "default", as_json: JsonOption = False) -> Non
 @lab_app.command("fault")
 def lab_fault(
     device: Annotated[str, typer.Argument(help="Simulated device, e.g. gpu-r12-u03.")],
-    fault: Annotated[str, typer.Argument(help="bmc-dead, bmc-slow, wrong-password, psu-fail.")],
+    fault: Annotated[str, typer.Argument(help="One of: " + ", ".join(faults.FAULTS) + ".")],
     name: NameOption = "default",
 ) -> None:
     """Inject a fault into one simulated device (rehearsals, tests)."""

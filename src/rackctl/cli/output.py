@@ -14,6 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from rackctl.cli import textgrid
+
 _out: Console | None = None
 _err: Console | None = None
 
@@ -60,11 +62,15 @@ def raw(text: str) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    cells = [[v if isinstance(v, Text) else Text("" if v is None else str(v)) for v in row] for row in rows]
+    if textgrid.fits(columns, cells, out().width):
+        out().print(textgrid.draw(title, columns, cells), soft_wrap=True)  # the same box, drawn by line
+        return
     grid = Table(title=title, title_justify="left", show_lines=False, header_style="bold")
     for column in columns:
         grid.add_column(column, overflow="fold")
-    for row in rows:
-        grid.add_row(*(v if isinstance(v, Text) else Text("" if v is None else str(v)) for v in row))
+    for row in cells:
+        grid.add_row(*row)
     out().print(grid)
 
 

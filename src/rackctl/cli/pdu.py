@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from rackctl.cli import output
 from rackctl.cli.common import DryRunOption, JsonOption, YesOption, actor, confirm, state
-from rackctl.cli.fanout_view import RetriesOption, TimeoutOption, WorkersOption, fanout_options, report
-from rackctl.services import pdu, verifyfeeds
+from rackctl.cli.fanout_view import RetriesOption, TimeoutOption, WorkersOption, fanout_options, report, result_dict
+from rackctl.drivers.base import Meter
+from rackctl.services import pdu, pduprobe, verifyfeeds
 from rackctl.services.pdu import OutletResult, PduReport
 from rackctl.types import PowerAction
 
@@ -77,19 +78,39 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _shown(item: PduReport, meter: Meter) -> bool:
+    """Every point above outlets; an outlet only where it feeds something or draws current."""
+    return meter.level != "outlet" or bool(item.feeds.get(meter.number)) or (meter.current_a or 0) > 0
+
+
 def _print_readings(item: PduReport) -> None:
-    ident = item.identity
-    output.line(f"{item.pdu}: {ident.manufacturer} {ident.model}, serial {ident.serial}, firmware {ident.firmware}")
-    load = item.readings.load_w
+    ident, readings = item.identity, item.readings
+    output.line(
+        f"{item.pdu}: {ident.manufacturer} {ident.model}, serial {ident.serial or '-'}, "
+        f"firmware {ident.firmware or '-'} ({readings.family})"
+    )
+    load = readings.load_w
     output.line(f"  load {_fmt(load / 1000 if load is not None else None)} kW")
-    groups: list[tuple[str, Any]] = [("phase", item.readings.phases), ("bank", item.readings.banks)]
-    rows = [(kind, m.name, _fmt(m.current_a), _fmt(m.power_w, 0), "") for kind, meters in groups for m in meters]
-    rows += [
-        ("outlet", m.name, _fmt(m.current_a), _fmt(m.power_w, 0), item.feeds.get(int(m.name), ""))
-        for m in item.readings.outlets
-        if item.feeds.get(int(m.name)) or (m.current_a or 0) > 0
+    chained = len({m.unit for m in readings.meters}) > 1
+    rows = [
+        (
+            m.level,
+            f"{m.unit}:{m.name}" if chained else m.name,
+            _fmt(m.current_a),
+            _fmt(m.power_w, 0),
+            _fmt(m.voltage_v, 1),
+            _fmt(m.energy_kwh, 1),
+            _fmt(m.power_factor),
+            _fmt(m.rating_a, 0),
+            item.feeds.get(m.number, "") if m.level == "outlet" and m.unit == 1 else "",
+        )
+        for m in readings.meters
+        if _shown(item, m)
     ]
-    output.table(None, ["what", "number", "current A", "power W", "feeds"], rows)
+    columns = ["what", "name", "A", "W", "V", "kWh", "PF", "rated A", "feeds"]
+    output.table(None, columns, rows)
+    for problem in item.problems:
+        output.error(f"{item.pdu}: {problem}")
 
 
 @pdu_app.command("readings")
@@ -100,19 +121,38 @@ def pdu_readings(
     timeout: TimeoutOption = None,
     retries: RetriesOption = None,
 ) -> None:
-    """Identity, load, and current and power per phase, bank and outlet (outlets that feed something)."""
+    """Identity and load; current, power, voltage, energy, power factor and rating per unit, inlet,
+    line, phase, bank and outlet (outlets that feed something or draw current). Exit 1 when a PDU
+    does not answer, measures nothing, or answers values that cannot be read."""
     results = pdu.readings(state().database(), spec, fanout_options(workers, timeout, retries))
     if as_json:
-        report("PDU readings", results, True)
-    for result in results:
+        output.emit_json([result_dict(r) for r in results])
+    for result in results if not as_json else []:
         if result.ok and result.value is not None:
             _print_readings(result.value)
         else:
             output.line(f"{result.target}: {result.message}")
     failed = [r.target for r in results if not r.ok]
-    if failed:
-        output.error(f"{len(failed)} PDU(s) did not answer: {', '.join(failed)}")
-    raise typer.Exit(1 if failed else 0)
+    unreadable = [r.target for r in results if r.ok and r.value is not None and r.value.problems]
+    if failed and not as_json:
+        output.error(f"{len(failed)} PDU(s) gave no readings: {', '.join(failed)}")
+    raise typer.Exit(1 if failed or unreadable else 0)
+
+
+@pdu_app.command("probe")
+def pdu_probe(
+    spec: SpecArg,
+    record: Annotated[bool, typer.Option("--record/--no-record", help="Store what was found.")] = True,
+    as_json: JsonOption = False,
+    workers: WorkersOption = None,
+    timeout: TimeoutOption = None,
+) -> None:
+    """Find each PDU's MIB family (sysObjectID, then the families' own objects) and what it is: vendor,
+    model, serial, firmware, units, outlets, phases, banks, switched, metered. Stores it in the
+    inventory (the platform where it was `auto` or unset, the rest in the device's facts)."""
+    options = fanout_options(workers, timeout, 0)
+    results = pduprobe.probe(state().database(), actor(), spec, options, record)
+    report("PDU probe", results, as_json, pduprobe.describe)
 
 
 @pdu_app.command("verify-feeds")

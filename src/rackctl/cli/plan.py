@@ -83,7 +83,7 @@ def _memory_rows(spec: model.ModelSpec, need: model.Memory) -> list[tuple[str, s
         ("weights", f"{need.weights_gb:,.1f}", f"{spec.params / 1e9:,.1f}B x {spec.bytes_per_param:g} bytes each"),
         ("KV cache", f"{need.kv_cache_gb:,.1f}", f"{kv} x {spec.context} context x {spec.concurrency} sequences"),
         ("overhead", f"{need.overhead_gb:,.1f}", f"{need.overhead_fraction:.0%} of weights + KV cache"),
-        ("total", f"{need.total_gb:,.1f}", ""),
+        ("total", f"{need.total_gb:,.1f}", f"= {need.total_gib:,.1f} GiB (GPU memory is sized in GiB)"),
     ]
 
 
@@ -93,7 +93,7 @@ def _print_model(result: model.ModelPlan) -> None:
     output.line(f"{spec.params / 1e9:,.1f}B parameters at {spec.precision}; {spec.arch or 'given shape'}: {shape}")
     output.table("Memory per replica", ["", "GB", "how"], _memory_rows(spec, result.memory))
     throughput = result.replicas is not None
-    columns = ["GPU", "memory GB", "GPUs/replica", "GB per GPU", "fits", "layout / why not"]
+    columns = ["GPU", "memory GiB", "GPUs/replica", "GiB per GPU", "use", "fits", "layout / why not"]
     output.table(
         "GPUs per replica",
         columns + (["replicas", "GPUs in all"] if throughput else []),
@@ -109,10 +109,11 @@ def _print_model(result: model.ModelPlan) -> None:
 def _gpu_row(row: model.GpuFit, throughput: bool) -> list[object]:
     cells: list[object] = [
         row.gpu,
-        f"{row.memory_gb:g}",
+        f"{row.memory_gib:g}",
         row.gpus_per_replica,
-        f"{row.per_gpu_gb:,.1f}" if row.per_gpu_gb is not None else "",
-        output.status(row.fits, "yes", "no"),
+        f"{row.per_gpu_gib:,.1f}" if row.per_gpu_gib is not None else "",
+        f"{row.utilisation:.0%}" if row.utilisation is not None else "",
+        output.status(row.fits, "tight" if row.tight else "yes", "no"),
         row.note,
     ]
     return cells + ([row.replicas or "", row.total_gpus or ""] if throughput else [])

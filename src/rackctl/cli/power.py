@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from enum import StrEnum
 from typing import Annotated
@@ -181,10 +182,10 @@ def power_restore(
 
 
 def parse_duration(text: str, option: str) -> float:
-    """'5s', '500ms', '2m' or a plain number of seconds."""
-    units = {"ms": 0.001, "s": 1.0, "m": 60.0}
+    """'5s', '500ms', '2m', '1h' or a plain number of seconds."""
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
     stripped = text.strip().lower()
-    for suffix in ("ms", "s", "m"):
+    for suffix in ("ms", "s", "m", "h"):
         if stripped.endswith(suffix):
             number, factor = stripped[: -len(suffix)], units[suffix]
             break
@@ -193,7 +194,9 @@ def parse_duration(text: str, option: str) -> float:
     try:
         value = float(number) * factor
     except ValueError:
-        raise ValidationError(f"{option}: '{text}' is not a duration (e.g. 5s, 500ms, 2m)") from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValidationError(f"{option}: '{text}' is not a duration (e.g. 5s, 500ms, 2m)")
     if value < 0:
         raise ValidationError(f"{option}: a duration cannot be negative")
     return value

@@ -77,7 +77,7 @@ def _show(outcomes: list[HostOutcome], check: bool, diff: bool) -> None:
 
 
 def provision_cmd(
-    target: Annotated[str, typer.Argument(help="Node set, e.g. gpu-r12-u[03-27] or @rack:r12&@role:gpu-node.")],
+    target: Annotated[str, typer.Argument(help="Node set, e.g. gpu-r12-u[03,11] or @rack:r12&@role:gpu-node.")],
     tags: Annotated[list[str] | None, typer.Option("--tags", help="Only these tags (burnin only when named).")] = None,
     skip_tags: Annotated[list[str] | None, typer.Option("--skip-tags", help="Leave out these tags.")] = None,
     check: Annotated[bool, typer.Option("--check", help="Change nothing; report what would change.")] = False,

@@ -8,7 +8,7 @@ import typer
 from rich.text import Text
 from sqlalchemy import select
 
-from rackctl.cli import output
+from rackctl.cli import editing, output
 from rackctl.cli.common import JsonOption, actor, state, transaction
 from rackctl.errors import Conflict
 from rackctl.inventory import powermodel as pm
@@ -19,7 +19,10 @@ from rackctl.inventory.templates.build import create_racks
 from rackctl.inventory.templates.loader import list_templates, load_template, parse_template
 
 site_app = typer.Typer(help="Sites (data centres, colocation cages).", no_args_is_help=True)
-rack_app = typer.Typer(help="Racks: create from templates, list, draw.", no_args_is_help=True)
+rack_app = typer.Typer(help="Racks: create from templates, list, draw, delete.", no_args_is_help=True)
+
+site_app.command("remove")(editing.site_remove)
+rack_app.command("delete")(editing.rack_delete)
 
 
 @site_app.command("add")

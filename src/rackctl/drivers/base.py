@@ -197,23 +197,76 @@ class PduIdentity:
     firmware: str = ""
 
 
+LEVELS = ("unit", "inlet", "line", "phase", "bank", "outlet")  # a PDU from its chain position down to an outlet
+METRICS = ("current_a", "power_w", "apparent_va", "voltage_v", "energy_kwh", "power_factor", "rating_a")
+
+
 @dataclass(frozen=True)
 class Meter:
-    """One metered point of a PDU: an outlet, an input phase (line) or a bank (branch breaker)."""
+    """One metered point of a PDU: a unit of a chain, an inlet (cord), a line or phase, a bank or
+    branch breaker, or an outlet. A metric is None where the PDU does not report it; `problems`
+    names metrics the PDU answered but with a value that cannot be read (never shown as a zero);
+    `sources` is the OID each metric was read from."""
 
     name: str
     current_a: float | None = None
     power_w: float | None = None
+    level: str = "outlet"
+    unit: int = 1
+    number: int = 0  # the point's number in its level (outlet 5, phase 2), 0 where the MIB has none
+    apparent_va: float | None = None
+    voltage_v: float | None = None
+    energy_kwh: float | None = None
+    power_factor: float | None = None
+    rating_a: float | None = None
+    problems: tuple[str, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def metered(self) -> bool:
+        return any(getattr(self, m) is not None for m in METRICS if m != "rating_a")
 
 
 @dataclass(frozen=True)
 class PduReadings:
-    """What a PDU measures; a field is empty where the PDU (or its MIB) does not report it."""
+    """What a PDU measures, point by point (`meters`); `switched` says whether it reported outlet
+    states, `family` which MIB was read."""
 
-    outlets: tuple[Meter, ...] = ()
-    phases: tuple[Meter, ...] = ()
-    banks: tuple[Meter, ...] = ()
-    total_power_w: float | None = None
+    meters: tuple[Meter, ...] = ()
+    switched: bool = False
+    family: str = ""
+
+    def level(self, name: str) -> tuple[Meter, ...]:
+        return tuple(m for m in self.meters if m.level == name)
+
+    @property
+    def outlets(self) -> tuple[Meter, ...]:
+        return self.level("outlet")
+
+    @property
+    def phases(self) -> tuple[Meter, ...]:
+        return self.level("phase")
+
+    @property
+    def banks(self) -> tuple[Meter, ...]:
+        return self.level("bank")
+
+    @property
+    def metered(self) -> bool:
+        return any(m.metered for m in self.meters)
+
+    @property
+    def problems(self) -> list[str]:
+        return [f"{m.level} {m.number or m.name}: {p}" for m in self.meters for p in m.problems]
+
+    @property
+    def total_power_w(self) -> float | None:
+        """The PDU's own total: units' power, else inlets' (a chain adds its units)."""
+        for level in ("unit", "inlet"):
+            watts = [m.power_w for m in self.level(level) if m.power_w is not None]
+            if watts:
+                return sum(watts)
+        return None
 
     @property
     def load_w(self) -> float | None:
@@ -225,6 +278,24 @@ class PduReadings:
             if watts:
                 return sum(watts)
         return None
+
+
+@dataclass(frozen=True)
+class PduProbe:
+    """What `pdu probe` finds: the MIB family, identity, and how the PDU is built."""
+
+    family: str
+    mib: str
+    vendor: str
+    identity: PduIdentity
+    units: int = 1
+    outlets: int = 0
+    phases: int = 0
+    banks: int = 0
+    switched: bool = False
+    metered: bool = False
+    sys_object_id: str = ""
+    breakers: dict[str, float] = field(default_factory=dict)  # bank/OCP/branch name -> rating (A)
 
 
 @runtime_checkable
@@ -243,6 +314,8 @@ class PduMeter(Protocol):
     def identity(self) -> PduIdentity: ...
 
     def readings(self) -> PduReadings: ...
+
+    def probe(self) -> PduProbe: ...
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
-"""IPMI BMCs over LAN (RMCP+, IPMI 2.0) through pyghmi.
+"""IPMI BMCs over LAN (RMCP+, IPMI 2.0): power through rackctl's own RMCP+ client, the rest through pyghmi.
 
-One method is one request to the BMC (inventory reads the FRU and the SDR). pyghmi's exceptions are
-translated in `translated`, the only place that knows them. pyghmi can stall inside a call, so the
-fan-out puts its own deadline around every use of this driver.
+Power status and chassis control, the calls a fleet-wide fan-out makes a thousand times, go through
+`rmcpplus` (one asyncio loop for every session of the process); sensors, SEL, boot device, FRU and
+firmware through pyghmi, imported and logged on only when one of those is called. One method is one
+request to the BMC (inventory reads the FRU and the SDR). pyghmi's exceptions are translated in
+`translated`, the only place that knows them. pyghmi can stall inside a call, so the fan-out puts its
+own deadline around every use of this driver.
 """
 
 from __future__ import annotations
@@ -12,13 +15,11 @@ from contextlib import contextmanager, suppress
 from types import TracebackType
 from typing import Any, TypeVar
 
-from pyghmi import exceptions as pyghmi_errors
-from pyghmi.ipmi import command as ipmi_command
-from pyghmi.ipmi import fru as ipmi_fru
-
+from rackctl.drivers import rmcpplus
 from rackctl.drivers.base import BootSetting, HardwareInventory, LogEntry
 from rackctl.drivers.ipmi_accounts import IpmiAccounts
 from rackctl.errors import AuthError, CommandError, ConnectError, DriverError, Unsupported
+from rackctl.extras import missing_extra
 from rackctl.types import BootDevice, Endpoint, Health, PowerAction, PowerState, SensorReading
 
 T = TypeVar("T")
@@ -31,6 +32,7 @@ _CHASSIS_CONTROL = {
     PowerAction.RESET: 0x03,
     PowerAction.SOFT: 0x05,
 }
+_IDEMPOTENT = frozenset({PowerAction.OFF, PowerAction.ON, PowerAction.SOFT})  # resent on silence
 # pyghmi's names (Set System Boot Options parameter 5); "optical" is the CD/DVD, virtual media included.
 _BOOT_DEVICE = {BootDevice.PXE: "network", BootDevice.DISK: "hd", BootDevice.BIOS: "setup", BootDevice.CD: "optical"}
 _BOOT_FROM_IPMI = {v: k for k, v in _BOOT_DEVICE.items()}
@@ -41,9 +43,16 @@ _FRU_CHUNK = 32
 _DATA_LENGTH_EXCEEDED = 0xC8
 
 
+def _pyghmi_errors() -> Any:
+    from pyghmi import exceptions  # the oob extra; imported by the first call that needs pyghmi
+
+    return exceptions
+
+
 def _translate(exc: BaseException, where: str) -> DriverError:
     text = str(exc).strip()
-    if isinstance(exc, pyghmi_errors.IpmiException):
+    errors = _pyghmi_errors()
+    if isinstance(exc, errors.IpmiException):
         code = getattr(exc, "ipmicode", 0)
         if any(word in text.lower() for word in _AUTH_WORDS):
             return AuthError(f"{where}: the BMC refused the credentials ({text})")
@@ -52,7 +61,7 @@ def _translate(exc: BaseException, where: str) -> DriverError:
         if not text or text == "None" or "timeout" in text.lower() or "no longer connected" in text:
             return ConnectError(f"{where}: no answer from the BMC")
         return CommandError(f"{where}: {text}")
-    if isinstance(exc, pyghmi_errors.InvalidParameterValue):
+    if isinstance(exc, errors.InvalidParameterValue):
         return Unsupported(f"{where}: {text}")
     if isinstance(exc, OSError):
         return ConnectError(f"{where}: {exc.strerror or exc}")
@@ -66,7 +75,13 @@ def translated(where: str) -> Iterator[None]:
         yield
     except DriverError:
         raise
-    except (pyghmi_errors.PyghmiException, OSError, AssertionError, AttributeError) as exc:
+    except ModuleNotFoundError as exc:
+        raise missing_extra(exc, where) or exc from None
+    except (OSError, AssertionError, AttributeError) as exc:
+        raise _translate(exc, where) from None
+    except Exception as exc:
+        if not isinstance(exc, _pyghmi_errors().PyghmiException):
+            raise
         raise _translate(exc, where) from None
 
 
@@ -84,20 +99,37 @@ class IpmiBmc(IpmiAccounts):
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
-        self._command: Any = None
+        self._pyghmi: Any = None
+        password = endpoint.password.value if endpoint.password else ""
+        self._rmcp = rmcpplus.Client(
+            endpoint.address, endpoint.port or 623, endpoint.username.encode(), password.encode(), endpoint.address
+        )
 
     def __enter__(self) -> IpmiBmc:
-        with translated(f"IPMI session to {self.endpoint.address}"):
-            try:
-                self._command = self._logon()
-            except AttributeError:
-                # NOTE(pyghmi 1.6): logons failing at the same time in one process can raise
-                # AttributeError ('Session' has no 'errormsg') instead of IpmiException; once more
-                # reports the real cause (usually the credentials).
-                self._command = self._logon()
+        try:
+            self._rmcp.open()  # pyghmi's session opens at the first call that needs it: power never does
+        except BaseException:
+            self._rmcp.close()
+            raise
         return self
 
+    @property
+    def _command(self) -> Any:
+        """pyghmi's session, logged on at the first call that needs it."""
+        if self._pyghmi is None:
+            with translated(f"IPMI session to {self.endpoint.address}"):
+                try:
+                    self._pyghmi = self._logon()
+                except AttributeError:
+                    # NOTE(pyghmi 1.6): logons failing at the same time in one process can raise
+                    # AttributeError ('Session' has no 'errormsg') instead of IpmiException; once more
+                    # reports the real cause (usually the credentials).
+                    self._pyghmi = self._logon()
+        return self._pyghmi
+
     def _logon(self) -> Any:
+        from pyghmi.ipmi import command as ipmi_command
+
         password = self.endpoint.password.value if self.endpoint.password else ""
         # NOTE(pyghmi 1.5/1.6): str credentials can hang a second session to the same BMC; bytes do not.
         return ipmi_command.Command(
@@ -109,28 +141,24 @@ class IpmiBmc(IpmiAccounts):
         )
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        if self._command is not None:
-            with suppress(pyghmi_errors.PyghmiException, OSError, AttributeError):
-                self._command.ipmi_session.logout()  # the session is gone either way
-            self._command = None
+        self._rmcp.close()
+        if self._pyghmi is not None:
+            with suppress(_pyghmi_errors().PyghmiException, OSError, AttributeError):
+                self._pyghmi.ipmi_session.logout()  # the session is gone either way
+            self._pyghmi = None
 
     def _call(self, where: str, fn: Callable[[], T]) -> T:
-        if self._command is None:
-            raise ConnectError("IPMI driver used outside its session")
         with translated(where):
             return fn()
 
     def power_state(self) -> PowerState:
         # Get Chassis Status (IPMI v2.0, 28.2) directly: pyghmi's get_power first detects the OEM with an
         # extra Get Device ID round trip, which a fleet-wide status read pays a thousand times.
-        response = self._call("power status", lambda: self._command.raw_command(netfn=0x00, command=0x01))
-        data = _checked(response, "power status")["data"]
+        data = self._rmcp.chassis_status()
         return PowerState.ON if data and data[0] & 0x01 else PowerState.OFF
 
     def set_power(self, action: PowerAction) -> None:
-        data = [_CHASSIS_CONTROL[action]]
-        response = self._call(f"power {action}", lambda: self._command.raw_command(netfn=0x00, command=0x02, data=data))
-        _checked(response, f"power {action}")
+        self._rmcp.chassis_control(_CHASSIS_CONTROL[action], idempotent=action in _IDEMPOTENT)
 
     def set_boot(self, device: BootDevice, persistent: bool = False, uefi: bool = True) -> None:
         target = _BOOT_DEVICE[device]
@@ -167,9 +195,11 @@ class IpmiBmc(IpmiAccounts):
         )
 
     def _read_fru(self) -> dict[str, Any]:
+        from pyghmi.ipmi import fru as ipmi_fru
+
         try:
             return ipmi_fru.FRU(ipmicmd=self._command, fruid=0).info or {}
-        except pyghmi_errors.IpmiException as exc:
+        except _pyghmi_errors().IpmiException as exc:
             if _DATA_LENGTH_EXCEEDED not in (getattr(exc, "ipmicode", 0), _code_in_text(str(exc))):
                 raise
         # NOTE(OpenIPMI lanserv 2.0): oversized FRU reads get 0xC8, which pyghmi does not back off on;

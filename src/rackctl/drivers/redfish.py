@@ -1,7 +1,13 @@
 """Redfish BMCs through DMTF's python-redfish-library.
 
-One session per operation, reused for its requests and always logged out, also when opening the
-operation fails half-way (BMCs such as iDRAC run out of sessions). A 404 on a linked resource (no
+The session layer, which the capability mixins (firmware, BIOS, accounts, media) use through
+`redfish_calls.RedfishCalls` (`_get`, `_send`, `_reply`, `_checked`, `_root`, `_members`): one driver
+instance is one BMC for one command. Opening it costs the service root (read once, unauthenticated),
+a Redfish session where the BMC offers SessionService (else HTTP Basic, with no extra round trip to test
+it) and the Systems collection; every request after that reuses the same keep-alive HTTPS connection
+(the library's requests.Session), and closing it logs the session out, also when opening the operation
+fails half-way (BMCs such as iDRAC run out of sessions). `power status` is three requests on a Basic-auth
+BMC (root, Systems, the system), five with a session (+ log in, log out). A 404 on a linked resource (no
 Power, no LogService) means the BMC lacks it, not that something broke. Each operation reads the
 system resource once and hands it on. Vendor differences live in `redfish_quirks` as data. Library
 errors are translated in `_translated`, the only place that knows them.
@@ -9,6 +15,7 @@ errors are translated in `_translated`, the only place that knows them.
 
 from __future__ import annotations
 
+import base64
 import logging
 import warnings
 from collections.abc import Iterator
@@ -130,12 +137,12 @@ class RedfishBmc(RedfishFirmware, RedfishBios, RedfishAccounts, RedfishMedia):
         user = self.endpoint.username
         password = self.endpoint.password.value if self.endpoint.password else ""
         if self.endpoint.options.get("auth") == "basic" or not root.get("SessionService") or not sessions:
-            self._client.login(user, password, auth="basic")
+            self._basic_auth()
             return
         try:
             self._client.login(user, password, auth="session")
         except redfish_v1.SessionCreationError:
-            self._client.login(user, password, auth="basic")
+            self._basic_auth()
         except KeyError:
             # NOTE(Dell PowerVault ME5024, OpenBMC 2018, Huawei iBMC): no Location header; the library then
             # takes the body's @odata.id, and fails when that is missing too.
@@ -144,6 +151,13 @@ class RedfishBmc(RedfishFirmware, RedfishBios, RedfishAccounts, RedfishMedia):
         if self._client.get_session_key() and not self._client.get_session_location():
             self._client.set_session_key(None)  # python-redfish-library < 3.3 keeps going without a location
             raise _unlocated_session(self.endpoint.address)
+
+    def _basic_auth(self) -> None:
+        # The library's login(auth="basic") first GETs the sessions collection to test the credentials: one
+        # round trip per BMC per command for nothing, since the first real request answers 401 just the same.
+        password = self.endpoint.password.value if self.endpoint.password else ""
+        token = base64.b64encode(f"{self.endpoint.username}:{password}".encode()).decode()
+        self._client.set_authorization_key(f"Basic {token}")
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._client is not None:

@@ -53,9 +53,10 @@ COMPONENT_RULES: tuple[Rule, ...] = (
 )
 
 # NOTE(Dell iDRAC 9): the inventory also lists rollback images ("Previous-...", DeviceFirmwareRollback
-# MultipleDevicesREDFISH.py) and uploaded, not yet installed ones ("Available-...", DeviceFirmwareSimpleUpdate
-# REDFISH.py): neither runs. NOTE(HPE iLO 5): "Redundant System ROM" is the backup ROM, not the running one.
-NOT_RUNNING = re.compile(r"^(Previous|Available)-|^Redundant ")
+# MultipleDevicesREDFISH.py), uploaded, not yet installed ones ("Available-...", DeviceFirmwareSimpleUpdate
+# REDFISH.py), and "Current-..." beside "Installed-..." (a recorded R650: the Bios' ActiveSoftwareImage is the
+# Installed- one): only Installed- runs. NOTE(HPE iLO 5): "Redundant System ROM" is the backup ROM.
+NOT_RUNNING = re.compile(r"^(Previous|Available|Current)-|^Redundant ")
 
 # Task states that end a task (Task.v1 TaskState); anything else is still going.
 TASK_FAILED = frozenset({"Exception", "Killed", "Cancelled"})

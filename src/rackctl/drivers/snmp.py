@@ -29,6 +29,7 @@ T = TypeVar("T")
 Value = int | str | None  # None: the agent has no such object or instance
 MAX_WALK_ROWS = 10_000
 BULK_ROWS = 24
+COLUMN_BINDS = 48  # var-binds asked per GETBULK of several columns (a few kB of answer)
 
 _AUTH = {
     "MD5": hlapi.usmHMACMD5AuthProtocol,
@@ -255,18 +256,51 @@ class SnmpClient:
         return rows
 
     def _next_rows(self, cursor: str) -> list[tuple[str, Value]]:
+        return self._bulk([cursor], BULK_ROWS)
+
+    def _bulk(self, cursors: Sequence[str], repetitions: int) -> list[tuple[str, Value]]:
+        """One GETBULK (GETNEXT for SNMPv1) from the cursors; the answer's var-binds in order."""
         where = f"SNMP walk from {self.target.address}"
         bulk = self.target.version != "1"
 
         async def request() -> Any:
-            bind = hlapi.ObjectType(hlapi.ObjectIdentity(cursor))
+            binds = [hlapi.ObjectType(hlapi.ObjectIdentity(cursor)) for cursor in cursors]
             engine, transport = self._runtime.engine, await self._transport()
             if bulk:
                 return await hlapi.bulk_cmd(
-                    engine, self._auth, transport, self._context(), 0, BULK_ROWS, bind, lookupMib=False
+                    engine, self._auth, transport, self._context(), 0, repetitions, *binds, lookupMib=False
                 )
-            return await hlapi.next_cmd(engine, self._auth, transport, self._context(), bind, lookupMib=False)
+            return await hlapi.next_cmd(engine, self._auth, transport, self._context(), *binds, lookupMib=False)
 
         with _translated(where):
             binds = _checked(self._runtime.run(request(), self._deadline), where)
         return [(str(oid), _plain(value)) for oid, value in binds]
+
+    def walk_columns(self, columns: Sequence[str], max_rows: int | None = None) -> dict[str, list[tuple[str, Value]]]:
+        """Every row of several columns of one table in one pass: each GETBULK asks for the next
+        rows of every column not yet finished (as snmptable does), so a table costs
+        rows x columns / (var-binds per request) requests, not one walk per column. Rows are keyed by
+        their index suffix (the OID less the column); `max_rows` stops each column early."""
+        found: dict[str, list[tuple[str, Value]]] = {column: [] for column in columns}
+        cursors = {column: column for column in dict.fromkeys(columns)}
+        while cursors and sum(len(rows) for rows in found.values()) < MAX_WALK_ROWS:
+            active = list(cursors)
+            repetitions = max(1, min(COLUMN_BINDS // len(active), max_rows or COLUMN_BINDS))
+            answer = self._bulk([cursors[c] for c in active], repetitions)
+            if self.target.version == "1":
+                answer = answer[: len(active)]
+            for position, (oid, value) in enumerate(answer):
+                column = active[position % len(active)]
+                if column not in cursors:
+                    continue
+                if not _is_below(oid, column) or _oid_key(oid) <= _oid_key(cursors[column]):
+                    del cursors[column]  # past the column (or an agent that does not advance)
+                    continue
+                if value is not None:
+                    found[column].append((oid[len(column) + 1 :], value))
+                cursors[column] = oid
+                if max_rows is not None and len(found[column]) >= max_rows:
+                    del cursors[column]
+            if not answer:
+                break
+        return found

@@ -78,8 +78,9 @@ def _columns(obj: Base) -> Iterable[tuple[str, Any]]:
 
 
 def _snapshot(obj: Base) -> dict[str, Any]:
-    loaded = inspect(obj).dict
-    return {key: plain(loaded[key]) for key, _ in _columns(obj) if key in loaded}
+    state = inspect(obj)
+    loaded = state.dict  # keys only: an AttributeState per column (as _columns makes) costs more than the copy
+    return {attr.key: plain(loaded[attr.key]) for attr in state.mapper.column_attrs if attr.key in loaded}
 
 
 def _diff(obj: Base) -> tuple[dict[str, Any], dict[str, Any]]:

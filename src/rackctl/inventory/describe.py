@@ -50,6 +50,8 @@ def describe_device(device: Device) -> dict[str, Any]:
         **device_row(device),
         "face": device.face.value,
         "asset_tag": device.asset_tag,
+        "platform": device.platform,
+        "facts": device.facts or {},
         "draw_w": pm.draw_w(device),
         "gpus": f"{device.device_type.gpu_count}x {device.device_type.gpu_model}"
         if device.device_type.gpu_count

@@ -53,6 +53,7 @@ _OVERRIDE_KEYS = {
     "max_draw_w",
     "inrush_w",
     "rated_power_w",
+    "psu_rating_w",
     "gpu_model",
     "gpu_count",
     "airflow",
@@ -136,7 +137,7 @@ def _check_override(values: Any, source: str, root: Any, path: list[str | int]) 
 
 def _check_override_values(values: dict[str, Any], source: str) -> None:
     # Checked here, in the file they come from: once merged with the other overrides they have no line.
-    for key in ("max_draw_w", "inrush_w", "rated_power_w", "gpu_count", "weight_kg"):
+    for key in ("max_draw_w", "inrush_w", "rated_power_w", "psu_rating_w", "gpu_count", "weight_kg"):
         _number(values, key, source)
     _number(values, "u_height", source, limit=_MAX_U)
     for key in ("airflow", "gpu_model"):
@@ -253,6 +254,7 @@ def _fill_scalars(dtype: DeviceType, data: Any, extra: dict[str, Any], source: s
     dtype.max_draw_w = _number(extra, "max_draw_w", source, int)
     dtype.inrush_w = _number(extra, "inrush_w", source, int)
     dtype.rated_power_w = _number(extra, "rated_power_w", source, int)
+    dtype.psu_rating_w = _number(extra, "psu_rating_w", source, int)
     dtype.source = source
 
 

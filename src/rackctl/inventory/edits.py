@@ -11,6 +11,7 @@ from rackctl.inventory import fields as checks
 from rackctl.inventory import queries
 from rackctl.inventory.lifecycle import change_state
 from rackctl.inventory.models import Device, ManagementEndpoint
+from rackctl.inventory.platforms import check_platform
 from rackctl.secrets import check_reference
 from rackctl.types import MgmtProtocol, NodeState
 
@@ -32,6 +33,7 @@ class DeviceChanges:
     mgmt_protocol: MgmtProtocol | None = None
     mgmt_username: str | None = None
     mgmt_credential: str | None = None
+    platform: str | None = None  # '' clears it (a PDU then detects its family: auto)
 
     def touches_mgmt(self) -> bool:
         return any(getattr(self, f.name) is not None for f in fields(self) if f.name.startswith("mgmt_"))
@@ -50,7 +52,8 @@ def update_devices(session: Session, devices: list[Device], changes: DeviceChang
     """Apply the changes to every device; returns how many changed. Checks everything first."""
     if not changes.given():
         raise ValidationError(
-            "nothing to change", hint="give --state, --profile, --serial, --asset-tag or a --mgmt-... option"
+            "nothing to change",
+            hint="give --state, --profile, --serial, --asset-tag, --platform or a --mgmt-... option",
         )
     if len(devices) > 1:
         given = [f"--{f.replace('_', '-')}" for f in _ONE_DEVICE_ONLY if getattr(changes, f) is not None]
@@ -65,6 +68,9 @@ def _check_values(session: Session, devices: list[Device], changes: DeviceChange
     """The rules `import csv` applies to the same values: one validation for every write path."""
     if changes.mgmt_credential:
         check_reference(changes.mgmt_credential, "--mgmt-credential")
+    if changes.platform and changes.platform.strip():
+        for device in devices:
+            check_platform(device.role, changes.platform)
     if changes.mgmt_port is not None:
         checks.port(changes.mgmt_port, Location(field="--mgmt-port"))
     if changes.mgmt_address is not None:
@@ -87,6 +93,9 @@ def _update(session: Session, device: Device, changes: DeviceChanges, profile: o
         changed |= change_state(session, device, changes.state, actor, changes.reason, changes.force)
     if changes.profile is not None:
         changed |= _assign(device, "profile", profile)
+    if changes.platform is not None:
+        platform = check_platform(device.role, changes.platform) if changes.platform.strip() else None
+        changed |= _assign(device, "platform", platform)
     for name in ("serial", "asset_tag"):
         value = getattr(changes, name)
         if value is not None:

@@ -8,6 +8,11 @@ from rackctl.errors import ValidationError
 from rackctl.inventory.models import Device, StateChange
 from rackctl.types import NodeState, transition_allowed
 
+# Devices that are powered and part of the fleet: removing one from the inventory needs --force.
+LIVE_STATES = frozenset(
+    {NodeState.POWERED, NodeState.PROVISIONED, NodeState.VALIDATED, NodeState.IN_SERVICE, NodeState.MAINTENANCE}
+)
+
 
 def record_initial_state(session: Session, device: Device, actor: str, reason: str) -> None:
     session.add(StateChange(device=device, from_state=None, to_state=device.state, actor=actor, reason=reason))

@@ -71,6 +71,22 @@ def outlet_amps(outlet: PduOutlet, lost_feed: str | None = None) -> float:
     return share_w(outlet.power_port, lost_feed) / outlet_volts(outlet)
 
 
+def breaker_ratings(pdu: Device) -> dict[str, float]:
+    """Breaker (bank, OCP, branch) ratings in amps the PDU itself reported to `pdu probe`, by name."""
+    found = ((pdu.facts or {}).get("pdu") or {}).get("breakers") or {}
+    return {str(k): float(v) for k, v in found.items() if isinstance(v, int | float) and v > 0}
+
+
+def breaker_loads(pdu: Device, lost_feed: str | None = None) -> dict[str, tuple[float, float]]:
+    """(amps planned, amps usable) per reported breaker that inventory outlets name as their phase/bank."""
+    ratings = breaker_ratings(pdu)
+    amps: dict[str, float] = defaultdict(float)
+    for outlet in pdu.outlets:
+        if outlet.phase in ratings:
+            amps[outlet.phase] += outlet_amps(outlet, lost_feed)
+    return {name: (amps[name], ratings[name] * PDU_DERATING) for name in amps}
+
+
 def rack_draw_w(rack: Rack) -> int:
     """Worst-case draw of everything in the rack (what the cooling must remove)."""
     return sum(draw_w(d) for d in rack.devices if d.role != DeviceRole.PDU)

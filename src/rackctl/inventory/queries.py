@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.base import ExecutableOption
 
 from rackctl.errors import NotFound
 from rackctl.inventory.db import Base
@@ -42,10 +43,11 @@ def profile(session: Session, name: str) -> Profile:
     return _one(session, Profile, "name", name, "profile", "rackctl profile list")
 
 
-def devices(session: Session, names: Iterable[str]) -> list[Device]:
-    """Devices in the order the names were given (names already resolved against the inventory)."""
+def devices(session: Session, names: Iterable[str], *load: ExecutableOption) -> list[Device]:
+    """Devices in the order the names were given (names already resolved against the inventory); `load`:
+    loader options such as selectinload(Device.mgmt), so a fan-out does not query once per device."""
     wanted = list(names)
-    found = {d.name: d for d in session.scalars(select(Device).where(Device.name.in_(wanted)))}
+    found = {d.name: d for d in session.scalars(select(Device).where(Device.name.in_(wanted)).options(*load))}
     missing = [n for n in wanted if n not in found]
     if missing:
         raise NotFound(f"not in the inventory: {', '.join(missing)}")

@@ -7,10 +7,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from rackctl.inventory import powermodel as pm
-from rackctl.inventory.models import Cable, Device, Interface, IpAddress, ManagementEndpoint, Rack
+from rackctl.inventory.models import (
+    Cable,
+    Device,
+    Interface,
+    IpAddress,
+    ManagementEndpoint,
+    PduOutlet,
+    PowerFeed,
+    PowerPort,
+    Rack,
+)
 from rackctl.types import DeviceRole, InterfaceKind
 
 CHECKS = (
@@ -48,6 +58,12 @@ def _kw(watts: float) -> str:
     return f"{watts / 1000:.1f} kW"
 
 
+def shared_units(a: Device, b: Device) -> set[int]:
+    """The units two devices both occupy; devices on opposite faces share a unit only if one is full depth."""
+    clash = a.face == b.face or a.device_type.is_full_depth or b.device_type.is_full_depth
+    return set(a.units) & set(b.units) if clash else set()
+
+
 def check_space(rack: Rack) -> Iterable[Check]:
     placed = [d for d in rack.devices if d.position is not None]
     problems = []
@@ -56,9 +72,9 @@ def check_space(rack: Rack) -> Iterable[Check]:
             problems.append(f"{d.name} reaches U{d.units.stop - 1} of a {rack.u_height}U rack")
     for i, a in enumerate(placed):
         for b in placed[i + 1 :]:
-            clash = a.face == b.face or a.device_type.is_full_depth or b.device_type.is_full_depth
-            if clash and set(a.units) & set(b.units):
-                problems.append(f"{a.name} and {b.name} share U{min(set(a.units) & set(b.units))}")
+            shared = shared_units(a, b)
+            if shared:
+                problems.append(f"{a.name} and {b.name} share U{min(shared)}")
     used = sum(len(d.units) for d in placed)
     yield Check("u-space", rack.name, not problems, "; ".join(problems) or f"{used}U of {rack.u_height}U used")
 
@@ -105,6 +121,20 @@ def check_outlets(rack: Rack) -> Iterable[Check]:
     yield Check("outlet-load", rack.name, not bad, _summary(bad) or "every outlet within its rating")
 
 
+def check_breakers(rack: Rack) -> Iterable[Check]:
+    """Outlets on a breaker whose rating the PDU reported (`pdu probe`): within 80% of it, either feed lost."""
+    for pdu in (d for d in rack.devices if d.role == DeviceRole.PDU and pm.breaker_ratings(d)):
+        other = {f.name for f in rack.feeds} - {pdu.power_feed.name if pdu.power_feed else ""}
+        worst: dict[str, tuple[float, float]] = {}
+        for lost in [None, *other]:
+            for name, (amps, usable) in pm.breaker_loads(pdu, lost).items():
+                if amps >= worst.get(name, (0.0, usable))[0]:
+                    worst[name] = (amps, usable)
+        bad = [f"{name} {a:.1f} A > {u:.1f} A" for name, (a, u) in sorted(worst.items()) if a > u]
+        ratings = ", ".join(f"{n} {r:.0f} A" for n, r in sorted(pm.breaker_ratings(pdu).items()))
+        yield Check("breaker-load", pdu.name, not bad, _summary(bad) or f"within the PDU's breakers ({ratings})")
+
+
 def check_redundancy(rack: Rack) -> Iterable[Check]:
     feeds = {f.name for f in rack.feeds}
     for device in (d for d in rack.devices if d.role != DeviceRole.PDU and d.power_ports):
@@ -117,7 +147,29 @@ def check_redundancy(rack: Rack) -> Iterable[Check]:
             missing = ", ".join(sorted(feeds - on))
             yield Check("redundancy", device.name, False, f"no supply on feed {missing}: loses power with the other")
         else:
-            yield Check("redundancy", device.name, True, f"{len(ports)} supplies over feeds {', '.join(sorted(on))}")
+            yield _supplies(device, sorted(on))
+
+
+def _supplies(device: Device, feeds: list[str]) -> Check:
+    """Each supply must carry its share of the device's draw with any one feed lost, not only exist on
+    every feed: six 3.3 kW supplies of a 10.2 kW server leave 3.4 kW each on the three that remain."""
+    ports, rating = device.power_ports, device.device_type.psu_rating_w
+    spread = f"{len(ports)} supplies over feeds {', '.join(feeds)}"
+    if not rating:
+        return Check("redundancy", device.name, True, f"{spread}; supply rating unknown (psu_rating_w): not checked")
+    draw = pm.draw_w(device)
+    cases = {lost: [p for p in ports if pm.feed_of(p) != lost] for lost in feeds} if len(feeds) > 1 else {}
+    per_supply = {lost: draw / len(live) for lost, live in cases.items()} | {None: draw / len(ports)}
+    lost, worst = max(per_supply.items(), key=lambda item: item[1])
+    if worst > rating:
+        when = f"with feed {lost} lost, " if lost else ""
+        live = len(cases[lost]) if lost else len(ports)
+        message = (
+            f"{when}{_kw(draw)} on {live} supplies: {_kw(worst)} each, over their {_kw(rating)} rating"
+            f" (the node is power-capped to {_kw(rating * live)} or stops)"
+        )
+        return Check("redundancy", device.name, False, message)
+    return Check("redundancy", device.name, True, f"{spread}; at most {_kw(worst)} per supply, rated {_kw(rating)}")
 
 
 def check_cooling(rack: Rack) -> Iterable[Check]:
@@ -174,14 +226,31 @@ _RACK_CHECKS: tuple[Callable[[Rack], Iterable[Check]], ...] = (
     check_pdus,
     check_feeds,
     check_outlets,
+    check_breakers,
     check_redundancy,
     check_cooling,
 )
 
 
+def _load_racks(session: Session, racks: list[Rack]) -> None:
+    """Everything the rack checks read, in a few queries per batch of racks instead of a few per device."""
+    devices = selectinload(Rack.devices)
+    options = (
+        devices.joinedload(Device.device_type),
+        devices.selectinload(Device.power_ports).joinedload(PowerPort.outlet),
+        devices.selectinload(Device.outlets).joinedload(PduOutlet.power_port).joinedload(PowerPort.device),
+        devices.selectinload(Device.interfaces),
+        selectinload(Rack.feeds).selectinload(PowerFeed.pdus),
+    )
+    ids = [r.id for r in racks]
+    for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit, with room to spare
+        session.scalars(select(Rack).where(Rack.id.in_(ids[start : start + 500])).options(*options)).all()
+
+
 def validate(session: Session, devices: list[Device]) -> list[Check]:
     """Every check over the racks holding `devices`, and the device-level checks over `devices`."""
     racks = sorted({d.rack for d in devices if d.rack is not None}, key=lambda r: r.name)
+    _load_racks(session, racks)
     results = [c for rack in racks for check in _RACK_CHECKS for c in check(rack)]
     results += check_cabling(session, devices)
     results += check_duplicates(session, {d.name for d in devices})

@@ -43,6 +43,7 @@ class LabOptions:
     name: str = "default"
     racks: tuple[str, ...] = ()
     hosts: bool = True  # network-namespace SSH hosts for GPU nodes (needs root)
+    replay_pdus: bool = False  # every PDU answers its family's recorded walk of a real PDU
     secret_dir: Path | None = None  # where the lab keeps its secrets: default the first of `secret_dirs`
 
 
@@ -91,7 +92,7 @@ def _start(db: Database, lab: LabState, options: LabOptions) -> None:
     _start_ipmi(lab, [p for p in plans if p.protocol in ("ipmi", "auto")])
     password = Path(secret_file(lab, "bmc-password")).read_text().strip()
     redfish.start_redfish(lab, [p for p in plans if p.protocol == "redfish"], LAB_USER, password)
-    snmp.start_pdus(db, lab, plans, secret_file(lab, "pdu-community"), outlet_file)
+    snmp.start_pdus(db, lab, plans, secret_file(lab, "pdu-community"), outlet_file, options.replay_pdus)
     skipped = [p.name for p in plans if p.protocol not in SIMULATED]
     if skipped:
         lab.skipped.append(f"no simulator for {len(skipped)} device(s): {', '.join(skipped)}")

@@ -125,22 +125,30 @@ def _apc(spec: PduSpec) -> _Walk:
     w.add(f"{base}.4.3.1.1.1", INTEGER, 1)  # rPDU2DeviceStatusIndex
     w.add(f"{base}.4.3.1.4.1", INTEGER, 2)  # rPDU2DeviceStatusLoadState: normal
     w.dynamic(f"{base}.4.3.1.5.1", INTEGER, live("total_power", unit=10))  # rPDU2DeviceStatusPower (0.01 kW)
-    for p in PHASES:  # rPDU2PhaseStatusTable
+    w.add(f"{base}.4.3.1.2.1", INTEGER, 1)  # rPDU2DeviceStatusModule
+    for p in PHASES:  # rPDU2PhaseStatusTable: Index, Module, Number ...
         w.add(f"{base}.6.3.1.1.{p}", INTEGER, p)
+        w.add(f"{base}.6.3.1.2.{p}", INTEGER, 1)
         w.add(f"{base}.6.3.1.3.{p}", INTEGER, p)
         w.dynamic(f"{base}.6.3.1.5.{p}", INTEGER, live("phase_current", n=p, unit=0.1))
         w.add(f"{base}.6.3.1.6.{p}", INTEGER, spec.volts)
         w.dynamic(f"{base}.6.3.1.7.{p}", INTEGER, live("phase_power", n=p, unit=10))
     for b in range(1, BANKS + 1):  # rPDU2BankStatusTable
         w.add(f"{base}.8.3.1.1.{b}", INTEGER, b)
+        w.add(f"{base}.8.3.1.2.{b}", INTEGER, 1)  # rPDU2BankStatusModule
+        w.add(f"{base}.8.3.1.3.{b}", INTEGER, b)  # rPDU2BankStatusNumber
         w.dynamic(f"{base}.8.3.1.5.{b}", INTEGER, live("bank_current", n=b, unit=0.1))
     w.per_outlet(f"{base}.9.2.3.1.1.{{n}}", INTEGER, lambda n: n)  # rPDU2OutletSwitchedStatusIndex
+    w.per_outlet(f"{base}.9.2.3.1.2.{{n}}", INTEGER, lambda _n: 1)  # rPDU2OutletSwitchedStatusModule
     w.per_outlet(f"{base}.9.2.3.1.3.{{n}}", OCTETS, w.name)  # rPDU2OutletSwitchedStatusName
+    w.per_outlet(f"{base}.9.2.3.1.4.{{n}}", INTEGER, lambda n: n)  # rPDU2OutletSwitchedStatusNumber
     w.per_outlet(f"{base}.9.2.3.1.5.{{n}}", INTEGER, lambda n: live("state", n=n, on=2, off=1), True)
     w.per_outlet(f"{base}.9.2.3.1.6.{{n}}", INTEGER, lambda _n: 2)  # ...CommandPending: noCommandPending
     control = {"n": 0, "on": 1, "off": 2, "cycle": 3, "read_on": 1, "read_off": 2}
     w.per_outlet(f"{base}.9.2.4.1.5.{{n}}", INTEGER, lambda n: live("control", **(control | {"n": n})), True)
+    w.per_outlet(f"{base}.9.4.3.1.2.{{n}}", INTEGER, lambda _n: 1)  # rPDU2OutletMeteredStatusModule
     w.per_outlet(f"{base}.9.4.3.1.3.{{n}}", OCTETS, w.name)  # rPDU2OutletMeteredStatusName
+    w.per_outlet(f"{base}.9.4.3.1.4.{{n}}", INTEGER, lambda n: n)  # rPDU2OutletMeteredStatusNumber
     w.per_outlet(f"{base}.9.4.3.1.6.{{n}}", INTEGER, lambda n: live("current", n=n, unit=0.1), True)
     w.per_outlet(f"{base}.9.4.3.1.7.{{n}}", INTEGER, lambda n: live("power", n=n, unit=1), True)
     return w

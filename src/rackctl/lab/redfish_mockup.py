@@ -4,11 +4,10 @@ DMTF's Redfish-Mockup-Server is not on PyPI, so this speaks the same wire protoc
 uses: GET answers `<folder>/<path>/index.json` (or `index.html`, served as HTML, for a BMC whose page
 is not JSON); POST to the session collection creates a session (X-Auth-Token, Location, @odata.id);
 DELETE of the session ends it; Basic auth works everywhere; no or wrong credentials get 401; absent
-resources get 404 with a Redfish error body. The writes BMC-side configuration needs (firmware updates
-with tasks, account passwords, BIOS settings, virtual media, resets) are carried out by
-`redfish_writes`; other writes are answered 204 and recorded, not applied. A ComputerSystem.Reset whose
-ResetType is not in the resource's AllowableValues gets 400, as iDRAC answers it. `outage(seconds)`
-takes the BMC off the network for a while (or for good), as its own reset does. Every request is
+resources get 404 with a Redfish error body. `redfish_writes` carries out the writes BMC-side
+configuration needs (updates and tasks, passwords, BIOS, media, resets); others get 204, recorded, not
+applied. A ComputerSystem.Reset whose ResetType is not in AllowableValues gets 400, as iDRAC answers it.
+`outage(seconds)` takes the BMC away a while (or for good), as its own reset does. Every request is
 recorded, so tests can count sessions, retries and bodies.
 
 A variant folder holds `mockup.json` and only the resources that differ from its base:
@@ -17,8 +16,7 @@ A variant folder holds `mockup.json` and only the resources that differ from its
      "session_reply": {"location": false, "odata_id": true},
      "pages": {"/redfish/v1/Systems/1/LogServices/SEL/Entries?$skip=50": "pages/sel-2.json"}}
 
-A query string is ignored (the resource is served as if there were none) unless `pages` names it.
-
+A query string is ignored (the resource is served as if there were none) unless `pages` names it:
     python -m rackctl.lab.redfish_mockup FOLDER [--address 127.0.0.1] [--port 8000]
 """
 
@@ -243,12 +241,15 @@ class MockupServer:
         self._http: _HttpServer | None = None
         self.writes = Writes(self)
         self.away = False
+        self._closed = False  # stopped for good: a pending outage must not bring it back
+        self._timers: list[threading.Timer] = []
 
     @property
     def url(self) -> str:
         return f"{'https' if self.certificate else 'http'}://{self.address}:{self.port}"
 
     def start(self) -> MockupServer:
+        self._closed = False
         self._http = _HttpServer((self.address, self.port), _Handler)
         self._http.service = self
         if self.certificate is not None:
@@ -265,6 +266,13 @@ class MockupServer:
         return self
 
     def stop(self) -> None:
+        """Stop for good (pending outages are cancelled)."""
+        self._closed = True
+        for timer in self._timers:
+            timer.cancel()
+        self._halt()
+
+    def _halt(self) -> None:
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
@@ -280,19 +288,25 @@ class MockupServer:
             return
 
         def away() -> None:
+            if self._closed:
+                return
             self.away = True
-            self.stop()
+            self._halt()
             if seconds is not None:
-                threading.Timer(seconds, self._back).start()
+                self._later(seconds, self._back)
 
-        threading.Timer(REPLY_GRACE_S, away).start()
+        self._later(REPLY_GRACE_S, away)
+
+    def _later(self, seconds: float, action: Any) -> None:
+        timer = threading.Timer(seconds, action)
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
 
     def _back(self) -> None:
-        self.away = False
-        self.start()
-
-    def refusal(self, message: str, message_id: str) -> Answer:
-        return 400, redfish_error(message, message_id), {}
+        if not self._closed:
+            self.away = False
+            self.start()
 
     def __enter__(self) -> MockupServer:
         return self.start()

@@ -32,6 +32,13 @@ if TYPE_CHECKING:
 TASKS = "/redfish/v1/TaskService/Tasks"
 
 
+def refusal(message: str, message_id: str) -> Answer:
+    """A 400 with a Redfish error body, as a BMC refuses a request."""
+    from rackctl.lab.redfish_mockup import redfish_error
+
+    return 400, redfish_error(message, message_id), {}
+
+
 def parse_image(data: bytes) -> dict[str, str] | None:
     """The lab image header, or None when the bytes are not a lab image."""
     try:
@@ -120,7 +127,7 @@ class Writes:
     def _simple_update(self, body: Any) -> Answer:
         uri = body.get("ImageURI") if isinstance(body, dict) else None
         if not uri:
-            return self.server.refusal("ImageURI is required", "Base.1.0.ActionParameterMissing")
+            return refusal("ImageURI is required", "Base.1.0.ActionParameterMissing")
         self.fetched.append(str(uri))
         try:
             with urllib.request.urlopen(str(uri), timeout=10) as reply:
@@ -133,7 +140,7 @@ class Writes:
         raw = body if isinstance(body, bytes) else str(body or "").encode()
         data = multipart_parts(content_type, raw).get("UpdateFile") if multipart else raw
         if multipart and data is None:
-            return self.server.refusal("UpdateFile part is required", "Base.1.0.ActionParameterMissing")
+            return refusal("UpdateFile part is required", "Base.1.0.ActionParameterMissing")
         return self._start_task(data, "")
 
     def _start_task(self, data: bytes | None, transfer_error: str) -> Answer:
@@ -208,7 +215,7 @@ class Writes:
         if account is None or not isinstance(body, dict):
             return None
         if set(body) - {"Password", "Enabled", "RoleId", "Locked"}:
-            return self.server.refusal(f"cannot change {sorted(set(body))}", "Base.1.0.PropertyNotWritable")
+            return refusal(f"cannot change {sorted(set(body))}", "Base.1.0.PropertyNotWritable")
         if "Password" in body and not self.ignore_passwords and account.get("UserName") == self.server.username:
             self.server.password = str(body["Password"])
         self._edit(path).update({k: v for k, v in body.items() if k != "Password"})
@@ -217,11 +224,11 @@ class Writes:
     def _bios_settings(self, path: str, body: Any) -> Answer:
         attributes = body.get("Attributes") if isinstance(body, dict) else None
         if not isinstance(attributes, dict):
-            return self.server.refusal("Attributes is required", "Base.1.0.PropertyMissing")
+            return refusal("Attributes is required", "Base.1.0.PropertyMissing")
         known = self.registry_names(path.rsplit("/Settings", 1)[0])
         unknown = sorted(set(attributes) - known) if known else []
         if unknown:
-            return self.server.refusal(f"The property {unknown[0]} is not in the list of valid properties.",
+            return refusal(f"The property {unknown[0]} is not in the list of valid properties.",
                                        "Base.1.0.PropertyUnknown")  # fmt: skip
         self._edit(path).setdefault("Attributes", {}).update(attributes)
         return 204, b"", {}
@@ -240,7 +247,7 @@ class Writes:
 
     def _patch(self, path: str, body: Any, writable: tuple[str, ...]) -> Answer:
         if not isinstance(body, dict) or set(body) - set(writable):
-            return self.server.refusal(f"only {', '.join(writable)} can be changed", "Base.1.0.PropertyNotWritable")
+            return refusal(f"only {', '.join(writable)} can be changed", "Base.1.0.PropertyNotWritable")
         self._edit(path).update(body)
         return 204, b"", {}
 

@@ -21,12 +21,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import rackctl
-from rackctl.drivers.pdu_families import family_for
+from rackctl.drivers.pdu_families import AUTO, family_for
 from rackctl.errors import DriverError, Unsupported
 from rackctl.inventory import queries
 from rackctl.inventory.db import Database
 from rackctl.inventory.powermodel import outlet_volts
-from rackctl.lab import processes, state
+from rackctl.lab import processes, recorded, state
 from rackctl.lab.pduwalks import WALKS, PduSpec, snmprec
 from rackctl.lab.plan import PDU_NET, NodePlan, free_loopback
 from rackctl.lab.processes import LabError
@@ -82,23 +82,37 @@ def serve(
     With `config`, live records are answered by the simulator; an SNMPv3 user reaches the same
     data with the community as context name.
     """
+    return serve_walks(folder, address, port, {community: walk}, config, v3)
+
+
+def serve_walks(
+    folder: Path,
+    address: str | Sequence[str],
+    port: int,
+    walks: dict[str, str],
+    config: dict[str, Any] | None = None,
+    v3: V3User | None = None,
+) -> int:
+    """Start one snmpsim answering each walk (snmprec text) under its own community, on one address
+    or several (the same agent behind each); returns its PID."""
     private_folder(folder)  # the community names a data file, the SNMPv3 keys sit in the engine file
     for sub in ("data", "cache", "variation"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    (folder / "data" / f"{community}.snmprec").write_text(walk)
+    for community, walk in walks.items():
+        (folder / "data" / f"{community}.snmprec").write_text(walk)
     argv = [sys.executable, "-m", "snmpsim.commands.responder", "--log-level=error"]
+    argv += [f"--cache-dir={folder / 'cache'}"]  # a general option: on argv (not a secret)
     engine: list[str] = []
     if v3 is not None:
         engine += [f"--v3-user={v3.name}", f"--v3-auth-key={v3.auth_key}", "--v3-auth-proto=SHA"]
         engine += [f"--v3-priv-key={v3.priv_key}", "--v3-priv-proto=AES"]
-    argv += [f"--cache-dir={folder / 'cache'}"]  # a general option: on argv (not a secret)
     engine += [f"--data-dir={folder / 'data'}"]
     if config is not None:
         (folder / "config.json").write_text(json.dumps(config, indent=1))
         (folder / "variation" / "rackpdu.py").write_text(VARIATION_MODULE)
         argv += [f"--variation-modules-dir={folder / 'variation'}"]
         argv += [f"--variation-module-options=rackpdu:config={folder / 'config.json'}"]
-    engine += [f"--agent-udpv4-endpoint={address}:{port}"]
+    engine += [f"--agent-udpv4-endpoint={a}:{port}" for a in ([address] if isinstance(address, str) else address)]
     # The SNMP engine's options (SNMPv3 keys among them) from an owner-only file: argv is public in `ps`.
     write_private(folder / "engine.args", "\n".join(engine) + "\n")
     argv += [f"--args-from-file={folder / 'engine.args'}"]
@@ -132,8 +146,13 @@ def wait_answering(agents: Sequence[tuple[str, int, str]], timeout: float = 40.0
     return list(clients)
 
 
+LAB_AUTO_FAMILY = "raritan"  # what the lab writes for a PDU whose platform is `auto`
+
+
 def family_of(plan: NodePlan) -> str:
     """The MIB family a PDU's inventory platform names (empty when rackctl knows none)."""
+    if (plan.platform or AUTO).lower() == AUTO:
+        return LAB_AUTO_FAMILY
     try:
         return family_for(plan.platform).name
     except Unsupported:
@@ -191,27 +210,47 @@ def start_pdus(
     plans: Sequence[NodePlan],
     community_file: str,
     outlet_file: Callable[[LabState, str, int], str],
+    replay: bool = False,
 ) -> None:
-    """Start a simulator for every PDU among the plans and record it in the lab's state."""
-    pdus = [p for p in plans if p.protocol == "snmp" and family_of(p) in WALKS]
+    """Start a simulator for every PDU among the plans and record it in the lab's state: the walk
+    the lab writes for its family (live readings from the lab's loads), or, for a family the lab
+    writes none for (or with `replay`), the family's recorded walk of a real PDU (lab/recorded.py)."""
+    pdus = [p for p in plans if p.protocol == "snmp" and family_of(p)]
     unknown = [p.name for p in plans if p.protocol == "snmp" and p not in pdus]
     if unknown:
-        lab.skipped.append(f"no PDU simulator for the platform of {', '.join(unknown)} (known: {', '.join(WALKS)})")
-    if not pdus:
+        lab.skipped.append(f"no PDU family for the platform of {', '.join(unknown)}")
+    written = [p for p in pdus if family_of(p) in WALKS and not replay]
+    replayed = _replayable(lab, [p for p in pdus if p not in written])
+    if not written and not replayed:
         return
     community = Path(community_file).read_text().strip()
-    loads = _loads(plans, lab, outlet_file)
     port = agent_port()
+    addresses = free_loopback(PDU_NET, len(written) + len(replayed), port)
     with db.transaction() as session:
-        prepared = [_spec_and_config(session, lab, plan, outlet_file) for plan in pdus]
-    for (spec, config), address in zip(prepared, free_loopback(PDU_NET, len(pdus), port), strict=True):
+        prepared = [_spec_and_config(session, lab, plan, outlet_file) for plan in written]
+    loads = _loads(plans, lab, outlet_file)
+    for (spec, config), address in zip(prepared, addresses, strict=False):
         _start_one(lab, spec, config | loads, address, port, community, community_file)
+    for plan, address in zip(replayed, addresses[len(written) :], strict=True):
+        _start_recorded(lab, plan, address, port, community, (community_file, outlet_file))
     state.save(lab)
-    silent = wait_answering([(info["address"], port, community) for info in lab.pdus.values()])
+    silent = wait_answering([(info["address"], port, community) for info in lab.pdus.values()], timeout=90)
     if silent:
         raise LabError(
             f"{len(silent)} simulated PDU(s) did not start, e.g. {silent[0]}: see {lab.folder}/pdu/*/snmpsim.log"
         )
+
+
+def _replayable(lab: LabState, plans: list[NodePlan]) -> list[NodePlan]:
+    """The plans whose family has a recorded walk here; the others are noted as skipped."""
+    if not plans:
+        return []
+    try:
+        recorded.walks_dir()
+    except LabError as exc:
+        lab.skipped.append(f"{', '.join(p.name for p in plans)}: {exc}")
+        return []
+    return [p for p in plans if family_of(p) in recorded.LAB_WALKS]
 
 
 def _start_one(
@@ -224,11 +263,33 @@ def _start_one(
         if not path.exists():
             path.write_text("1\n")  # PDUs ship with every outlet on
     lab.pids[f"pdu:{spec.name}"] = serve(folder, address, port, community, snmprec(spec), config)
-    lab.pdus[spec.name] = {
+    _record(lab, spec.name, {"family": spec.family, "folder": str(folder)}, address, port, community_file)
+
+
+def _start_recorded(
+    lab: LabState,
+    plan: NodePlan,
+    address: str,
+    port: int,
+    community: str,
+    files: tuple[str, Callable[[LabState, str, int], str]],
+) -> None:
+    """A PDU answering its family's recorded walk; its outlets are the lab's outlet files."""
+    community_file, outlet_file = files
+    family, folder = family_of(plan), lab.folder / "pdu" / plan.name
+    text, config = recorded.lab_pdu(
+        family, folder, outlet_file=lambda n: outlet_file(lab, plan.name, n), lab=str(lab.folder)
+    )
+    lab.pids[f"pdu:{plan.name}"] = serve(folder, address, port, community, text, config)
+    info = {"family": family, "folder": str(folder), "walk": recorded.LAB_WALKS[family]}
+    _record(lab, plan.name, info, address, port, community_file)
+
+
+def _record(lab: LabState, name: str, info: dict[str, str], address: str, port: int, community_file: str) -> None:
+    lab.pdus[name] = {
         "address": address,
         "port": port,
-        "family": spec.family,
-        "folder": str(folder),
+        **info,
         "inventory": {"address": address, "port": port, "credential_ref": f"file:{community_file}"},
     }
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from rackctl.inventory.db import utcnow
@@ -41,10 +41,17 @@ def record(
         targets=[r.target for r in results],
         ok=all(r.ok for r in results),
         summary=summary or f"{sum(r.ok for r in results)}/{len(results)} ok",
-        results=[OperationResult(target=r.target, ok=r.ok, message=r.message[:1024], detail=r.detail) for r in results],
     )
     session.add(operation)
     session.flush()
+    # One executemany for the results: a thousand-node fan-out flushed a thousand ORM objects (~0.5 s).
+    rows = [
+        {"operation_id": operation.id, "target": r.target, "ok": r.ok, "message": r.message[:1024], "detail": r.detail}
+        for r in results
+    ]
+    if rows:
+        session.execute(insert(OperationResult), rows)
+        session.expire(operation, ["results"])  # read back from the table if asked, not the empty new list
     return operation
 
 

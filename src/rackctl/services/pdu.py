@@ -273,18 +273,31 @@ def planned(db: Database, spec: str) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class PduReport:
-    """What `pdu readings` shows: the PDU, its identity and everything it measures."""
+    """What `pdu readings` shows: the PDU, its identity, everything it measures, and the values it
+    answered but that cannot be read (each one an error of this PDU, never a zero)."""
 
     pdu: str
     identity: PduIdentity
     readings: PduReadings
     feeds: dict[int, str] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+
+def unmetered(readings: PduReadings, mib: str) -> str:
+    """Why a PDU that measured nothing is not a success."""
+    if readings.switched:
+        return f"switched, not metered: the PDU reports outlet states but no readings ({mib})"
+    return f"no readings in the expected tables of {mib}: wrong family? (try: rackctl pdu probe)"
 
 
 def read_meters(target: PduTarget) -> PduReport:
+    """Identity and readings of one PDU; a PDU that measures nothing fails."""
     with driver_for(target) as pdu:
         require(pdu, PduMeter)
-        return PduReport(target.name, pdu.identity(), pdu.readings(), target.feeds)
+        readings = pdu.readings()
+        if not readings.metered and not readings.problems:
+            raise CommandError(unmetered(readings, getattr(pdu.family, "mib", readings.family)))
+        return PduReport(target.name, pdu.identity(), readings, target.feeds, tuple(readings.problems))
 
 
 def readings(db: Database, spec: str, options: fanout.Options) -> list[fanout.Result[PduReport]]:

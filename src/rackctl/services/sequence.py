@@ -128,9 +128,18 @@ def limits_for(pdus: Iterable[Device]) -> dict[str, float]:
             phases = sorted({o.phase for o in pdu.outlets if o.phase})
             if feed is not None and feed.phases == 3 and phases:
                 limits.update({f"{pdu.name} {phase}": usable / 3 for phase in phases})
+        for point, watts in _breaker_limits(pdu).items():
+            limits[point] = min(watts, limits.get(point, watts))
         if feed is not None:
             limits[f"feed {_feed_key(pdu)}"] = feed.usable_w
     return limits
+
+
+def _breaker_limits(pdu: Device) -> dict[str, float]:
+    """Usable watts of the breakers the PDU reported (`pdu probe`) that outlets name as their phase or bank."""
+    ratings = powermodel.breaker_ratings(pdu)
+    volts = {o.phase: powermodel.outlet_volts(o) for o in pdu.outlets if o.phase in ratings}
+    return {f"{pdu.name} {name}": ratings[name] * v * powermodel.PDU_DERATING for name, v in volts.items()}
 
 
 def loads_for(session: Session, devices: Sequence[Device]) -> tuple[list[Load], dict[str, float], list[Load]]:

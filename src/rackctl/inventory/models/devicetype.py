@@ -25,6 +25,8 @@ class DeviceType(Base):
     max_draw_w: Mapped[int | None]  # whole device; see draw_w
     inrush_w: Mapped[int | None]  # peak while powering on; defaults to draw_w
     rated_power_w: Mapped[int | None]  # PDUs: what the input may carry before derating
+    # What each power supply can deliver (its nameplate); with a feed lost the survivors carry the load.
+    psu_rating_w: Mapped[int | None]
     source: Mapped[str | None] = mapped_column(String(512))
 
     power_ports: Mapped[list[DeviceTypePowerPort]] = relationship(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rackctl.drivers.pdu_families import AUTO
 from rackctl.errors import Conflict, NotFound, ValidationError
 from rackctl.inventory.components import populate
 from rackctl.inventory.lifecycle import record_initial_state
@@ -21,12 +22,13 @@ from rackctl.inventory.models import (
     Rack,
     Site,
 )
+from rackctl.inventory.platforms import check_platform
 from rackctl.inventory.templates.addressing import assign_addresses
 from rackctl.inventory.templates.expr import PatternError, render
 from rackctl.inventory.templates.loader import RackTemplate, rack_numbers
 from rackctl.inventory.templates.wiring import build_bonds, build_breakouts, build_cables, build_power
 from rackctl.secrets import REFERENCE_OPTIONS, check_reference
-from rackctl.types import DeviceRole, Face, MgmtProtocol
+from rackctl.types import DeviceRole, Face, MgmtProtocol, NodeState
 
 
 @dataclass
@@ -62,19 +64,23 @@ def create_racks(session: Session, template: RackTemplate, name: str, site_name:
     built.racks = [_rack(session, template, site, rack_name) for rack_name in _rack_names(template, name)]
     profiles = _profiles(session, template)
     types = _device_types(session, template)
-    for index, entry in enumerate(template.data["devices"]):
-        for rack_number in rack_numbers(entry):
-            for u in _positions(entry):
-                rack = built.racks[rack_number - 1]
-                built.devices.append(_device(session, built, index, entry, rack, u, types, profiles))
+    # One flush for the whole build, at the end: with autoflush every query and lazy load on the way
+    # (name checks, device types' components) wrote the build so far, a dozen flushes per rack.
+    with session.no_autoflush:
+        for index, entry in enumerate(template.data["devices"]):
+            for rack_number in rack_numbers(entry):
+                for u in _positions(entry):
+                    rack = built.racks[rack_number - 1]
+                    built.devices.append(_device(session, built, index, entry, rack, u, types, profiles))
+        _refuse_taken_names(session, built)
+        for device in built.devices:
+            record_initial_state(session, device, actor, f"created from template {template.name}")
+        build_bonds(built)
+        assign_addresses(session, built)
+        build_breakouts(built)
+        build_cables(built)
+        build_power(built)
     session.flush()
-    for device in built.devices:
-        record_initial_state(session, device, actor, f"created from template {template.name}")
-    build_bonds(built)
-    assign_addresses(session, built)
-    build_breakouts(built)
-    build_cables(built)
-    build_power(built)
     return built
 
 
@@ -154,13 +160,25 @@ def _device(
     count = sum(1 for d in built.devices if built.entry_of.get(d.name) == index and d.rack is rack)
     variables = {"rack": rack.name, "pod": built.pod, "site": built.site, "u": u or 0, "i": count + 1}
     name = built.render(entry["name"], variables, "devices", index, "name")
-    if name in built.entry_of or session.scalars(select(Device.id).where(Device.name == name)).first():
-        raise Conflict(f"{built.template.where('devices', index, 'name')}: device name '{name}' is already taken")
-    with session.no_autoflush:  # the device is complete before the session sees it
-        device = _new_device(built, index, entry, rack, u, name, types[entry["type"]], profiles)
+    if name in built.entry_of:
+        raise _taken(built, index, name)
+    device = _new_device(built, index, entry, rack, u, name, types[entry["type"]], profiles)
     session.add(device)
     built.entry_of[name] = index
     return device
+
+
+def _refuse_taken_names(session: Session, built: Built) -> None:
+    """One query for every new name (the build's own duplicates were refused as they came)."""
+    names = list(built.entry_of)
+    for start in range(0, len(names), 500):  # SQLite's bound-parameter limit, with room to spare
+        taken = session.scalars(select(Device.name).where(Device.name.in_(names[start : start + 500]))).first()
+        if taken is not None:
+            raise _taken(built, built.entry_of[taken], taken)
+
+
+def _taken(built: Built, index: int, name: str) -> Conflict:
+    return Conflict(f"{built.template.where('devices', index, 'name')}: device name '{name}' is already taken")
 
 
 def _new_device(
@@ -179,8 +197,9 @@ def _new_device(
         position=u,
         face=Face(entry.get("face", Face.REAR if u is None else Face.FRONT)),
         device_type=dtype,
+        state=NodeState.PLANNED,  # set now, not at the flush: the lifecycle record is written before it
         role=DeviceRole(entry["role"]),
-        platform=entry.get("platform"),
+        platform=_platform(entry),
         profile=profiles.get(entry.get("profile", "")),
     )
     _check_space(built, index, device)
@@ -190,6 +209,14 @@ def _new_device(
     if "management" in entry:
         device.mgmt = _management(entry["management"], built, index)
     return device
+
+
+def _platform(entry: dict[str, Any]) -> str | None:
+    """The template's platform, checked for the role; a PDU without one detects its MIB family (auto)."""
+    role = DeviceRole(entry["role"])
+    if entry.get("platform"):
+        return check_platform(role, str(entry["platform"]), f"device '{entry.get('name', '?')}' platform")
+    return AUTO if role == DeviceRole.PDU else None
 
 
 def _management(spec: dict[str, Any], built: Built, index: int) -> ManagementEndpoint:

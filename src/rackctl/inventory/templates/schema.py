@@ -151,7 +151,7 @@ _BIOS = {
     },
 }
 
-_PROFILE = {
+PROFILE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         **{name: _profile_value(name) for name in PROFILE_FIELDS},
@@ -210,7 +210,7 @@ TEMPLATE_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "profiles": {"type": "object", "propertyNames": {"maxLength": 64}, "additionalProperties": _PROFILE},
+        "profiles": {"type": "object", "propertyNames": {"maxLength": 64}, "additionalProperties": PROFILE_SCHEMA},
         "devices": {"type": "array", "minItems": 1, "items": _DEVICE},
         "bonds": {
             "type": "array",

@@ -16,13 +16,13 @@ credential reference is resolved when the session opens.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from rackctl import fanout, secrets
 from rackctl.drivers.base import Neighbour, ProbeRequest
 from rackctl.drivers.hostfacts import HostFacts, LldpNeighbor
-from rackctl.errors import RackctlError, Unsupported
+from rackctl.errors import CommandError, RackctlError, Unsupported
 from rackctl.services.audit.state import BmcObserved, CablingObserved, PduObserved, SwitchObserved
 from rackctl.services.bmc import BmcTarget, execute, with_driver
 from rackctl.services.cabling.check import looks_like_mac
@@ -84,8 +84,9 @@ def _read_pdu(endpoint: Endpoint) -> PduObserved:
         return PduObserved(outlets, pdu.readings().load_w)
 
 
-def observe_bmc(bmc: Any) -> BmcObserved:
-    """One BMC session: what it says about the machine, its power, its sensors' worst health, its events."""
+def observe_bmc(bmc: Any, reads: frozenset[str] = frozenset()) -> BmcObserved:
+    """One BMC session: what it says about the machine, its power, its sensors' worst health, its events;
+    with `reads`, also its firmware components and BIOS (only when the profile names them)."""
     readings = bmc.sensors()
     inventory = bmc.inventory(readings)  # the PSUs come from the same readings: one sensor walk
     power = bmc.power_state()
@@ -94,7 +95,23 @@ def observe_bmc(bmc: Any) -> BmcObserved:
         events = tuple(bmc.events())
     except Unsupported:
         events = ()  # NOTE(sushy-tools, some Redfish BMCs): no log service: nothing to compare
-    return BmcObserved(inventory, power, health, events)
+    found, unreadable = _configuration(bmc, reads)
+    return BmcObserved(inventory, power, health, events, found.get("firmware"), found.get("bios"), unreadable)
+
+
+def _configuration(bmc: Any, reads: frozenset[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The firmware components and the BIOS, as far as this BMC can tell (why not, where it cannot)."""
+    from rackctl.services.bmc import bios, firmware  # only when a profile asks for them
+
+    readers = {"firmware": lambda: tuple(firmware.read_firmware(bmc)), "bios": lambda: bios.read_bios(bmc)}
+    found: dict[str, Any] = {}
+    unreadable: dict[str, str] = {}
+    for name in sorted(reads):
+        try:
+            found[name] = readers[name]()
+        except (Unsupported, CommandError) as exc:
+            unreadable[name] = str(exc)
+    return found, unreadable
 
 
 def worst_health(healths: Iterable[Health]) -> Health:
@@ -109,15 +126,23 @@ def _bmc_target(endpoint: Endpoint) -> BmcTarget:
     return BmcTarget(endpoint.name, resolved(endpoint), MgmtProtocol(endpoint.protocol))
 
 
-def collect_bmc(endpoints: Sequence[Endpoint], options: fanout.Options) -> list[fanout.Result[BmcObserved]]:
-    """Identity, firmware, power state, health and critical events of each BMC (dead ones cost one ping)."""
+def collect_bmc(
+    endpoints: Sequence[Endpoint], options: fanout.Options, reads: Mapping[str, frozenset[str]] | None = None
+) -> list[fanout.Result[BmcObserved]]:
+    """Identity, firmware, power state, health and critical events of each BMC (dead ones cost one ping);
+    `reads` names, per device, what else to read (its firmware components, its BIOS)."""
     targets, refused = [], {}
     for endpoint in endpoints:
         try:
             targets.append(_bmc_target(endpoint))
         except RackctlError as exc:
             refused[endpoint.name] = fanout.Result(endpoint.name, error=exc, attempts=0)
-    outcome = execute("audit bmc", targets, with_driver(observe_bmc), options)
+    wanted = reads or {}
+
+    def observe(target: BmcTarget) -> BmcObserved:
+        return with_driver(lambda bmc: observe_bmc(bmc, wanted.get(target.name, frozenset())))(target)
+
+    outcome = execute("audit bmc", targets, observe, options)
     done = {r.target: r for r in outcome.results} | refused
     return [done[e.name] for e in endpoints]
 

@@ -1,7 +1,9 @@
-"""BMC layer: identity (serial, model), BMC and BIOS firmware, power state, health, critical events."""
+"""BMC layer: identity (serial, model), BMC and BIOS firmware, power state, health, critical events; the
+firmware baseline and BIOS settings in compare_bmcconfig."""
 
 from __future__ import annotations
 
+from rackctl.services.audit.compare_bmcconfig import configuration_findings
 from rackctl.services.audit.compare_common import ENERGISED, MakeFinding, maker, severity_for
 from rackctl.services.audit.state import BmcExpected, BmcObserved
 from rackctl.types import Finding, Health, Layer, NodeState, PowerState, Severity
@@ -16,6 +18,7 @@ def compare_bmc(expected: BmcExpected, observed: BmcObserved) -> list[Finding]:
         + _firmware(expected, observed, make)
         + _power(expected, observed, make)
         + _health(expected, observed, make)
+        + configuration_findings(expected, observed, make)
     )
 
 
@@ -49,6 +52,8 @@ def _firmware(exp: BmcExpected, obs: BmcObserved, make: MakeFinding) -> list[Fin
     findings = []
     for check, want, have in (("bmc-firmware", exp.bmc_firmware, inv.bmc_firmware),
                               ("bios-firmware", exp.bios_firmware, inv.bios_firmware)):  # fmt: skip
+        if check.removesuffix("-firmware") in exp.firmware and obs.firmware is not None:
+            continue  # the baseline's own finding (check "firmware") says it, per component
         if want and have and not same_version(want, have):
             hint = f"update {check.removesuffix('-firmware').upper()} firmware to {want} (rackctl firmware)"
             findings.append(make(check, want, have, Severity.WARNING, hint))

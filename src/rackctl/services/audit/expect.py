@@ -23,6 +23,7 @@ from rackctl.services.audit.state import (
     OutletPlan,
     PduExpected,
 )
+from rackctl.services.bmc import baseline
 from rackctl.types import InterfaceKind
 
 HOST_PORT_KINDS = frozenset({InterfaceKind.ETHERNET, InterfaceKind.INFINIBAND})
@@ -99,6 +100,8 @@ def bmc_expected(device: Device) -> BmcExpected:
         model=device.device_type.model,
         bmc_firmware=profile.bmc_firmware if profile else None,
         bios_firmware=profile.bios_firmware if profile else None,
+        firmware=baseline.parse(profile.firmware, f"profile {profile.name}") if profile and profile.firmware else {},
+        bios=dict(profile.bios) if profile and profile.bios else {},
     )
 
 

@@ -104,12 +104,18 @@ def _run_pdus(plan: Plan, options: fanout.Options) -> list[Outcome]:
     return outcomes
 
 
+def _bmc_collector(plan: Plan) -> Callable[..., list[fanout.Result[Any]]]:
+    """The BMC collector, told per device whether its profile wants its firmware components and BIOS read."""
+    reads = {job.device: job.expected.reads for job in plan.bmc}
+    return lambda endpoints, options: collect.collect_bmc(endpoints, options, reads)
+
+
 def execute(plan: Plan, options: AuditOptions) -> list[Outcome]:
     """Collect and compare every layer of the plan; layers run side by side, each bounded by `workers`."""
     opts = options.fanout()
     tasks: list[Callable[[], list[Outcome]]] = [
         lambda: _run_hosts(plan.hosts, opts),
-        lambda: _run_jobs(plan.bmc, collect.collect_bmc, compare_bmc, opts)[0],
+        lambda: _run_jobs(plan.bmc, _bmc_collector(plan), compare_bmc, opts)[0],
         lambda: _run_jobs(plan.switch, collect.collect_switch, compare_switch, opts)[0],
         lambda: _run_jobs(plan.switch_cabling, collect.collect_switch_lldp, compare_cabling, opts)[0],
         lambda: _run_pdus(plan, opts),

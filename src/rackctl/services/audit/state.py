@@ -8,8 +8,10 @@ comparisons (`compare_*.py`) are pure functions of the two.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from rackctl.drivers.base import HardwareInventory, LogEntry
+from rackctl.drivers.bmcconfig import FirmwareComponent
 from rackctl.drivers.hostfacts import HostFacts, LldpNeighbor
 from rackctl.types import Health, NodeState, PowerState
 
@@ -85,6 +87,13 @@ class BmcExpected:
     model: str | None = None
     bmc_firmware: str | None = None
     bios_firmware: str | None = None
+    firmware: dict[str, Any] = field(default_factory=dict)  # the profile's baseline: kind -> baseline.Wanted
+    bios: dict[str, Any] = field(default_factory=dict)  # the profile's BIOS settings (intents, attributes)
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """What the BMC must be asked beyond the usual: its firmware components, its BIOS."""
+        return frozenset(name for name, wanted in (("firmware", self.firmware), ("bios", self.bios)) if wanted)
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,9 @@ class BmcObserved:
     power: PowerState = PowerState.UNKNOWN
     health: Health = Health.UNKNOWN
     events: tuple[LogEntry, ...] = ()
+    firmware: tuple[FirmwareComponent, ...] | None = None  # read only when the profile names a baseline
+    bios: Any = None  # services.bmc.bios.BiosRead, read only when the profile sets BIOS settings
+    unreadable: dict[str, str] = field(default_factory=dict)  # "firmware"/"bios" -> why it could not be read
 
 
 # ---- switch -----------------------------------------------------------------------------------

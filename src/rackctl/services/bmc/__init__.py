@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from rackctl import fanout
 from rackctl import targets as targets_module
@@ -103,7 +103,7 @@ def load_targets(session: Session, names: Sequence[str]) -> tuple[list[BmcTarget
     """Endpoints for the named nodes, failed results for nodes that cannot be targeted, and the
     names of devices that have no BMC at all (switches, PDUs), which are left out."""
     targets, refused, skipped = [], [], []
-    for device in queries.devices(session, names):
+    for device in queries.devices(session, names, selectinload(Device.mgmt)):
         if not has_bmc(device):
             skipped.append(device.name)
             continue

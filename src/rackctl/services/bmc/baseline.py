@@ -60,7 +60,7 @@ class NodePlan:
     steps: tuple[Step, ...] = ()
     current: tuple[str, ...] = ()  # kinds already at the baseline
     missing: tuple[str, ...] = ()  # kinds the baseline names but the BMC does not report
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    versions: dict[str, tuple[str, str]] = field(default_factory=dict)  # kind at the baseline -> (now, wanted)
 
     @property
     def reboot(self) -> bool:
@@ -100,7 +100,7 @@ def members(wanted: Wanted, components: Sequence[FirmwareComponent]) -> list[Fir
 
 def plan_node(node: str, baseline: Mapping[str, Wanted], components: Sequence[FirmwareComponent]) -> NodePlan:
     """Compare a node's firmware with the baseline; `components` is everything its BMC reports."""
-    steps, current, missing = [], [], []
+    steps, current, missing, versions = [], [], [], {}
     for kind, wanted in baseline.items():
         covered = members(wanted, components)
         if not covered:
@@ -109,9 +109,10 @@ def plan_node(node: str, baseline: Mapping[str, Wanted], components: Sequence[Fi
         behind = tuple(c for c in covered if not c.version or not same_version(wanted.version, c.version))
         if not behind:
             current.append(kind)
+            versions[kind] = (", ".join(sorted({c.version for c in covered})), wanted.version)
             continue
         steps.append(Step(kind, wanted, behind, reboot=kind in HOST_REBOOT, bmc_reset=kind in BMC_RESETS))
-    return NodePlan(node, tuple(steps), tuple(current), tuple(missing))
+    return NodePlan(node, tuple(steps), tuple(current), tuple(missing), versions)
 
 
 def selected(baseline: Mapping[str, Wanted], components: Sequence[str]) -> dict[str, Wanted]:

@@ -66,10 +66,18 @@ def baselines(db: Database, names: Sequence[str], components: Sequence[str]) -> 
     with db.transaction() as session:
         for device in queries.devices(session, names):
             profile = device.profile
-            if profile is None or not profile.firmware:
+            columns = {"bmc": profile.bmc_firmware, "bios": profile.bios_firmware} if profile else {}
+            # Without a firmware section, the profile's bmc_firmware/bios_firmware are a baseline without images
+            # (enough to plan, not to update); with one, that section is the whole baseline.
+            spec = (
+                dict(profile.firmware)
+                if profile and profile.firmware
+                else {k: {"version": v} for k, v in columns.items() if v}
+            )
+            if profile is None or not spec:
                 found[device.name] = "its profile names no firmware baseline"
                 continue
-            found[device.name] = selected(parse(profile.firmware, f"profile {profile.name}"), components)
+            found[device.name] = selected(parse(spec, f"profile {profile.name}"), components)
     return found
 
 

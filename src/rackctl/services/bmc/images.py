@@ -13,6 +13,7 @@ import hashlib
 import os
 import secrets
 import socket
+import stat
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
@@ -66,11 +67,14 @@ def checked(source: str, sha256: str, cache: Path, required: bool = True) -> Ima
     if not sha256 and required:
         raise ConfigError(f"{source}: no sha256 given; rackctl sends no image it cannot check")
     downloaded = urlsplit(source).scheme in ("http", "https")
-    path = _download(source, cache) if downloaded else Path(source)
+    path = _download(url(source), cache) if downloaded else Path(source)
     try:
         handle = path.open("rb")
     except OSError as exc:
-        raise ConfigError(f"image {source}: {exc.strerror or exc}") from None
+        raise ConfigError(f"image {_shown(source)}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        handle.close()  # a FIFO or a device would never end hashing
+        raise ConfigError(f"image {_shown(source)}: not a regular file")
     if downloaded:
         path.unlink()  # the open handle keeps the bytes; nothing is left behind in the cache
     found, size = _hash(handle)
@@ -81,6 +85,23 @@ def checked(source: str, sha256: str, cache: Path, required: bool = True) -> Ima
             hint="fix the image or the profile's sha256",
         )
     return Image(Path(urlsplit(source).path).name or "image.bin", found, size, handle, source)
+
+
+def _shown(source: str) -> str:
+    """An image's name as an error shows it: one line, bounded."""
+    return repr(source[:200]) if any(not c.isprintable() for c in source) else source[:200]
+
+
+def url(text: str) -> str:
+    """An http(s) URL a BMC can be given: a host, no whitespace or control characters; refused otherwise."""
+    parts = urlsplit(text)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() or not c.isprintable() for c in text)
+    ):
+        raise ConfigError(f"image {_shown(text)}: not a usable http(s) URL")
+    return text
 
 
 def _download(url: str, cache: Path) -> Path:
@@ -167,7 +188,12 @@ class ImageServer:
     """Serve checked images over HTTP on one address until closed."""
 
     def __init__(self, address: str) -> None:
-        self._http = _Server((address, 0), _Handler)
+        try:
+            self._http = _Server((address, 0), _Handler)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot serve images on {_shown(address)}: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
         self._http.images, self._http.fetches = {}, []
         self.address = address
         self.port = int(self._http.server_address[1])

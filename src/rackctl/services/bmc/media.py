@@ -15,7 +15,7 @@ from rackctl.drivers.bmcconfig import MediaSlot
 from rackctl.errors import Unsupported
 from rackctl.inventory.db import Database
 from rackctl.services.bmc import BmcTarget, execute, load_targets, require, with_driver
-from rackctl.services.bmc.images import checked, local_address, serving
+from rackctl.services.bmc.images import checked, local_address, serving, url
 from rackctl.services.bmc.rollout import Rollout, in_batches, in_service_guard, record_intent, record_results
 from rackctl.services.oob import Done
 
@@ -81,7 +81,8 @@ def insert_run(
     """Insert `image` on every node (a local file served by rackctl, which keeps serving while `hold` runs)."""
     rollout = options.rollout
     if urlsplit(image).scheme in ("http", "https"):
-        return change_run(db, actor, command, names, lambda _target: insert(image), rollout, fan, {"image": image})
+        given = url(image)
+        return change_run(db, actor, command, names, lambda _target: insert(given), rollout, fan, {"image": given})
     served = checked(image, options.sha256, options.cache, required=False)
     try:
         with db.transaction() as session:

@@ -20,7 +20,7 @@ _FIGURE = {
     "properties": {"value": {"type": "number", "minimum": 0}, "source": {"type": "string", "minLength": 3}},
 }
 _NAMES = {"type": "array", "items": {"type": "string"}}
-_GPU_FIGURES = ("memory_gb", "tdp_w", "tp_domain", "rack_gpus")
+_GPU_FIGURES = ("memory_gib", "tdp_w", "tp_domain", "rack_gpus")
 _ARCH_FIGURES = ("params_b", "layers", "kv_heads", "head_dim", "max_context")
 _TCO_FIGURES = (
     "months",
@@ -49,7 +49,7 @@ _SCHEMA = {
     "properties": {
         "references": {"type": "object", "additionalProperties": {"type": "string"}},
         "precisions": {"type": "object", "additionalProperties": _entry(("bytes",), kv_cache={"type": "string"})},
-        "sizing": _entry(("runtime_overhead_fraction",)),
+        "sizing": _entry(("runtime_overhead_fraction", "tight_utilisation")),
         "gpus": {
             "type": "object",
             "additionalProperties": _entry(
@@ -93,7 +93,7 @@ class Gpu:
     interconnect: str
     inventory_models: tuple[str, ...]
     precisions: tuple[str, ...]
-    memory_gb: Figure
+    memory_gib: Figure  # what the driver reports as the GPU's total memory, in GiB (2^30 bytes)
     tdp_w: Figure
     tp_domain: Figure  # the largest tensor-parallel group: the NVLink domain, or one server for PCIe cards
     rack_gpus: Figure  # how many of them one rack holds
@@ -120,6 +120,7 @@ class Planning:
     gpus: dict[str, Gpu]
     architectures: dict[str, Architecture]
     overhead_fraction: Figure
+    tight_utilisation: Figure  # above this share of GPU memory a fit is tight: said so, with the headroom
     tco: dict[str, Figure]
     tco_template: str
 
@@ -143,6 +144,7 @@ def load(path: Path | None = None) -> Planning:
         gpus={k: _gpu(k, v) for k, v in data["gpus"].items()},
         architectures={k: _architecture(k, v) for k, v in data["architectures"].items()},
         overhead_fraction=_figure(data["sizing"]["runtime_overhead_fraction"]),
+        tight_utilisation=_figure(data["sizing"]["tight_utilisation"]),
         tco={k: _figure(data["tco"][k]) for k in _TCO_FIGURES},
         tco_template=data["tco"]["template"],
     )
@@ -167,7 +169,7 @@ def _gpu(key: str, node: dict[str, Any]) -> Gpu:
         interconnect=node["interconnect"],
         inventory_models=tuple(node["inventory_models"]),
         precisions=tuple(node["precisions"]),
-        memory_gb=_figure(node["memory_gb"]),
+        memory_gib=_figure(node["memory_gib"]),
         tdp_w=_figure(node["tdp_w"]),
         tp_domain=_figure(node["tp_domain"]),
         rack_gpus=_figure(node["rack_gpus"]),

@@ -1,5 +1,8 @@
 """Size a model for serving: weights, KV cache and overhead, then GPUs per replica and replicas.
 
+Model sizes are in GB (10^9 bytes: 70B parameters x 2 bytes = 140 GB); GPU memory is in GiB, as the
+hardware is built and as its driver reports it, and the need is converted before they are compared.
+
 weights  = parameters x bytes per parameter
 KV cache = 2 (K and V) x layers x KV heads x head size x bytes x context x concurrency
 overhead = a fraction of both (activations, CUDA context, allocator slack)
@@ -20,6 +23,7 @@ from rackctl.errors import Location, RackctlError, ValidationError
 from rackctl.services.plan.data import Architecture, Figure, Gpu, Planning
 
 GB = 1e9
+GIB = 2**30  # GPU memory is sized in GiB; the planning data's memory_gib is the driver's reported total
 _SUFFIX = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
 _PARAMS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMBT]?)\s*$", re.IGNORECASE)
 
@@ -73,6 +77,10 @@ class Memory:
     def total_gb(self) -> float:
         return self.weights_gb + self.kv_cache_gb + self.overhead_gb
 
+    @property
+    def total_gib(self) -> float:
+        return self.total_gb * GB / GIB
+
 
 @dataclass(frozen=True)
 class GpuFit:
@@ -80,13 +88,16 @@ class GpuFit:
 
     gpu: str
     name: str
-    memory_gb: float
+    memory_gib: float
     fits: bool
     gpus_per_replica: int | None
     tensor_parallel: int | None
     pipeline_stages: int | None
-    per_gpu_gb: float | None
+    per_gpu_gib: float | None
     note: str
+    utilisation: float | None = None  # share of the replica's GPU memory it needs
+    headroom_gib: float | None = None  # what each GPU has left
+    tight: bool = False  # fits, but above the planning data's tight_utilisation
     replicas: int | None = None
     total_gpus: int | None = None
 
@@ -102,7 +113,7 @@ class ModelPlan:
     assumptions: dict[str, Figure] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        memory = {**asdict(self.memory), "total_gb": self.memory.total_gb}
+        memory = {**asdict(self.memory), "total_gb": self.memory.total_gb, "total_gib": self.memory.total_gib}
         throughput = None
         if self.replicas is not None:
             throughput = {"target_tps": self.target_tps, "replica_tps": self.replica_tps, "replicas": self.replicas}
@@ -144,7 +155,9 @@ def _architecture(planning: Planning, request: ModelRequest, params: float | Non
     if request.arch is not None:
         if any(v is not None for v in explicit):
             raise ValidationError("give --arch or --layers/--kv-heads/--head-dim, not both", Location(field="--arch"))
-        return planning.architectures[_known(request.arch, planning.architectures, "--arch", "architecture")]
+        arch = planning.architectures[_known(request.arch, planning.architectures, "--arch", "architecture")]
+        _same_size(arch, params)
+        return arch
     if all(v is not None for v in explicit):
         return None
     if any(v is not None for v in explicit):
@@ -158,6 +171,21 @@ def _architecture(planning: Planning, request: ModelRequest, params: float | Non
             hint="--arch " + "|".join(planning.architectures) + " or --layers N --kv-heads N --head-dim N",
         )
     return same[0]
+
+
+PARAMS_TOLERANCE = 0.1  # 8B against Llama 3.1 8B's 8.03B is the same model; 70B against 8B is not
+
+
+def _same_size(arch: Architecture, params: float | None) -> None:
+    """Refuse a parameter count the named architecture does not have: its shape would size the KV cache
+    of one model and the weights of another."""
+    size = arch.params_b.value * GB
+    if params is not None and abs(params - size) > PARAMS_TOLERANCE * size:
+        raise ValidationError(
+            f"--params {params / GB:g}B contradicts --arch {arch.key}, which has {arch.params_b.value:g}B parameters",
+            Location(field="--params"),
+            hint="drop --params (the architecture knows its size), or give --layers/--kv-heads/--head-dim instead",
+        )
 
 
 def _check_counts(request: ModelRequest) -> None:
@@ -218,27 +246,47 @@ def memory(spec: ModelSpec, overhead_fraction: float) -> Memory:
     return Memory(weights, kv_cache, overhead_fraction * (weights + kv_cache), per_token, overhead_fraction)
 
 
-def layout(need_gb: float, gpu: Gpu) -> tuple[int, int]:
-    """The smallest (tensor-parallel size, pipeline stages) whose GPUs hold `need_gb`."""
-    memory_gb, domain = gpu.memory_gb.value, int(gpu.tp_domain.value)
+def layout(need_gib: float, gpu: Gpu) -> tuple[int, int]:
+    """The smallest (tensor-parallel size, pipeline stages) whose GPUs hold `need_gib`."""
+    memory_gib, domain = gpu.memory_gib.value, int(gpu.tp_domain.value)
     tp = 1
-    while tp * 2 <= domain and tp * memory_gb < need_gb:
+    while tp * 2 <= domain and tp * memory_gib < need_gib:
         tp *= 2
-    return tp, max(1, math.ceil(need_gb / (tp * memory_gb)))
+    return tp, max(1, math.ceil(need_gib / (tp * memory_gib)))
 
 
-def fit(gpu: Gpu, spec: ModelSpec, need_gb: float) -> GpuFit:
-    """How many of `gpu` one replica needs, and whether that fits a rack."""
-    tp, stages = layout(need_gb, gpu)
+def fit(gpu: Gpu, spec: ModelSpec, need_gib: float, tight: float = 1.0) -> GpuFit:
+    """How many of `gpu` one replica needs, whether that fits a rack, and how much memory is left."""
+    tp, stages = layout(need_gib, gpu)
     count = tp * stages
     rack = int(gpu.rack_gpus.value)
+    use = need_gib / (count * gpu.memory_gib.value)
+    headroom = gpu.memory_gib.value - need_gib / count
     note = f"TP{tp}" + (f" x {stages} pipeline stages" if stages > 1 else "")
     fits = count <= rack and spec.precision in gpu.precisions
     if spec.precision not in gpu.precisions:
         note = f"no native {spec.precision}"
     elif count > rack:
         note = f"needs {count} GPUs, a rack holds {rack}"
-    return GpuFit(gpu.key, gpu.name, gpu.memory_gb.value, fits, count, tp, stages, round(need_gb / count, 3), note)
+    elif use > tight:
+        note += f"; tight: {use:.0%} of GPU memory, {headroom:,.1f} GiB spare per GPU"
+    per_gpu = round(need_gib / count, 3)
+    if spec.precision not in gpu.precisions:
+        return GpuFit(gpu.key, gpu.name, gpu.memory_gib.value, False, None, None, None, None, note)
+    return GpuFit(
+        gpu.key,
+        gpu.name,
+        gpu.memory_gib.value,
+        fits,
+        count,
+        tp,
+        stages,
+        per_gpu,
+        note,
+        round(use, 4),
+        round(headroom, 3),
+        fits and use > tight,
+    )
 
 
 def replicas_needed(target_tps: float, replica_tps: float) -> int:
@@ -270,10 +318,13 @@ def plan_model(planning: Planning, request: ModelRequest) -> ModelPlan:
     if request.gpu is not None:
         gpus = [planning.gpus[_known(request.gpu, planning.gpus, "--gpu", "GPU")]]
     need = memory(spec, planning.overhead_fraction.value)
-    rows = [_with_replicas(fit(gpu, spec, need.total_gb), replicas) for gpu in gpus]
+    tight = planning.tight_utilisation.value
+    rows = [_with_replicas(fit(gpu, spec, need.total_gib, tight), replicas) for gpu in gpus]
     if not any(r.fits for r in rows):
         reasons = "; ".join(f"{r.gpu}: {r.note}" for r in rows)
-        raise RackctlError(f"no GPU can serve this model ({need.total_gb:,.0f} GB per replica) in one rack: {reasons}")
+        raise RackctlError(
+            f"no GPU can serve this model ({need.total_gib:,.0f} GiB per replica) in one rack: {reasons}"
+        )
     return ModelPlan(spec, need, rows, replicas, request.target_tps, request.replica_tps, _assumptions(planning, spec))
 
 
@@ -282,6 +333,7 @@ def _assumptions(planning: Planning, spec: ModelSpec) -> dict[str, Figure]:
         f"bytes_per_param.{spec.precision}": planning.precisions[spec.precision].bytes,
         f"kv_bytes.{spec.kv_precision}": planning.precisions[spec.kv_precision].bytes,
         "runtime_overhead_fraction": planning.overhead_fraction,
+        "tight_utilisation": planning.tight_utilisation,
     }
     if spec.arch:
         arch = planning.architectures[spec.arch]

@@ -1,0 +1,120 @@
+"""The event loop every RMCP+ session of this process runs on, and the UDP sockets they share.
+
+One daemon thread runs one asyncio loop; callers in other threads (the fan-out's workers) submit
+coroutines and wait for their results with their own deadline. BMCs share sockets, up to PER_SOCKET
+each, and every datagram is routed by its sender's address to that BMC's Link: a thousand sessions
+cost a handful of file descriptors and one thread, not a thread and a socket each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import ipaddress
+import os
+import socket
+import threading
+from collections.abc import Coroutine
+from contextlib import suppress
+from typing import Any, TypeVar
+
+from rackctl.drivers.rmcpplus.session import Link
+from rackctl.errors import ConnectError, Timeout
+
+T = TypeVar("T")
+PER_SOCKET = 256
+RECEIVE_BUFFER = 4 << 20  # a thousand answers arriving at once must not overflow it
+
+
+class Router(asyncio.DatagramProtocol):
+    """One UDP socket and the BMCs it talks to, by (address, port)."""
+
+    def __init__(self) -> None:
+        self.links: dict[tuple[str, int], Link] = {}
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+            try:
+                if option is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, option, RECEIVE_BUFFER)
+                    break
+            except OSError:
+                continue
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        link = self.links.get(addr[:2])
+        if link is not None:
+            link.deliver(data)
+
+    def error_received(self, exc: Exception) -> None:
+        """ICMP errors (port unreachable) surface as silence, handled by each step's deadline."""
+
+
+class Engine:
+    """The loop thread and its routers; `link()` and `close()` run on the loop."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._routers: list[Router] = []
+        self._lock = asyncio.Lock()
+        thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="rackctl-rmcpplus")
+        thread.start()
+
+    async def link(self, address: str, port: int) -> tuple[Link, Router]:
+        """A Link to the BMC at (address, port), on a socket that holds no other session with it."""
+        peer = (await _resolve(address, port))[:2]
+        async with self._lock:
+            router = next((r for r in self._routers if peer not in r.links and len(r.links) < PER_SOCKET), None)
+            if router is None:
+                _, router = await self.loop.create_datagram_endpoint(Router, local_addr=("0.0.0.0", 0))
+                self._routers.append(router)
+        transport = router.transport
+        assert transport is not None
+        link = Link(lambda packet: transport.sendto(packet, peer))
+        router.links[peer] = link
+        return link, router
+
+    def release(self, router: Router, link: Link) -> None:
+        for peer, known in list(router.links.items()):
+            if known is link:
+                del router.links[peer]
+
+    def call(self, coroutine: Coroutine[Any, Any, T], timeout: float) -> T:
+        """Run `coroutine` on the loop and wait for it at most `timeout` seconds (then cancel it)."""
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise Timeout(f"no answer within {timeout:g}s") from None
+
+    def submit(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        """Run `coroutine` on the loop without waiting for it (closing sessions)."""
+        asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+
+async def _resolve(address: str, port: int) -> tuple[str, int]:
+    with suppress(ValueError):
+        return str(ipaddress.IPv4Address(address)), port  # a literal: no resolver thread hand-off
+    try:
+        loop = asyncio.get_running_loop()
+        infos = await loop.getaddrinfo(address, port, family=socket.AF_INET, type=socket.SOCK_DGRAM)
+    except OSError as exc:
+        raise ConnectError(f"{address}: {exc}") from None
+    return infos[0][4][:2]  # type: ignore[return-value]
+
+
+_engine: tuple[int, Engine] | None = None
+_starting = threading.Lock()
+
+
+def engine() -> Engine:
+    """This process's engine, started on first use (and again in a forked child, whose thread is gone)."""
+    global _engine
+    with _starting:
+        if _engine is None or _engine[0] != os.getpid():
+            _engine = (os.getpid(), Engine())
+        return _engine[1]

@@ -1,0 +1,121 @@
+"""One lab PDU per switched family, served from a real recorded walk (lab/recorded.py) whose outlet
+state and commands are live: the same contract for every family. Detection and identity, every
+meter level the recording has, outlets switched on, off and through a cycle and read back, a refused
+command, an agent that stops answering, an outlet the PDU lacks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rackctl.drivers.pdu_snmp import SnmpPdu
+from rackctl.errors import CommandError, Timeout
+from rackctl.lab import processes, recorded, snmp
+from rackctl.lab.plan import PDU_NET, free_loopback
+from rackctl.types import Endpoint, PowerAction, PowerState, Secret
+
+from .test_recorded_walks import WALKS
+
+COMMUNITY = "rackctl-recorded"
+SWITCHED = sorted(name for name, walk in recorded.LAB_WALKS.items() if name != "apc-isx")  # ISX: no outlets
+
+
+@dataclass(frozen=True)
+class LabPdu:
+    family: str
+    address: str
+    port: int
+    folder: Path
+    pid: int
+
+    def driver(self, **options: Any) -> SnmpPdu:
+        options = {"family": self.family, "timeout": 2} | options
+        return SnmpPdu(Endpoint(self.family, self.address, self.port, "snmp", "", Secret(COMMUNITY), options=options))
+
+
+@pytest.fixture(scope="module")
+def lab_pdus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LabPdu]]:
+    root = tmp_path_factory.mktemp("recorded-lab")
+    port = snmp.agent_port()
+    started: dict[str, LabPdu] = {}
+    try:
+        for family, address in zip(SWITCHED, free_loopback(PDU_NET, len(SWITCHED), port), strict=True):
+            folder = root / family
+            text, config = recorded.lab_pdu(family, folder)
+            pid = snmp.serve(folder, address, port, COMMUNITY, text, config)
+            started[family] = LabPdu(family, address, port, folder, pid)
+        silent = snmp.wait_answering([(p.address, p.port, COMMUNITY) for p in started.values()], timeout=120)
+        assert not silent, f"snmpsim did not answer on {silent}: see {root}/*/snmpsim.log"
+        yield started
+    finally:
+        processes.stop([p.pid for p in started.values()])
+
+
+@pytest.fixture(params=SWITCHED)
+def pdu(request: pytest.FixtureRequest, lab_pdus: dict[str, LabPdu]) -> Iterator[LabPdu]:
+    found = lab_pdus[request.param]
+    yield found
+    (found.folder / "locked").unlink(missing_ok=True)
+    for path in (found.folder / "outlets").iterdir():
+        path.write_text("1\n")
+
+
+def test_detection_identity_and_every_meter_level(pdu: LabPdu) -> None:
+    walk = recorded.LAB_WALKS[pdu.family].split("/")[1]
+    with pdu.driver(family=WALKS[walk].platform) as driver:
+        probe = driver.probe()
+        readings = driver.readings()
+    assert probe.family == pdu.family and probe.switched and probe.outlets >= 8
+    counts = {level: len(readings.level(level)) for level in WALKS[walk].levels}
+    assert counts == WALKS[walk].levels  # every level the recording meters, as recorded
+
+
+def test_outlets_switch_and_read_back(pdu: LabPdu) -> None:
+    with pdu.driver() as driver:
+        outlets = driver.outlets()
+        assert {o.state for o in outlets} == {PowerState.ON} and outlets[0].number == 1
+        driver.set_outlet(2, PowerAction.OFF)
+        assert [o.state for o in driver.outlets([1, 2])] == [PowerState.ON, PowerState.OFF]
+        driver.set_outlet(2, PowerAction.ON)
+        assert driver.outlets([2])[0].state == PowerState.ON
+
+
+def test_a_cycle_goes_dark_and_comes_back(pdu: LabPdu) -> None:
+    with pdu.driver() as driver:
+        driver.set_outlet(3, PowerAction.CYCLE)
+        assert driver.outlets([3])[0].state == PowerState.OFF
+        assert processes.wait_for(lambda: driver.outlets([3])[0].state == PowerState.ON, 10.0)
+
+
+def test_a_refused_command_is_an_error_and_changes_nothing(pdu: LabPdu) -> None:
+    (pdu.folder / "locked").write_text("4\n")
+    with pdu.driver() as driver:
+        with pytest.raises(CommandError, match="refused the request"):
+            driver.set_outlet(4, PowerAction.OFF)
+        assert driver.outlets([4])[0].state == PowerState.ON
+
+
+def test_an_outlet_the_pdu_lacks(pdu: LabPdu) -> None:
+    with pdu.driver() as driver:
+        (missing,) = driver.outlets([999])
+        assert missing.state == PowerState.UNKNOWN and missing.problem == "the PDU has no such outlet"
+        with pytest.raises(CommandError, match="has no outlet 999"):
+            driver.set_outlet(999, PowerAction.OFF)
+
+
+def test_a_pdu_that_stops_answering_times_out(pdu: LabPdu) -> None:
+    os.kill(pdu.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(Timeout, match="no answer from the agent"), pdu.driver(timeout=0.3, retries=0) as driver:
+            driver.outlets([1])
+        assert time.monotonic() - started < 5
+    finally:
+        os.kill(pdu.pid, signal.SIGCONT)
