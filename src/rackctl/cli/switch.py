@@ -10,11 +10,12 @@ import typer
 from rackctl import fanout, targets
 from rackctl.cli import output
 from rackctl.cli.common import EXIT_FAILED, JsonOption, YesOption, actor, state, transaction
+from rackctl.cli.fanout_view import interruptible
 from rackctl.cli.trust import TrustNewKeysOption, trust_new_keys
 from rackctl.inventory import queries
 from rackctl.services.cabling import check
 from rackctl.services.cabling.compare import compare
-from rackctl.services.switch import ops
+from rackctl.services.switch import ops, push
 
 switch_app = typer.Typer(
     help="Switch configuration from the inventory: render, diff, push, back up.", no_args_is_help=True
@@ -113,7 +114,8 @@ def push_cmd(
 ) -> None:
     """Apply the inventory's configuration: back up, diff, apply safely, verify, roll back on failure.
 
-    Without --yes only the diff is shown.
+    Without --yes only the diff is shown. The two switches of an MLAG pair are pushed one after the other:
+    the second only once the first is applied and verified.
     """
     jobs = _jobs(switches, trust_new="switch push" if trust_new else "")
     if not yes:
@@ -123,10 +125,11 @@ def push_cmd(
         _fail_if(previews)
         return
     folder = state().settings.resolved_state_dir
-    timeout = max(PUSH_TIMEOUT_S, state().settings.timeout)
-    results = _run(lambda job: ops.push_one(job, folder), jobs, timeout=timeout, retries=0)
-    with transaction() as session:
-        ops.record_pushes(session, actor(), f"switch push {' '.join(switches)}", results)
+    settings = state().settings
+    options = fanout.Options(settings.workers, max(PUSH_TIMEOUT_S, settings.timeout), 0, stop=state().stop)
+    command = f"switch push {' '.join(switches)}"
+    with interruptible():
+        results = push.push(state().database(), actor(), command, jobs, lambda job: ops.push_one(job, folder), options)
     if as_json:
         output.emit_json([_push_row(r) for r in results])
     else:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ipaddress
+import socket
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -88,3 +91,35 @@ def credential_names(session: Session, names: Sequence[str]) -> list[str]:
         refs = [mgmt.credential_ref, options.get("priv_ref"), options.get("enable_ref")]
         found |= {str(r).removeprefix("cred:") for r in refs if isinstance(r, str) and r.startswith("cred:")}
     return sorted(found)
+
+
+def unresolvable(addresses: Iterable[str]) -> dict[str, str]:
+    """Host names among `addresses` that DNS (or /etc/hosts) cannot resolve -> the resolver's reason.
+
+    A name that does not resolve is a different fault from a device that does not answer (a typo or a
+    missing DNS record, not a dead BMC), so callers say which.
+    """
+    names = sorted({a for a in addresses if a and not _is_ip(a)})
+    if not names:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(32, len(names))) as pool:
+        reasons = dict(zip(names, pool.map(_resolve_error, names), strict=True))
+    return {name: reason for name, reason in reasons.items() if reason}
+
+
+def _is_ip(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _resolve_error(name: str) -> str:
+    try:
+        socket.getaddrinfo(name, None)
+    except socket.gaierror as exc:
+        return str(exc.strerror)
+    except (UnicodeError, OSError) as exc:
+        return str(exc)
+    return ""

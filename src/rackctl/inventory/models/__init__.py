@@ -12,8 +12,9 @@ from rackctl.inventory.models.devicetype import (
     DeviceTypePowerPort,
 )
 from rackctl.inventory.models.hostkey import HostKey
+from rackctl.inventory.models.lease import Lease
 from rackctl.inventory.models.network import Cable, Interface, IpAddress
-from rackctl.inventory.models.oplog import Operation, OperationResult
+from rackctl.inventory.models.oplog import Operation, OperationEnd, OperationResult
 from rackctl.inventory.models.power import PduOutlet, PowerFeed
 from rackctl.inventory.models.profile import Profile
 from rackctl.inventory.models.site import Rack, Site
@@ -39,8 +40,10 @@ __all__ = [
     "HostKey",
     "Interface",
     "IpAddress",
+    "Lease",
     "ManagementEndpoint",
     "Operation",
+    "OperationEnd",
     "OperationResult",
     "PduOutlet",
     "PowerFeed",
