@@ -72,14 +72,19 @@ class Location:
     def __str__(self) -> str:
         parts = []
         if self.source:
-            parts.append(self.source + (f":{self.line}" if self.line else ""))
+            parts.append(_printable(self.source) + (f":{self.line}" if self.line else ""))
         elif self.line:
             parts.append(f"line {self.line}")
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.field:
-            parts.append(f"field '{self.field}'")
+            parts.append(f"field '{_printable(self.field)}'")
         return ", ".join(parts)
+
+
+def _printable(text: str) -> str:
+    """`text` as it may reach a terminal: escaped when it holds anything unprintable (a newline, an escape)."""
+    return text if text.isprintable() else ascii(text)[1:-1]
 
 
 class ValidationError(InventoryError):

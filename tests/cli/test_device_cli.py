@@ -98,7 +98,7 @@ def test_device_show(r12: Cli) -> None:
         "mtu": None,
         "bond": None,
         "addresses": [],
-        "peer": "con-r12:Port 1",
+        "peer": "con-r12:port1",
     }
     assert shown["power_ports"][0] == {
         "name": "PSU1",

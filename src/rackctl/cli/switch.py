@@ -13,6 +13,7 @@ from rackctl.cli.common import EXIT_FAILED, JsonOption, YesOption, actor, state,
 from rackctl.cli.fanout_view import interruptible
 from rackctl.cli.trust import TrustNewKeysOption, trust_new_keys
 from rackctl.inventory import queries
+from rackctl.paths import child
 from rackctl.services.cabling import check
 from rackctl.services.cabling.compare import compare
 from rackctl.services.switch import ops, push
@@ -64,7 +65,7 @@ def render_cmd(
     for job in jobs:
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            (out / f"{job.name}.cfg").write_text(job.intended)
+            child(out, f"{job.name}.cfg").write_text(job.intended)
             output.line(f"{job.name}: {out / f'{job.name}.cfg'}")
         else:
             output.line(job.intended.rstrip("\n"))

@@ -23,6 +23,9 @@ from rackctl.inventory.models.site import Rack, Site
 # The change log listens to every session once the models exist (it names objects by these classes).
 from rackctl.inventory import changelog as _changelog  # noqa: F401
 
+# After every model: the name rule attaches itself to the models' attributes.
+from rackctl.inventory import guard as _guard  # noqa: F401
+
 __all__ = [
     "AuditFinding",
     "AuditResult",

@@ -21,6 +21,7 @@ from rackctl.drivers.base import SwitchConfig
 from rackctl.errors import CommandError, ConfigError, DriverError, ValidationError
 from rackctl.inventory import queries
 from rackctl.inventory.models import Device
+from rackctl.paths import child
 from rackctl.secrets import private_folder, write_private
 from rackctl.services.endpoints import pinned_keys, ssh_endpoint
 from rackctl.services.switch.diff import config_diff
@@ -131,7 +132,7 @@ def save_backup(folder: Path, name: str, text: str) -> Path:
 
     Configurations hold password hashes and SNMP/TACACS keys: owner-only files (0600) in owner-only folders.
     """
-    target = private_folder(private_folder(folder / "switch-backups") / name)
+    target = private_folder(child(private_folder(folder / "switch-backups"), name))
     path = target / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 1000:03d}.cfg"
     write_private(path, text)
     return path
