@@ -41,6 +41,7 @@ class Settings:
     timeout: float = 10.0  # seconds per target, per attempt
     retries: int = 1
     confirm_over: int = 1  # destructive actions on more targets than this ask first
+    max_targets: int = 200_000  # the most names one target expression may select
     state_dir: str = ""
     template_dirs: tuple[str, ...] = field(default_factory=tuple)
     devicetype_dirs: tuple[str, ...] = field(default_factory=tuple)

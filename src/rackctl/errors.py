@@ -6,6 +6,7 @@
     ├── InventoryError
     │   ├── NotFound                  a name that is not in the inventory
     │   ├── Conflict                  a name, U position, address, MAC or serial already taken
+    │   │   └── Busy                  another operation holds a lease on the device
     │   └── ValidationError           bad input; carries where: file, line, field (or CSV row)
     ├── DriverError                   anything a device said or failed to say
     │   ├── ConnectError              no answer, refused, unreachable
@@ -13,7 +14,10 @@
     │   ├── Timeout                   answered too late
     │   ├── CommandError              answered, but refused or failed the request
     │   └── Unsupported               the device cannot do this at all
-    └── PlaybookError                 an Ansible run could not start or finish
+    ├── PlaybookError                 an Ansible run could not start or finish
+    └── Interrupted                   a signal stopped the run before this target's result came
+        ├── NotStarted                its turn never came: the target was not touched
+        └── Unknown                   it was in flight when the run gave up on it: state unknown
 
 Vendor and library exceptions are translated into these in exactly one place per driver.
 """
@@ -66,14 +70,19 @@ class Location:
     def __str__(self) -> str:
         parts = []
         if self.source:
-            parts.append(self.source + (f":{self.line}" if self.line else ""))
+            parts.append(_printable(self.source) + (f":{self.line}" if self.line else ""))
         elif self.line:
             parts.append(f"line {self.line}")
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.field:
-            parts.append(f"field '{self.field}'")
+            parts.append(f"field '{_printable(self.field)}'")
         return ", ".join(parts)
+
+
+def _printable(text: str) -> str:
+    """`text` as it may reach a terminal: escaped when it holds anything unprintable (a newline, an escape)."""
+    return text if text.isprintable() else ascii(text)[1:-1]
 
 
 class ValidationError(InventoryError):
@@ -110,8 +119,24 @@ class Unsupported(DriverError):
     """The device or driver cannot do this."""
 
 
+class Busy(Conflict):
+    """Another operation holds a lease on the device (see services/leases.py)."""
+
+
 class PlaybookError(RackctlError):
     """An Ansible run could not start or finish."""
+
+
+class Interrupted(RackctlError):
+    """SIGINT or SIGTERM stopped the run before this target had its result."""
+
+
+class NotStarted(Interrupted):
+    """The run stopped before this target's turn: nothing was sent to it."""
+
+
+class Unknown(Interrupted):
+    """The target was in flight when the run gave up waiting: what it did is not known."""
 
 
 def is_transient(error: BaseException) -> bool:

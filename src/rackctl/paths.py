@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -18,3 +19,18 @@ def shipped_dir(name: str) -> Path:
 def data_dir(name: str) -> Path:
     """A folder of package data under rackctl/data."""
     return Path(str(resources.files("rackctl"))) / "data" / name
+
+
+def child(folder: Path, name: str) -> Path:
+    """`folder/name` for a name from the inventory, refused unless it is one component inside `folder`.
+
+    Names already follow the name rule when written; this holds for rows that reached the database
+    some other way, so `../../x` or `/etc` can never make rackctl write outside its folders.
+    """
+    from rackctl.errors import ValidationError
+
+    bad = not name or name in (".", "..") or any(c in name for c in "/\\\0") or not name.isprintable()
+    path = folder / name
+    if bad or os.path.normpath(path).rsplit(os.sep, 1)[0] != os.path.normpath(folder):
+        raise ValidationError(f"{name!a} cannot name a file or folder: it would leave {folder}")
+    return path

@@ -10,8 +10,7 @@ import pytest
 
 from rackctl.inventory import queries
 from rackctl.inventory.db import Database
-from rackctl.inventory.models import Device, DeviceType, PduOutlet, PowerPort
-from rackctl.types import DeviceRole
+from tests.strips import add_strip
 
 Cli = Callable[..., Any]
 
@@ -49,33 +48,15 @@ def test_the_budget_splits_waves_and_refuses_what_never_fits(rack: Cli, db: Data
             feed.amperage = 63.0  # 45.3 kVA: 36.2 kW usable, less than four H100 nodes on one feed
     result = rack("power", "on", "@rack:r12", "--sequence", "--dry-run", "--batch", "8")
     assert result.exit_code == 1
-    assert "wave 2 (compute): gpu-r12-u[03,11,19] - inrush 34.5 kW" in result.stderr
-    assert "not planned: gpu-r12-u27: feed r12/B with A lost would carry 43.4 of 36.2 kW" in result.stderr
-
-
-def _add_strip(db: Database) -> None:
-    """A 2-outlet strip on pdu-r12-a1 outlet 3, carrying gpu-r12-u03 PSU1 and leaf-r12-a PSU1."""
-    with db.transaction() as session:
-        a1 = queries.device(session, "pdu-r12-a1")
-        kind = DeviceType(slug="strip-c13-2", manufacturer="Generic", model="2-outlet strip", u_height=0)
-        strip = Device(name="strip-r12", role=DeviceRole.PDU, device_type=kind, rack=a1.rack)
-        strip.power_ports.append(PowerPort(name="Input"))
-        strip.outlets.extend([PduOutlet(number=1), PduOutlet(number=2)])
-        session.add(strip)
-        moved = [queries.device(session, name).power_ports[0] for name in ("gpu-r12-u03", "leaf-r12-a")]
-        for port in moved:
-            port.outlet = None
-        session.flush()
-        next(o for o in a1.outlets if o.number == 3).power_port = strip.power_ports[0]
-        for outlet, port in zip(strip.outlets, moved, strict=True):
-            outlet.power_port = port
+    assert "wave 2 (compute): gpu-r12-u[03,11,19] - inrush 34.5 kW" in result.stdout
+    assert "not planned: gpu-r12-u27: feed r12/B with A lost would carry 43.4 of 36.2 kW" in result.stdout
 
 
 def test_cycle_via_pdu_refuses_an_outlet_that_feeds_another_device(rack: Cli, db: Database) -> None:
-    _add_strip(db)
+    add_strip(db)
     plan = rack("power", "cycle", "gpu-r12-u03", "--via", "pdu", "--dry-run")
     assert plan.exit_code == 0, plan.stderr
-    assert "pdu-r12-a1:3 (PSU1)" in plan.stderr and "shared: pdu-r12-a1:3 also feeds leaf-r12-a" in plan.stderr
+    assert "pdu-r12-a1:3 (PSU1)" in plan.stdout and "shared: pdu-r12-a1:3 also feeds leaf-r12-a" in plan.stdout
     refused = rack("power", "cycle", "gpu-r12-u03", "--via", "pdu", "--yes")
     assert refused.exit_code == 2
     assert "refusing to cycle gpu-r12-u03 at the PDU: pdu-r12-a1:3 also feeds leaf-r12-a" in refused.stderr
@@ -95,8 +76,8 @@ def test_pdu_command_errors(rack: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     plan = rack("pdu", "off", "pdu-r12-a1:25-26", "--dry-run")
     assert plan.exit_code == 0
     assert (
-        "would switch off 2 outlet(s): pdu-r12-a1:25 (gpu-r12-u03 PSU1), pdu-r12-a1:26 (gpu-r12-u03 PSU5)"
-        in plan.stdout
+        "would switch off pdu-r12-a1:25-26 - 2 outlet(s): pdu-r12-a1:25 (gpu-r12-u03 PSU1), "
+        "pdu-r12-a1:26 (gpu-r12-u03 PSU5); powering gpu-r12-u03" in plan.stdout
     )
 
 

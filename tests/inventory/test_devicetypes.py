@@ -166,16 +166,16 @@ def test_the_shipped_device_types_import_clean(db: Database) -> None:
 def test_unknown_weight_units_and_repeated_names_are_reported(db: Database, tmp_path: Path) -> None:
     (tmp_path / "dgx.yaml").write_text(
         "manufacturer: Nvidia\nmodel: DGX A100\nslug: dgx-a100-test\nu_height: 6\nweight: 9\nweight_unit: stone\n"
-        "console-ports:\n  - {name: Rear VGA, type: other}\n  - {name: Rear VGA, type: other}\n"
-        "power-ports:\n  - {name: Power Supply 1, maximum_draw: 1071}\n  - {name: Power Supply 2, maximum_draw: 1071}\n"
+        "console-ports:\n  - {name: RearVGA, type: other}\n  - {name: RearVGA, type: other}\n"
+        "power-ports:\n  - {name: PSU1, maximum_draw: 1071}\n  - {name: PSU2, maximum_draw: 1071}\n"
     )
     report = _import(db, [tmp_path])["dgx-a100-test"]
     assert report.notes == [
         "weight unit 'stone' unknown: weight not used",
-        "console port 'Rear VGA' named twice: the second not used",
+        "console port 'RearVGA' named twice: the second not used",
     ]
     dgx = _type(db, "dgx-a100-test")
-    assert (dgx.weight_kg, dgx.draw_w, [c.name for c in dgx.console_ports]) == (None, 2142, ["Rear VGA"])
+    assert (dgx.weight_kg, dgx.draw_w, [c.name for c in dgx.console_ports]) == (None, 2142, ["RearVGA"])
 
 
 GOOD = "manufacturer: Acme\nmodel: Box\nslug: acme-box\nu_height: 1\n"

@@ -250,7 +250,7 @@ def test_the_database_records_who_really_wrote_each_log_entry(db: Database) -> N
             users = set(conn.execute(text("SELECT db_user FROM operations")).scalars())
             assert users == {conn.execute(text("SELECT session_user")).scalar()}
             with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
-                conn.execute(text("TRUNCATE operations, operation_results"))
+                conn.execute(text("TRUNCATE operations, operation_results, operation_ends"))
         else:
             assert set(conn.execute(text("SELECT db_user FROM operations")).scalars()) == {None}
 

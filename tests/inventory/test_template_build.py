@@ -159,8 +159,8 @@ def test_h100_cables_and_their_far_ends(db: Database, build: Build) -> None:
     assert ends["gpu-r12-u11:BMC"] == "mgmt-r12:swp2"
     assert ends["gpu-r12-u19:eno1"] == "mgmt-r12:swp19"
     assert ends["pdu-r12-b2:eth0"] == "mgmt-r12:swp48"
-    assert ends["gpu-r12-u27:Serial"] == "con-r12:Port 4"
-    assert ends["mgmt-r12:Console"] == "con-r12:Port 11"
+    assert ends["gpu-r12-u27:Serial"] == "con-r12:port4"
+    assert ends["mgmt-r12:Console"] == "con-r12:port11"
     assert labels["r12-fe-2a"] == ("gpu-r12-u11:ens1f0np0", "leaf-r12-a:Ethernet2/1", "dac", 3.0)
 
 

@@ -187,7 +187,7 @@ def _assign_duplicates(session: Session) -> None:
     u11.mgmt.address = u03.interface("bond0").addresses[0].address  # a BMC on a host's address
     u03.interface("ens1f0np0").mac = "AA:BB:CC:00:00:01"
     u19.interface("ens1f0np0").mac = "aa-bb-cc-00-00-01"  # the same MAC written another way
-    u03.serial, u19.serial = "SN-0001", "sn-0001 "
+    u03.serial, u19.serial = "SN-0001", "sn-0001"
 
 
 def test_duplicates_across_tables_and_spellings(db: Database, build: Build) -> None:

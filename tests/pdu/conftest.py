@@ -91,6 +91,7 @@ def reset(lab: RackLab) -> None:
         snmp.pdu_hung(lab.folder, pdu, hung=False)
         snmp.pdu_locked(lab.folder, pdu, locked=False)
         snmp.pdu_extra_load(lab.folder, pdu, 0)
+        snmp.pdu_late(lab.folder, pdu, 0)
     for node in NODES:
         wiring.outlet_rewired(lab.folder, node)
     lab.ok("pdu", "on", PDUS, "--wait", "60")

@@ -157,3 +157,20 @@ def test_unreachable_switch_fails_alone(lx: dict[str, LinuxSwitch], cli: Callabl
     rows = {r["switch"]: r for r in result.json()}
     assert rows["leaf-lx-a"]["ok"] and rows["leaf-lx-a"]["changed"]
     assert not rows["leaf-lx-b"]["ok"] and "leaf-lx-b" in rows["leaf-lx-b"]["error"]
+
+
+def test_an_mlag_pair_is_pushed_one_peer_at_a_time(
+    lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database
+) -> None:
+    _set_credential_free(db)
+    ip(lx["leaf-lx-a"], "link", "del", "swp31")  # the first peer's push fails (and is rolled back)
+    result = cli("switch", "push", "leaf-lx-a", "leaf-lx-b", "--yes", "--json")
+    assert result.exit_code == 1
+    rows = {r["switch"]: r for r in result.json()}
+    assert "rolled back" in rows["leaf-lx-a"]["detail"]
+    assert rows["leaf-lx-b"]["detail"] == (
+        "not pushed: its MLAG peer leaf-lx-a failed, and the pair must keep one working switch"
+    )
+    assert lx["leaf-lx-b"].config_file.read_text() == INITIAL  # never touched: its nodes keep their network
+    logged = cli("log", "--kind", "operation", "--json").json()[0]
+    assert [(r["target"], r["ok"]) for r in logged["results"]] == [("leaf-lx-a", False), ("leaf-lx-b", False)]

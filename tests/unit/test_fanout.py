@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
 import pytest
 
-from rackctl import fanout
-from rackctl.errors import AuthError, ConnectError, Timeout
+from rackctl import fanout, interrupts
+from rackctl.errors import AuthError, ConnectError, NotStarted, Timeout, Unknown
 
 
 def test_every_target_gets_a_result_in_order() -> None:
@@ -98,3 +100,81 @@ def test_progress_sees_every_result() -> None:
 @pytest.mark.parametrize("workers", [1, 64])
 def test_empty_target_list(workers: int) -> None:
     assert fanout.run(lambda x: x, [], options=fanout.Options(workers=workers)) == []
+
+
+def _stopping_run(
+    stop: fanout.Stop, started: threading.Event, release: threading.Event, grace_s: float = 30.0
+) -> list[fanout.Result[str]]:
+    """Three targets, one at a time: the first is in flight (until `release`) when the stop comes."""
+
+    def work(item: str) -> str:
+        started.set()
+        release.wait(30)
+        return f"{item} done"
+
+    options = fanout.Options(workers=1, timeout=30, retries=0, stop=stop, grace_s=grace_s)
+    return fanout.run(work, ["a", "b", "c"], options=options)
+
+
+def test_a_stop_lets_the_target_in_flight_finish_and_starts_no_other() -> None:
+    stop, started, release = fanout.Stop(), threading.Event(), threading.Event()
+
+    def interrupt() -> None:
+        started.wait(30)
+        stop.request("SIGINT")
+        release.set()  # the target in flight finishes after the stop
+
+    threading.Thread(target=interrupt).start()
+    results = _stopping_run(stop, started, release)
+    assert [(r.target, r.ok) for r in results] == [("a", True), ("b", False), ("c", False)]
+    assert results[0].value == "a done"
+    assert all(isinstance(r.error, NotStarted) and "interrupted (SIGINT)" in r.message for r in results[1:])
+
+
+def test_abandoning_records_the_target_in_flight_as_unknown() -> None:
+    stop, started, release = fanout.Stop(), threading.Event(), threading.Event()
+
+    def interrupt_twice() -> None:
+        started.wait(30)
+        stop.request("SIGTERM")
+        stop.abandon()
+
+    threading.Thread(target=interrupt_twice).start()
+    results = _stopping_run(stop, started, release)
+    release.set()
+    assert isinstance(results[0].error, Unknown) and "its state was not confirmed" in results[0].message
+    assert [type(r.error) for r in results[1:]] == [NotStarted, NotStarted]
+
+
+def test_the_grace_period_bounds_the_wait_for_targets_in_flight() -> None:
+    stop, started, release = fanout.Stop(), threading.Event(), threading.Event()
+    threading.Thread(target=lambda: (started.wait(30), stop.request("SIGINT"))).start()
+    results = _stopping_run(stop, started, release, grace_s=0.2)
+    release.set()
+    assert isinstance(results[0].error, Unknown)
+
+
+def test_no_retry_after_a_stop() -> None:
+    stop = fanout.Stop()
+    calls: list[str] = []
+
+    def work(item: str) -> str:
+        calls.append(item)
+        stop.request("SIGINT")
+        raise ConnectError("no answer")
+
+    results = fanout.run(work, ["x"], options=fanout.Options(timeout=1, retries=3, retry_delay=0, stop=stop))
+    assert calls == ["x"] and results[0].attempts == 1
+
+
+def test_signals_reach_the_stop_and_the_old_handlers_come_back() -> None:
+    before = signal.getsignal(signal.SIGINT)
+    notes: list[str] = []
+    with interrupts.handled(fanout.Stop(), notes.append) as stop:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert stop.requested.wait(5) and stop.reason == "SIGINT" and not stop.abandoned.is_set()
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.abandoned.wait(5)
+    assert signal.getsignal(signal.SIGINT) is before
+    assert interrupts.exit_code(stop) == 130
+    assert notes[0].startswith("SIGINT: starting no more targets")

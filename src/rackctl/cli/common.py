@@ -18,6 +18,7 @@ from rackctl.actor import COMMAND
 from rackctl.actor import current as current_actor
 from rackctl.config import Settings, load_settings
 from rackctl.errors import ConfigError, InventoryError, RackctlError
+from rackctl.fanout import Stop
 
 if TYPE_CHECKING:  # SQLAlchemy is imported when a command opens the inventory, not for --help
     from sqlalchemy.orm import Session
@@ -37,6 +38,7 @@ class AppState:
 
     db_url: str | None = None
     debug: bool = False
+    stop: Stop = field(default_factory=Stop, repr=False)  # set by SIGINT/SIGTERM during work on devices
     wait: float = 30.0  # seconds to wait for another writer's lock on the inventory
     _settings: Settings | None = field(default=None, repr=False)
     _db: Database | None = field(default=None, repr=False)

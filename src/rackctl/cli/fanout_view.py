@@ -13,10 +13,11 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from rackctl import fanout, targets
+from rackctl import fanout, interrupts, targets
 from rackctl.cli import output
 from rackctl.cli.common import EXIT_FAILED, EXIT_OK, actor, confirm, state, transaction
-from rackctl.services.bmc import run_on_nodes
+from rackctl.errors import NotFound, NotStarted, Unknown
+from rackctl.services.bmc import run_on_nodes, split_nodes
 
 WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="Targets at once (default 64).")]
 TimeoutOption = Annotated[float | None, typer.Option("--timeout", min=0.1, help="Seconds per target and attempt.")]
@@ -33,7 +34,15 @@ def fanout_options(
         workers=workers or settings.workers,
         timeout=(timeout or settings.timeout) + extra_time,
         retries=settings.retries if retries is None else retries,
+        stop=state().stop,
     )
+
+
+@contextmanager
+def interruptible() -> Iterator[fanout.Stop]:
+    """While devices are being changed, SIGINT/SIGTERM stop the run cleanly (see rackctl/interrupts.py)."""
+    with interrupts.handled(state().stop, lambda text: output.err().print(text, markup=False, highlight=False)):
+        yield state().stop
 
 
 @contextmanager
@@ -76,7 +85,16 @@ def result_dict(result: fanout.Result[Any]) -> dict[str, Any]:
 
 
 def finish(results: Sequence[fanout.Result[Any]]) -> None:
-    """Exit 0 when every target succeeded, else 1."""
+    """Exit 0 when every target succeeded, else 1; 128 + N when signal N interrupted the run."""
+    interrupted = interrupts.exit_code(state().stop)
+    if interrupted is not None:
+        idle = sum(isinstance(r.error, NotStarted) for r in results)
+        unknown = sum(isinstance(r.error, Unknown) for r in results)
+        output.error(
+            f"interrupted by {state().stop.reason}: {idle} target(s) not started, {unknown} in an unknown state",
+            "every result is in the operation log: rackctl log",
+        )
+        raise typer.Exit(interrupted)
     raise typer.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
 
 
@@ -102,9 +120,21 @@ def resolve_names(expression: str) -> list[str]:
         return targets.resolve(session, expression)
 
 
+def bmc_nodes(expression: str) -> list[str]:
+    """The nodes of `expression` a BMC command acts on; says which devices it leaves out (no BMC)."""
+    with transaction() as session:
+        names, others = split_nodes(session, targets.resolve(session, expression))
+    if others:
+        output.note(f"left out {len(others)} device(s) without a BMC: {targets.fold(others)}")
+    if not names:
+        raise NotFound(f"'{expression}' holds no device with a BMC ({len(others)} switches, PDUs and the like)")
+    return names
+
+
 def guard(action: str, expression: str, dry_run: bool, yes: bool, always: bool = False) -> list[str]:
-    """Show the plan for --dry-run; ask before a destructive action on more targets than configured."""
-    names = resolve_names(expression)
+    """The nodes with a BMC; --dry-run lists them and stops; asks before acting on more of them than
+    `confirm_over` (or `always`). Counts only what will be acted on."""
+    names = bmc_nodes(expression)
     if dry_run:
         output.line(f"would {action} {len(names)} node(s): {targets.fold(names)}")
         raise typer.Exit(0)
@@ -119,12 +149,12 @@ def run_nodes(
     operation: Callable[[Any], Any],
     options: fanout.Options,
     names: Sequence[str] | None = None,
+    doing: str = "",
 ) -> list[fanout.Result[Any]]:
-    """Run a BMC operation over the node set (resolved once: pass `names` when the caller already did)."""
+    """Run a BMC operation over the nodes with a BMC (pass `names` when the caller already resolved them);
+    with `doing`, the nodes are leased and SIGINT/SIGTERM stop the run cleanly."""
     app = state()
-    names = list(names) if names is not None else resolve_names(target)
-    with progress(options, len(names), command):
-        outcome = run_on_nodes(app.database(), actor(), names, command, operation, options, label=target)
-    if outcome.skipped:
-        output.note(f"left out {len(outcome.skipped)} device(s) without a BMC: {targets.fold(outcome.skipped)}")
+    names = list(names) if names is not None else bmc_nodes(target)
+    with interruptible(), progress(options, len(names), command):
+        outcome = run_on_nodes(app.database(), actor(), names, command, operation, options, label=target, doing=doing)
     return outcome.results

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from rackctl import fanout
 from rackctl.cli import output
-from rackctl.cli.common import DryRunOption, JsonOption, YesOption, actor, confirm, state
-from rackctl.cli.fanout_view import RetriesOption, TimeoutOption, WorkersOption, fanout_options, report, result_dict
+from rackctl.cli.common import DryRunOption, JsonOption, YesOption, actor, confirm, state, transaction
+from rackctl.cli.fanout_view import (
+    RetriesOption,
+    TimeoutOption,
+    WorkersOption,
+    fanout_options,
+    interruptible,
+    report,
+    result_dict,
+)
 from rackctl.drivers.base import Meter
-from rackctl.services import pdu, pduprobe, verifyfeeds
+from rackctl.services import pdu, pduplan, pduprobe, pduswitch, verifyfeeds
 from rackctl.services.pdu import OutletResult, PduReport
+from rackctl.services.pduplan import PlannedPdu
 from rackctl.types import PowerAction
 
 pdu_app = typer.Typer(help="PDU outlets: status, on, off, cycle; readings; feed verification.", no_args_is_help=True)
@@ -40,14 +50,35 @@ def pdu_status(
     report("PDU outlets", outcome.results, as_json, describe)
 
 
-def _guard(action: PowerAction, spec: str, dry_run: bool, yes: bool) -> None:
-    outlets = pdu.planned(state().database(), spec)
-    listing = ", ".join(f"{label} ({feeds})" if feeds else label for label, feeds in outlets)
-    if dry_run:
-        output.line(f"would switch {action.value} {len(outlets)} outlet(s): {listing}")
-        raise typer.Exit(0)
-    if action in DESTRUCTIVE and len(outlets) > state().settings.confirm_over:
-        confirm(f"switch {action.value} {len(outlets)} outlets: {listing}?", yes)
+def _dry_run(action: PowerAction, planned: list[PlannedPdu], as_json: bool) -> None:
+    """Print the plan (inventory only: no PDU is asked, no credential read) and stop."""
+    if as_json:
+        output.emit_json([_plan_row(p) for p in planned])
+    for item in [] if as_json else planned:
+        output.line(f"would switch {action.value} {pduplan.describe(item)}")
+    raise typer.Exit(0)
+
+
+def _plan_row(item: PlannedPdu) -> dict[str, Any]:
+    return {
+        "pdu": item.name,
+        "outlets": list(item.numbers),
+        "whole_pdu": item.whole,
+        "counted_by": item.counted_by or "unknown until the PDU is read",
+        "powers": item.affected(),
+    }
+
+
+def _guard(action: PowerAction, planned: list[PlannedPdu], yes: bool, options: fanout.Options) -> list[PlannedPdu]:
+    """Count what will really be switched; ask first for many outlets, and always for a whole PDU."""
+    planned = pduswitch.count_unknown(state().database(), planned, options)
+    count = sum(len(p.numbers) for p in planned)
+    whole = any(p.whole for p in planned)
+    if action in DESTRUCTIVE and (whole or count > state().settings.confirm_over):
+        listing = "; ".join(pduplan.describe(p) for p in planned)
+        total = f"{count} outlet(s) on {len(planned)} PDUs: " if len(planned) > 1 else ""
+        confirm(f"switch {action.value} {total}{listing}?", yes)
+    return planned
 
 
 def _register(action: PowerAction, summary: str, default_wait: float) -> None:
@@ -60,9 +91,15 @@ def _register(action: PowerAction, summary: str, default_wait: float) -> None:
         workers: WorkersOption = None,
         timeout: TimeoutOption = None,
     ) -> None:
-        _guard(action, spec, dry_run, yes)
+        with transaction() as session:
+            planned = pduplan.plan(session, spec)
+        if dry_run:
+            _dry_run(action, planned, as_json)
         options = fanout_options(workers, timeout, 0)
-        outcome = pdu.switch(state().database(), actor(), spec, action, options, wait)
+        planned = _guard(action, planned, yes, options)
+        command = f"pdu {action.value} {spec}"
+        with interruptible():
+            outcome = pduswitch.switch(state().database(), actor(), command, planned, action, options, wait)
         report(f"PDU {action.value}", outcome.results, as_json, describe)
 
     command.__doc__ = summary
@@ -70,8 +107,10 @@ def _register(action: PowerAction, summary: str, default_wait: float) -> None:
 
 
 _register(PowerAction.ON, "Switch outlets on (outlets already on are left alone).", 10.0)
-_register(PowerAction.OFF, "Switch outlets off (asks first for more than one outlet).", 10.0)
-_register(PowerAction.CYCLE, "Cycle outlets with the PDU's own command; an outlet that is off is switched on.", 30.0)
+_register(
+    PowerAction.OFF, "Switch outlets off (asks first for more than one outlet, and always for a whole PDU).", 10.0
+)
+_register(PowerAction.CYCLE, "Cycle outlets with the PDU's own command; an outlet that is off stays off.", 30.0)
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:

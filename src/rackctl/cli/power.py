@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import time
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from rackctl import fanout
 from rackctl.cli import output, powerseq
 from rackctl.cli.common import DryRunOption, JsonOption, YesOption
 from rackctl.cli.fanout_view import (
@@ -16,13 +16,14 @@ from rackctl.cli.fanout_view import (
     TargetsArg,
     TimeoutOption,
     WorkersOption,
+    bmc_nodes,
     fanout_options,
     guard,
+    interruptible,
     report,
-    resolve_names,
     run_nodes,
 )
-from rackctl.errors import ValidationError
+from rackctl.errors import NotStarted, ValidationError
 from rackctl.services import oob, power, restore
 from rackctl.targets import fold
 from rackctl.types import BootDevice, PowerAction
@@ -64,12 +65,23 @@ def _action(
     timeout: float | None,
     retries: int | None,
 ) -> None:
-    names = guard(f"power {kind.value}", target, dry_run, yes) if kind in power.DESTRUCTIVE else resolve_names(target)
+    if dry_run:
+        _preview(kind, target, as_json, fanout_options(workers, timeout, retries))
+    names = guard(f"power {kind.value}", target, False, yes) if kind in power.DESTRUCTIVE else bmc_nodes(target)
     options = fanout_options(workers, timeout, retries, extra_time=wait)
     if kind in power.NOT_RETRIED:
         options.retries = 0
-    results = run_nodes(f"power {kind.value}", target, power.action(kind, wait), options, names)
+    results = run_nodes(f"power {kind.value}", target, power.action(kind, wait), options, names, power.DOING[kind])
     report(f"Power {kind.value}", results, as_json)
+
+
+def _preview(kind: PowerAction, target: str, as_json: bool, options: fanout.Options) -> None:
+    """--dry-run: read each node's state and show what the action would do to it; switch nothing."""
+    names = bmc_nodes(target)
+    if not as_json:
+        output.line(f"would power {kind.value} {len(names)} node(s) with a BMC: {fold(names)}; their states now:")
+    results = run_nodes(f"power {kind.value} --dry-run", target, power.preview(kind), options, names)
+    report(f"Power {kind.value} (dry run: nothing was switched)", results, as_json)
 
 
 def _register(kind: PowerAction, summary: str, default_wait: float) -> None:
@@ -149,17 +161,22 @@ def power_on(
     if sequence or dry_run:
         run = restore.RunOptions(max_per_wave=batch, settle_s=pause, hold_s=parse_duration(hold, "--hold"), wait_s=wait)
         powerseq.sequenced(target, run, dry_run, as_json, fanout_options(workers, timeout, retries), restoring=False)
-    names = resolve_names(target)
+    names = bmc_nodes(target)
     options = fanout_options(workers, timeout, retries, extra_time=wait)
+    operation, doing = power.action(PowerAction.ON, wait), power.DOING[PowerAction.ON]
     if pause <= 0:
-        report("Power on", run_nodes("power on", target, power.action(PowerAction.ON, wait), options, names), as_json)
-    results = []
-    for start in range(0, len(names), batch):
-        if start:
-            output.note(f"waiting {pause:g}s before the next batch")
-            time.sleep(pause)
-        group = names[start : start + batch]
-        results += run_nodes("power on", fold(group), power.action(PowerAction.ON, wait), options, group)
+        report("Power on", run_nodes("power on", target, operation, options, names, doing), as_json)
+    results: list[Any] = []
+    with interruptible() as stop:
+        for start in range(0, len(names), batch):
+            if start:
+                output.note(f"waiting {pause:g}s before the next batch")
+            if stop.requested.wait(pause if start else 0):
+                idle = NotStarted(f"not started: interrupted ({stop.reason}) before its batch")
+                results += [fanout.Result(n, error=idle, attempts=0) for n in names[start:]]
+                break
+            group = names[start : start + batch]
+            results += run_nodes("power on", fold(group), operation, options, group, doing)
     report("Power on (staggered)", results, as_json)
 
 
@@ -209,16 +226,30 @@ def _boot(device: BootDevice) -> None:
             bool, typer.Option("--once/--persistent", help="Next boot only (default) or every boot.")
         ] = True,
         legacy: Annotated[bool, typer.Option("--legacy", help="Legacy BIOS boot instead of UEFI.")] = False,
+        dry_run: DryRunOption = False,
+        yes: YesOption = False,
         as_json: JsonOption = False,
         workers: WorkersOption = None,
         timeout: TimeoutOption = None,
         retries: RetriesOption = None,
     ) -> None:
+        how = "every boot" if not once else "next boot"
+        action = f"set {how} from {device.value} on"
+        # A persistent change outlives this run (every later reboot follows it): ask before making it on many.
+        names = guard(action, target, dry_run, yes) if not once else bmc_nodes(target)
+        if dry_run:
+            output.line(f"would {action} {len(names)} node(s): {fold(names)}")
+            raise typer.Exit(0)
         options = fanout_options(workers, timeout, retries)
         operation = oob.set_boot(device, persistent=not once, uefi=not legacy)
-        report(f"Boot {device.value}", run_nodes(f"boot {device.value}", target, operation, options), as_json)
+        doing = f"set to boot from {device.value}"
+        report(
+            f"Boot {device.value}", run_nodes(f"boot {device.value}", target, operation, options, names, doing), as_json
+        )
 
-    command.__doc__ = f"Boot from {device.value} next time (--persistent: every time)."
+    command.__doc__ = (
+        f"Boot from {device.value} next time (--persistent: every time; asks first for more than one node)."
+    )
     boot_app.command(device.value)(command)
 
 

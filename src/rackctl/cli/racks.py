@@ -15,6 +15,7 @@ from rackctl.inventory import powermodel as pm
 from rackctl.inventory import queries
 from rackctl.inventory.elevation import elevation
 from rackctl.inventory.models import Rack, Site
+from rackctl.inventory.names import check_name, check_text
 from rackctl.inventory.templates.build import create_racks
 from rackctl.inventory.templates.loader import list_templates, load_template, parse_template
 
@@ -28,6 +29,8 @@ rack_app.command("delete")(editing.rack_delete)
 @site_app.command("add")
 def site_add(name: str, description: str = typer.Option("", help="Free text, e.g. the cage address.")) -> None:
     """Add a site."""
+    check_name(name, "site name")
+    check_text(description, "--description")
     with transaction() as session:
         if session.scalars(select(Site).where(Site.name == name)).first():
             raise Conflict(f"site '{name}' already exists")
@@ -61,6 +64,7 @@ def rack_create(
     as_json: JsonOption = False,
 ) -> None:
     """Create a whole rack (or pod) from a template in one transaction."""
+    check_name(name, "rack name")
     spec = load_template(template, state().settings.template_dirs)
     with transaction() as session:
         built = create_racks(session, spec, name, site, actor())

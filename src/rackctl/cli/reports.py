@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -142,9 +142,16 @@ def log_cmd(
                 e["at"].isoformat(timespec="seconds"),
                 _who(e["actor"], e.get("db_user")),
                 e["command"],
-                output.status(e["ok"]) if e["type"] == history.OPERATION else e.get("action", "change"),
+                _result_cell(e),
                 e["summary"],
             )
             for e in entries
         ],
     )
+
+
+
+def _result_cell(entry: dict[str, Any]) -> Any:
+    if entry["type"] != history.OPERATION:
+        return entry.get("action", "change")
+    return output.status(entry["ok"]) if entry["ok"] is not None else "UNFINISHED"

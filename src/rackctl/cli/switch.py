@@ -10,10 +10,12 @@ import typer
 from rackctl import fanout, targets
 from rackctl.cli import output
 from rackctl.cli.common import EXIT_FAILED, JsonOption, YesOption, actor, state, transaction
+from rackctl.cli.fanout_view import interruptible
 from rackctl.inventory import queries
+from rackctl.paths import child
 from rackctl.services.cabling import check
 from rackctl.services.cabling.compare import compare
-from rackctl.services.switch import ops
+from rackctl.services.switch import ops, push
 
 switch_app = typer.Typer(
     help="Switch configuration from the inventory: render, diff, push, back up.", no_args_is_help=True
@@ -59,7 +61,7 @@ def render_cmd(
     for job in jobs:
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            (out / f"{job.name}.cfg").write_text(job.intended)
+            child(out, f"{job.name}.cfg").write_text(job.intended)
             output.line(f"{job.name}: {out / f'{job.name}.cfg'}")
         else:
             output.line(job.intended.rstrip("\n"))
@@ -106,7 +108,8 @@ def backup_cmd(switches: SwitchesArg, as_json: JsonOption = False) -> None:
 def push_cmd(switches: SwitchesArg, yes: YesOption = False, as_json: JsonOption = False) -> None:
     """Apply the inventory's configuration: back up, diff, apply safely, verify, roll back on failure.
 
-    Without --yes only the diff is shown.
+    Without --yes only the diff is shown. The two switches of an MLAG pair are pushed one after the other:
+    the second only once the first is applied and verified.
     """
     jobs = _jobs(switches)
     if not yes:
@@ -116,10 +119,11 @@ def push_cmd(switches: SwitchesArg, yes: YesOption = False, as_json: JsonOption 
         _fail_if(previews)
         return
     folder = state().settings.resolved_state_dir
-    timeout = max(PUSH_TIMEOUT_S, state().settings.timeout)
-    results = _run(lambda job: ops.push_one(job, folder), jobs, timeout=timeout, retries=0)
-    with transaction() as session:
-        ops.record_pushes(session, actor(), f"switch push {' '.join(switches)}", results)
+    settings = state().settings
+    options = fanout.Options(settings.workers, max(PUSH_TIMEOUT_S, settings.timeout), 0, stop=state().stop)
+    command = f"switch push {' '.join(switches)}"
+    with interruptible():
+        results = push.push(state().database(), actor(), command, jobs, lambda job: ops.push_one(job, folder), options)
     if as_json:
         output.emit_json([_push_row(r) for r in results])
     else:

@@ -14,7 +14,7 @@ import shlex
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-from rackctl.errors import CommandError, Unsupported
+from rackctl.errors import CommandError, ConfigError, Unsupported
 
 if TYPE_CHECKING:
     from rackctl.drivers.switch_netmiko import NetmikoSwitch
@@ -26,13 +26,53 @@ CONFIRM_TIMEOUT = "00:10:00"
 _CHUNK = 2000
 
 
+def config_lines(candidate: str) -> list[str]:
+    """The candidate's lines as the device will read them, refused if any holds an unprintable character.
+
+    Only `\n` ends a line here, as on the device: a carriage return, vertical tab or Unicode line
+    separator inside a name would otherwise end a comment for one reader and not for the other, and
+    the rest of the "comment" would run as a command.
+    """
+    lines = candidate.removesuffix("\n").split("\n")
+    for number, line in enumerate(lines, start=1):
+        if not (line.isascii() and line.isprintable()):
+            raise ConfigError(f"refusing to send line {number} of the configuration: {ascii(line)[:80]}")
+    return lines
+
+
 def cli_lines(candidate: str) -> list[str]:
     """Configuration lines to send: comments, blank lines and `end` dropped, indentation kept."""
     return [
         line.rstrip()
-        for line in candidate.splitlines()
+        for line in config_lines(candidate)
         if line.strip() and not line.lstrip().startswith(("!", "#")) and line.strip() != "end"
     ]
+
+
+def nvue_commands(candidate: str) -> list[list[str]]:
+    """The NVUE commands of a rendered Cumulus configuration as argument lists: `nv set|unset ...` only."""
+    commands = []
+    for line in cli_lines(candidate):
+        try:
+            argv = shlex.split(line)
+        except ValueError as exc:
+            raise ConfigError(f"refusing to send {ascii(line)[:80]}: {exc}") from None
+        if argv[:2] not in (["nv", "set"], ["nv", "unset"]) or len(argv) < 3:
+            raise ConfigError(f"refusing to send {ascii(line)[:80]}: not an 'nv set' or 'nv unset' command")
+        commands.append(argv)
+    return commands
+
+
+def command_lines(commands: list[list[str]], limit: int = _CHUNK) -> list[str]:
+    """Commands re-quoted word by word and joined with `&&` into shell lines of at most about `limit`."""
+    lines: list[str] = []
+    for argv in commands:
+        word = shlex.join(argv)
+        if lines and len(lines[-1]) + len(word) + 4 <= limit:
+            lines[-1] += " && " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def with_defaults(lines: list[str]) -> list[str]:
@@ -147,10 +187,13 @@ class Cumulus(Platform):
 
     def apply(self, candidate: str) -> None:
         # NOTE(NVIDIA Cumulus Linux 5.x NVUE): replace the pending revision with our commands, then
-        # apply with --confirm so the switch reverts by itself if we never confirm.
+        # apply with --confirm so the switch reverts by itself if we never confirm. The rendered text is
+        # never run as a script: each line must parse as one `nv set|unset` command, and is sent again
+        # quoted word by word, so no value can become shell syntax.
+        commands = nvue_commands(candidate)
         self.switch.shell("nv config detach")
-        self.write_file(f"/tmp/{CHECKPOINT}.cmds", candidate)
-        self.switch.shell(f"bash /tmp/{CHECKPOINT}.cmds")
+        for line in command_lines(commands):
+            self.switch.shell(line)
         self.switch.shell(f"nv config apply --confirm {CONFIRM_TIMEOUT.split(':')[1]}m -y")
 
     def confirm(self) -> None:
@@ -193,6 +236,7 @@ class Linux(Platform):
         return self.switch.shell(f"cat {shlex.quote(self.path)} 2>/dev/null || true") + "\n"
 
     def apply(self, candidate: str) -> None:
+        config_lines(candidate)  # ifupdown2 reads lines too: nothing unprintable may hide one
         path = shlex.quote(self.path)
         self.switch.shell(f"cp -p {path} {path}.{CHECKPOINT} 2>/dev/null || : > {path}.{CHECKPOINT}")
         self.write_file(self.path + ".new", candidate)

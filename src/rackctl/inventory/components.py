@@ -28,6 +28,11 @@ def populate(device: Device, dtype: DeviceType) -> None:
     ]
 
 
+def outlet_numbers(dtype: DeviceType) -> list[int]:
+    """The outlet numbers a device of this type has (what `populate` gives it)."""
+    return [_outlet_number(o.name, i) for i, o in enumerate(dtype.outlets, start=1)]
+
+
 # What an IEC 60320 outlet may carry (IEC rating; UL lists C13 at 15 A, C19 at 20 A).
 _OUTLET_RATING_A = {"iec-60320-c13": 10.0, "iec-60320-c19": 16.0, "iec-60320-c5": 2.5, "iec-60320-c7": 2.5}
 

@@ -13,6 +13,7 @@ from rackctl.errors import Location, ValidationError
 from rackctl.inventory import fields
 from rackctl.inventory.csvimport import CsvErrors, CsvRow, normalise_mac, parse_csv, read_text
 from rackctl.inventory.models import Device, ManagementEndpoint
+from rackctl.inventory.names import check_token, shown
 from rackctl.types import MgmtProtocol
 
 # Columns that are the device's own, and those of its management endpoint (column -> attribute).
@@ -62,8 +63,14 @@ def _check_row(row: CsvRow, source: str, devices: dict[str, Device]) -> list[Val
         return [ValidationError("no device name", where("name"))]
     device = devices.get(row.name)
     if device is None:
-        return [ValidationError(f"no device named '{row.name}' in the inventory", where("name"))]
+        return [ValidationError(f"no device named {shown(row.name)} in the inventory", where("name"))]
     problems = []
+    for column in ("serial", "asset_tag", "bmc_username"):
+        if column in row.values:
+            try:  # serials, tags and user names hold no spaces, quotes or shell syntax
+                check_token(row.values[column], column, where(column))
+            except ValidationError as exc:
+                problems.append(exc)
     checks = {"bmc_address": fields.ip_address, "bmc_port": fields.port}
     for column, check in checks.items():
         if column in row.values:
@@ -157,7 +164,9 @@ def _apply(session: Session, devices: dict[str, Device], plans: list[RowPlan]) -
     # statement ever sees one value on two devices, then set the new values.
     for plan in plans:
         moving = [k for k in plan.changes if k in _UNIQUE or k.startswith("mac:")]
-        _set(devices[plan.name], {k: (None if k != "bmc_address" else f"moving:{plan.row}") for k in moving})
+        # A placeholder address that is a valid host name (the name rule holds at every step) and can never resolve.
+        placeholder = f"moving-row{plan.row}.invalid"
+        _set(devices[plan.name], {k: (None if k != "bmc_address" else placeholder) for k in moving})
     session.flush()
     for plan in plans:
         _set(devices[plan.name], {k: after for k, (_, after) in plan.changes.items()})

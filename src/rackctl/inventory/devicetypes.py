@@ -25,6 +25,7 @@ from rackctl.inventory.models import (
     DeviceTypeOutlet,
     DeviceTypePowerPort,
 )
+from rackctl.inventory.names import check_interface, check_name, check_text, check_token
 from rackctl.types import InterfaceKind
 from rackctl.yamlsrc import load_file, locate
 
@@ -184,7 +185,9 @@ def _import_one(session: Session, data: Any, source: str, overrides: dict[str, d
     for key in ("manufacturer", "model", "slug"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             raise ValidationError(f"'{key}' is required", locate(data, [key], source))
-    slug = data["slug"]
+    slug = check_name(data["slug"], "slug", locate(data, ["slug"], source), limit=100)
+    for key in ("manufacturer", "model"):
+        check_text(data[key], key, locate(data, [key], source), limit=100)
     extension = data.get(EXTENSION_KEY) or {}
     _check_override(extension, source, data, [EXTENSION_KEY])
     extra = {**extension, **overrides.get(slug, {})}
@@ -232,7 +235,13 @@ def _text(data: Any, key: str, source: str) -> str | None:
         raise ValidationError(
             f"'{key}' must be a plain value, not a {type(value).__name__}", locate(data, [key], source)
         )
-    return str(value)
+    return check_text(str(value), key, locate(data, [key], source), limit=64)
+
+
+def _token(data: Any, key: str, source: str) -> str | None:
+    """An identifier such as a NetBox type slug (`iec-60320-c13`, `400gbase-x-osfp`)."""
+    value = _text(data, key, source)
+    return None if value is None else check_token(value, key, locate(data, [key], source))
 
 
 def _fill_scalars(dtype: DeviceType, data: Any, extra: dict[str, Any], source: str, report: FileReport) -> None:
@@ -262,6 +271,13 @@ def _items(data: Any, key: str, source: str) -> list[Any]:
     value = data.get(key) or []
     if not isinstance(value, list) or not all(isinstance(i, dict) and i.get("name") is not None for i in value):
         raise ValidationError(f"'{key}' must be a list of mappings with a name", locate(data, [key], source))
+    for index, item in enumerate(value):
+        where = locate(data, [key, index, "name"], source)
+        # Module bays are only labels; every other component becomes a port or interface of devices.
+        if key == "module-bays":
+            check_text(str(item["name"]), "module bay name", where, limit=64)
+        else:
+            check_interface(str(item["name"]), f"{key.rstrip('s').replace('-', ' ')} name", where)
     return value
 
 
@@ -270,7 +286,7 @@ def _fill_components(dtype: DeviceType, data: Any, extra: dict[str, Any], source
     outlets = [
         DeviceTypeOutlet(
             name=str(o["name"]),
-            type=_text(o, "type", source),
+            type=_token(o, "type", source),
             feed_leg=_text(o, "feed_leg", source),
             power_port=_text(o, "power_port", source),
         )
@@ -283,7 +299,7 @@ def _fill_components(dtype: DeviceType, data: Any, extra: dict[str, Any], source
     if unknown:
         report.notes.append(f"speed unknown for interface type(s) {', '.join(unknown)}")
     console_ports = [
-        DeviceTypeConsolePort(name=str(c["name"]), type=_text(c, "type", source), server=server)
+        DeviceTypeConsolePort(name=str(c["name"]), type=_token(c, "type", source), server=server)
         for key, server in (("console-ports", False), ("console-server-ports", True))
         for c in _items(data, key, source)
     ]
@@ -339,7 +355,7 @@ def _power_ports(data: Any, extra: dict[str, Any], source: str, report: FileRepo
     ports = [
         DeviceTypePowerPort(
             name=str(p["name"]),
-            type=_text(p, "type", source),
+            type=_token(p, "type", source),
             maximum_draw_w=draw(p, "maximum_draw"),
             allocated_draw_w=draw(p, "allocated_draw"),
         )
@@ -348,20 +364,23 @@ def _power_ports(data: Any, extra: dict[str, Any], source: str, report: FileRepo
     if ports or extra.get("psus_from_module_bays") is False:
         return ports
     bays = [str(m["name"]) for m in _items(data, "module-bays", source) if _PSU_BAY.match(str(m["name"]))]
+    # A bay is a label and may hold spaces ("PSU 1"); the port made from it follows the name rule.
+    ports = {name: "-".join(name.split()) for name in bays}
     if bays:
-        report.notes.append(f"power ports taken from PSU module bays: {', '.join(bays)}")
+        named = [bay if port == bay else f"{bay} as {port}" for bay, port in ports.items()]
+        report.notes.append(f"power ports taken from PSU module bays: {', '.join(named)}")
     return [
         DeviceTypePowerPort(
-            name=name,
-            maximum_draw_w=draw({"name": name}, "maximum_draw"),
-            allocated_draw_w=draw({"name": name}, "allocated_draw"),
+            name=port,
+            maximum_draw_w=draw({"name": bay}, "maximum_draw"),
+            allocated_draw_w=draw({"name": bay}, "allocated_draw"),
         )
-        for name in bays
+        for bay, port in ports.items()
     ]
 
 
 def _interface(item: dict[str, Any], extra: dict[str, Any], source: str) -> DeviceTypeInterface:
-    name, itype = str(item["name"]), _text(item, "type", source) or "other"
+    name, itype = str(item["name"]), _token(item, "type", source) or "other"
     mgmt = bool(item.get("mgmt_only", False))
     kind, speed = classify_interface(itype, mgmt)
     for pattern, values in (extra.get("interfaces") or {}).items():

@@ -11,6 +11,7 @@ from rackctl.inventory import fields as checks
 from rackctl.inventory import queries
 from rackctl.inventory.lifecycle import change_state
 from rackctl.inventory.models import Device, ManagementEndpoint
+from rackctl.inventory.names import check_text, check_token
 from rackctl.inventory.platforms import check_platform
 from rackctl.secrets import check_reference
 from rackctl.types import MgmtProtocol, NodeState
@@ -66,6 +67,11 @@ def update_devices(session: Session, devices: list[Device], changes: DeviceChang
 
 def _check_values(session: Session, devices: list[Device], changes: DeviceChanges) -> None:
     """The rules `import csv` applies to the same values: one validation for every write path."""
+    check_text(changes.reason, "--reason", limit=512)
+    for name in ("serial", "asset_tag", "mgmt_username"):
+        value = getattr(changes, name)
+        if value and value.strip():
+            check_token(value.strip() if name != "mgmt_username" else value, f"--{name.replace('_', '-')}")
     if changes.mgmt_credential:
         check_reference(changes.mgmt_credential, "--mgmt-credential")
     if changes.platform and changes.platform.strip():

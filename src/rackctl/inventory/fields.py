@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from rackctl.errors import Location, ValidationError
 from rackctl.inventory.models import Device, Interface, IpAddress, ManagementEndpoint
+from rackctl.inventory.names import shown
 
 PORT_RANGE = (1, 65535)
 # Values no two devices may share, keyed as `import csv` names its columns.
@@ -27,7 +28,7 @@ def is_port(value: int | str) -> bool:
 def port(value: int | str, where: Location) -> int:
     """A TCP/UDP port number, 1-65535."""
     if not is_port(value):
-        raise ValidationError(f"'{value}' is not a port number (1-65535)", where)
+        raise ValidationError(f"{shown(str(value))} is not a port number (1-65535)", where)
     return int(str(value).strip())
 
 
@@ -39,7 +40,7 @@ def ip_address(value: str, where: Location) -> str:
     try:
         ipaddress.ip_address(text)
     except ValueError:
-        raise ValidationError(f"'{value}' is not an IP address", where) from None
+        raise ValidationError(f"{shown(value)} is not an IP address", where) from None
     return text
 
 
@@ -76,7 +77,7 @@ def key(kind: str, value: str) -> tuple[str, str]:
 
 def free(taken: dict[tuple[str, str], str], kind: str, value: str, device: str, where: Location) -> None:
     """Refuse a value another device already holds."""
-    kind, shown = key(kind, value)
-    owner = taken.get((kind, shown))
+    kind, held = key(kind, value)
+    owner = taken.get((kind, held))
     if owner is not None and owner != device:
-        raise ValidationError(f"{kind} {shown} already belongs to {owner}", where)
+        raise ValidationError(f"{kind} {held} already belongs to {owner}", where)

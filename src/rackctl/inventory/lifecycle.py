@@ -1,10 +1,16 @@
-"""Move devices through their lifecycle; every move is recorded with who and why."""
+"""Move devices through their lifecycle; every move is recorded with who and why.
+
+A move reads the device's state and writes the next: the row is locked first (see inventory/locking.py),
+so two processes moving the same device are served one after the other and every history row's
+`from_state` is the state the previous row left.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from rackctl.errors import ValidationError
+from rackctl.inventory.locking import lock_row
 from rackctl.inventory.models import Device, StateChange
 from rackctl.types import NodeState, transition_allowed
 
@@ -22,6 +28,7 @@ def change_state(
     session: Session, device: Device, target: NodeState, actor: str, reason: str = "", force: bool = False
 ) -> bool:
     """Move a device to `target`; False when it is already there. Refuses skipped steps unless forced."""
+    lock_row(session, device, ["state"])
     if device.state == target:
         return False
     if not force and not transition_allowed(device.state, target):

@@ -29,6 +29,7 @@ from rackctl.lab.plan import (
 )
 from rackctl.lab.processes import LabError
 from rackctl.lab.state import LabState, SimulatedBmc
+from rackctl.paths import child
 from rackctl.types import DeviceRole
 
 LAB_USER = "admin"
@@ -100,7 +101,7 @@ def _start_ipmi(lab: LabState, plans: list[NodePlan]) -> None:
     script = ipmi.install_chassis_script(lab.folder)
     password = Path(secret_file(lab, "bmc-password")).read_text().strip()
     for plan, address in zip(plans, free_loopback(IPMI_NET, len(plans), ipmi.IPMI_PORT), strict=True):
-        folder = lab.folder / "bmc" / plan.name
+        folder = child(lab.folder / "bmc", plan.name)
         ipmi.prepare(_sim_node(plan, lab), folder, address, LAB_USER, password, script)
         lab.bmcs[plan.name] = SimulatedBmc(plan.name, "ipmi", address, ipmi.IPMI_PORT, folder=str(folder))
     ipmi_bmcs = [b for b in lab.bmcs.values() if b.kind == "ipmi"]

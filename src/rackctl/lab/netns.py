@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rackctl.lab import processes
 from rackctl.lab.processes import LabError
+from rackctl.paths import child
 
 HOST_NETWORK = ipaddress.ip_network("10.250.0.0/16")
 LOCK_FILE = "/tmp/rackctl-lab-netns.lock"
@@ -217,7 +218,7 @@ def start_hosts(prefix: str, specs: Sequence[HostSpec], folder: Path, keys: SshK
 def _start_sshd(prefix: str, index: int, spec: HostSpec, folder: Path, keys: SshKeys) -> NetnsHost:
     ns, outside, _ = _names(prefix, index)
     root, peer = addresses(index)
-    host_dir = folder / spec.name
+    host_dir = child(folder, spec.name)
     host_dir.mkdir(parents=True, exist_ok=True)
     config = _sshd_config(host_dir, keys, peer)
     pid = processes.start(_sshd_argv(ns, spec, config), host_dir / "sshd.log")

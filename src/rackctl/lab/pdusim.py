@@ -6,7 +6,9 @@ on after the PDU's cycle delay). Currents and power are worked out from the lab 
 real wiring of each node (its wiring.json, which a miswiring fault changes), whether it is on, its
 draw split over its PSUs that have input; plus switches and other gear without a BMC, and any extra
 load a fault adds. Faults are files in the PDU's folder: `locked` (outlets whose commands are
-refused, or "all") and `extra_w` (watts drawn by load the inventory does not know).
+refused, or "all"), `extra_w` (watts drawn by load the inventory does not know) and `late_s` (the
+relay switches at once but the answer comes that many seconds late, as from a PDU whose management
+card is overloaded: the client may give up on a command that nevertheless took effect).
 """
 
 from __future__ import annotations
@@ -136,6 +138,13 @@ class Simulator:
         if command == "cycle":
             delay = float(self.config.get("cycle_delay_s", 2.0))
             threading.Timer(delay, self._switch, args=(path, False)).start()
+        time.sleep(self._late_s())  # the agent answers nothing meanwhile: it is one busy card
+
+    def _late_s(self) -> float:
+        try:
+            return float((self.folder / "late_s").read_text().strip() or 0)
+        except (OSError, ValueError):
+            return 0.0
 
     def _switch(self, path: str, off: bool) -> None:
         """The relay switches at once; the nodes react in the background, in order, so the agent

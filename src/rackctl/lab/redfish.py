@@ -12,6 +12,7 @@ from rackctl.lab import processes
 from rackctl.lab.plan import REDFISH_NET, NodePlan, free_loopback
 from rackctl.lab.processes import LabError
 from rackctl.lab.state import LabState, SimulatedBmc
+from rackctl.paths import child
 
 NODES_PER_PROCESS = 24
 REDFISH_PORT = 443
@@ -96,7 +97,7 @@ def start_redfish(lab: LabState, plans: list[NodePlan], username: str, password:
         folder.mkdir(parents=True, exist_ok=True)
         listen = []
         for offset, plan in enumerate(group):
-            node_folder = lab.folder / "bmc" / plan.name
+            node_folder = child(lab.folder / "bmc", plan.name)
             node_folder.mkdir(parents=True, exist_ok=True)
             address = addresses[group_index + offset]
             listen.append({"address": address, "port": port, "node": plan.name, "folder": str(node_folder)})

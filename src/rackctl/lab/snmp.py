@@ -315,6 +315,13 @@ def pdu_locked(lab_folder: Path, pdu: str, outlets: Sequence[int] = (), locked: 
     return f"{pdu}: outlets {which} refuse commands"
 
 
+def pdu_late(lab_folder: Path, pdu: str, seconds: float) -> str:
+    """Make the PDU answer each outlet command `seconds` late (the command itself takes effect at once)."""
+    _, folder = _pdu(lab_folder, pdu)
+    (folder / "late_s").write_text(f"{seconds:g}\n")
+    return f"{pdu}: outlet commands answered {seconds:g}s late"
+
+
 def pdu_extra_load(lab_folder: Path, pdu: str, watts: float) -> str:
     """Add load the inventory does not know about (another tenant, a forgotten device) to a PDU."""
     _, folder = _pdu(lab_folder, pdu)

@@ -19,7 +19,7 @@ from typing import Any
 from rackctl.lab import processes
 from rackctl.lab.netns import HostSpec, NetnsHost, SshKeys, start_hosts
 from rackctl.lab.processes import LabError
-from rackctl.paths import data_dir
+from rackctl.paths import child, data_dir
 
 CONFIG_PATH = "/usr/local/etc/network/interfaces"
 
@@ -69,7 +69,7 @@ def start_linux_switches(
     initial: str = "auto lo\niface lo inet loopback\n",
 ) -> list[LinuxSwitch]:
     """Start one Linux switch per (name, front-panel ports); returns when each accepts SSH."""
-    specs = [_prepare(folder / name, name, initial) for name, _ in switches]
+    specs = [_prepare(child(folder, name), name, initial) for name, _ in switches]
     hosts = start_hosts(prefix, specs, folder, keys)
     for host, (_, ports) in zip(hosts, switches, strict=True):
         _add_ports(host, ports)

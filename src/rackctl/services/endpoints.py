@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
 from rackctl import secrets
 from rackctl.errors import ValidationError
 from rackctl.inventory import fields
@@ -45,3 +50,35 @@ def management_endpoint(device: Device, resolve_secrets: bool = True) -> Endpoin
         verify_tls=mgmt.verify_tls,
         options=options,
     )
+
+
+def unresolvable(addresses: Iterable[str]) -> dict[str, str]:
+    """Host names among `addresses` that DNS (or /etc/hosts) cannot resolve -> the resolver's reason.
+
+    A name that does not resolve is a different fault from a device that does not answer (a typo or a
+    missing DNS record, not a dead BMC), so callers say which.
+    """
+    names = sorted({a for a in addresses if a and not _is_ip(a)})
+    if not names:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(32, len(names))) as pool:
+        reasons = dict(zip(names, pool.map(_resolve_error, names), strict=True))
+    return {name: reason for name, reason in reasons.items() if reason}
+
+
+def _is_ip(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _resolve_error(name: str) -> str:
+    try:
+        socket.getaddrinfo(name, None)
+    except socket.gaierror as exc:
+        return str(exc.strerror)
+    except (UnicodeError, OSError) as exc:
+        return str(exc)
+    return ""

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from rackctl.inventory.models import Change, Operation, OperationResult
+from rackctl.services import oplog
 
 OPERATION = "operation"  # the --kind that selects the operation log
 
@@ -127,22 +128,29 @@ def operations(session: Session, flt: Filter) -> list[dict[str, Any]]:
     if flt.target:
         targets = select(OperationResult.operation_id).where(OperationResult.target == flt.target)
         query = query.where(Operation.id.in_(targets))
-    return [
-        {
-            "type": OPERATION,
-            "id": op.id,
-            "at": op.started_at,
-            "started_at": op.started_at,
-            "finished_at": op.finished_at,
-            "actor": op.actor,
-            "db_user": op.db_user,
-            "command": op.command,
-            "ok": op.ok,
-            "summary": op.summary,
-            "results": [{"target": r.target, "ok": r.ok, "message": r.message} for r in op.results],
-        }
-        for op in session.scalars(query)
-    ]
+    return [operation_entry(op) for op in session.scalars(query)]
+
+
+def operation_entry(op: Operation) -> dict[str, Any]:
+    """An operation as the log shows it: how it ended, or UNFINISHED (ok None) when its process died,
+    with every target of its intent that has no result shown as unknown."""
+    end = oplog.shown(op)
+    return {
+        "type": OPERATION,
+        "id": op.id,
+        "at": op.started_at,
+        "started_at": op.started_at,
+        "finished_at": end.finished_at,
+        "actor": op.actor,
+        "db_user": op.db_user,
+        "command": op.command,
+        "ok": end.ok,
+        "summary": end.summary,
+        "interrupted": end.interrupted,
+        "targets": list(op.targets or []),
+        "results": [{"target": r.target, "ok": r.ok, "message": r.message} for r in op.results]
+        + [{"target": t, "ok": False, "message": "unknown: no result recorded"} for t in end.unrecorded],
+    }
 
 
 def timeline(session: Session, flt: Filter) -> list[dict[str, Any]]:

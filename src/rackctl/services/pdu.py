@@ -1,38 +1,46 @@
-"""PDU outlets from the inventory: status, on/off/cycle with one result per outlet, and readings.
+"""PDU outlets: status, on/off/cycle with one result per outlet, and readings.
 
-A spec is `PDU[:OUTLETS]`: PDU is a name or node set of PDUs (`pdu-r12-[a1,b1]`, `@rack:r12` keeps
-its PDUs), OUTLETS a range set (`25-27,30`); without outlets, every outlet the inventory lists (or,
-for a PDU the inventory has none for, every outlet the PDU reports). Switching reads each outlet
-first and switches only when needed; a PDU that does not answer, or refuses a command, fails those
-outlets and nothing else. Endpoints are read in a short transaction, PDUs talked to with none open.
+What a spec names is planned in `pduplan` (inventory only); here the PDUs are talked to. Switching
+reads each outlet first and switches only when needed; a PDU that does not answer, or refuses a command,
+fails those outlets and nothing else. A PDU job that runs past its deadline is told to stop (it sends
+nothing more), given LATE_S to end its request in flight, and its outlets are then read back: their
+state is reported as read, never assumed. Endpoints are read in a short transaction, PDUs talked to
+with none open.
 """
 
 from __future__ import annotations
 
-import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ClusterShell.RangeSet import RangeSet, RangeSetParseError
 from sqlalchemy.orm import Session
 
 from rackctl import fanout
-from rackctl import targets as targets_module
 from rackctl.drivers.base import OutletControl, OutletStatus, PduIdentity, PduMeter, PduReadings
 from rackctl.drivers.registry import driver_class
-from rackctl.errors import CommandError, ConfigError, DriverError, NotFound, Timeout, ValidationError
+from rackctl.errors import (
+    CommandError,
+    ConfigError,
+    ConnectError,
+    DriverError,
+    NotStarted,
+    Timeout,
+    ValidationError,
+)
 from rackctl.inventory import queries
 from rackctl.inventory.db import Database
 from rackctl.inventory.models import Device
-from rackctl.services import power
+from rackctl.services import pduplan, power
 from rackctl.services.bmc import Outcome, record, require
-from rackctl.services.endpoints import management_endpoint
-from rackctl.types import DeviceRole, Endpoint, MgmtProtocol, PowerAction, PowerState
+from rackctl.services.endpoints import management_endpoint, unresolvable
+from rackctl.services.pduplan import parse_spec as parse_spec  # where callers looked for it before
+from rackctl.types import Endpoint, MgmtProtocol, PowerAction, PowerState
 
-_RANGE = re.compile(r"^[\d,\-\[\]\s]+$")
 POLL_S = 0.3
+LATE_S = 10.0  # how long a PDU job past its deadline may take to end the request it has in flight
 SWITCHING = (PowerAction.ON, PowerAction.OFF, PowerAction.CYCLE)
 
 
@@ -48,21 +56,24 @@ class PduTarget:
 
 @dataclass(frozen=True)
 class Job:
-    """Outlets of one PDU to act on; no numbers: every outlet."""
+    """Outlets of one PDU to act on; no numbers (reads only): every outlet the PDU has."""
 
     target: PduTarget
     numbers: tuple[int, ...] = ()
 
     def labels(self) -> list[str]:
-        """One label per outlet; `PDU:*` when neither the spec nor the inventory names outlets."""
-        return [f"{self.target.name}:{n}" for n in self.numbers or self.target.outlets or ("*",)]
-
-    def feeds(self) -> list[tuple[str, str]]:
-        """(label, what the outlet feeds) per outlet, for plans and confirmations."""
+        """One label per outlet; the PDU's name alone while its outlets are unknown (a read of all)."""
         numbers = self.numbers or self.target.outlets
-        if not numbers:
-            return [(f"{self.target.name}:*", "every outlet")]
-        return [(f"{self.target.name}:{n}", self.target.feeds.get(n, "")) for n in numbers]
+        return [f"{self.target.name}:{n}" for n in numbers] if numbers else [self.target.name]
+
+
+@dataclass
+class _Control:
+    """Between a PDU job's worker and whoever waits for it: stop sending; which outlets were sent; done."""
+
+    cancel: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+    sent: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -79,20 +90,6 @@ class OutletResult:
 
     def __str__(self) -> str:
         return self.message
-
-
-def parse_spec(spec: str) -> tuple[str, tuple[int, ...]]:
-    """'pdu-r12-a1:25-27,30' -> ('pdu-r12-a1', (25, 26, 27, 30)); no outlets -> ()."""
-    head, colon, tail = spec.strip().rpartition(":")
-    if not colon or not _RANGE.match(tail):
-        return spec.strip(), ()
-    try:
-        numbers = tuple(int(n) for n in RangeSet(tail.replace(" ", "").strip("[]")))
-    except (RangeSetParseError, ValueError) as exc:
-        raise ValidationError(f"'{spec}': outlets '{tail}' are not a range like 1-3,7 ({exc})") from None
-    if not numbers or min(numbers) < 1:
-        raise ValidationError(f"'{spec}': outlet numbers start at 1")
-    return head, numbers
 
 
 def pdu_endpoint(device: Device) -> Endpoint:
@@ -117,13 +114,13 @@ def target_of(device: Device) -> PduTarget:
 
 
 def load_jobs(session: Session, spec: str) -> list[Job]:
-    """The PDUs (and outlets) a spec names; other devices in a group expression are left out."""
-    expression, numbers = parse_spec(spec)
-    devices = queries.devices(session, targets_module.resolve(session, expression))
-    pdus = [d for d in devices if d.role == DeviceRole.PDU]
-    if not pdus:
-        raise NotFound(f"'{expression}' holds no PDU")
-    jobs = [Job(target_of(d), numbers) for d in pdus]
+    """Jobs (secrets resolved) for reading what a spec names; checked like a switch would be."""
+    return jobs_for_plan(session, pduplan.plan(session, spec))
+
+
+def jobs_for_plan(session: Session, planned: Sequence[pduplan.PlannedPdu]) -> list[Job]:
+    """Jobs (secrets resolved now) for planned PDUs."""
+    jobs = [Job(target_of(queries.device(session, p.name)), p.numbers) for p in planned]
     for protocol in {j.target.endpoint.protocol for j in jobs}:
         driver_class("rackctl.pdu", protocol)  # a missing extra: one line now, not one per outlet
     return jobs
@@ -157,17 +154,22 @@ def _read(job: Job) -> list[fanout.Result[OutletResult]]:
     ]
 
 
-def await_states(pdu: Any, expected: dict[int, PowerState], seconds: float) -> dict[int, OutletStatus]:
-    """Poll until the outlets read as expected or `seconds` pass; returns the last reading."""
+def await_states(
+    pdu: Any, expected: dict[int, PowerState], seconds: float, cancel: threading.Event | None = None
+) -> dict[int, OutletStatus]:
+    """Poll until the outlets read as expected, `seconds` pass or `cancel` is set; returns the last reading."""
     deadline = time.monotonic() + seconds
     while True:
         seen = {s.number: s for s in pdu.outlets(sorted(expected))}
         if all(seen[n].state == state for n, state in expected.items()) or time.monotonic() >= deadline:
             return seen
-        time.sleep(POLL_S)
+        if cancel is not None and cancel.wait(POLL_S):
+            return seen
+        if cancel is None:
+            time.sleep(POLL_S)
 
 
-def _send(job: Job, pdu: Any, status: OutletStatus, action: PowerAction) -> fanout.Result[OutletResult] | Any:
+def _send(job: Job, pdu: Any, status: OutletStatus, action: PowerAction, control: _Control) -> Any:
     """Command one outlet if it needs it: a finished result, or the plan step that was sent."""
     label = f"{job.target.name}:{status.number}"
     try:
@@ -176,37 +178,48 @@ def _send(job: Job, pdu: Any, status: OutletStatus, action: PowerAction) -> fano
         step = power.plan(action, status.state)
         if step.send is None:
             return fanout.Result(label, _result(job, status, step.message))
+        control.sent.add(status.number)  # before sending: a request that times out may still land
         pdu.set_outlet(status.number, step.send)
+        return step
+    except Timeout:
+        # No answer is not "not switched": the command may have taken effect. Read it back like the others.
         return step
     except DriverError as exc:
         return fanout.Result(label, error=exc)
 
 
-def _switch(job: Job, action: PowerAction, wait_s: float) -> list[fanout.Result[OutletResult]]:
-    with driver_for(job.target) as pdu:
-        require(pdu, OutletControl)
-        before = pdu.outlets(job.numbers or job.target.outlets or None)
-        results: dict[int, fanout.Result[OutletResult]] = {}
-        sent: dict[int, tuple[OutletStatus, Any]] = {}
-        for status in before:
-            outcome = _send(job, pdu, status, action)
-            if isinstance(outcome, fanout.Result):
-                results[status.number] = outcome
-            else:
-                sent[status.number] = (status, outcome)
-        results |= _confirm(job, pdu, sent, wait_s)
-    return [results[s.number] for s in before]
+def _switch(job: Job, action: PowerAction, wait_s: float, control: _Control) -> list[fanout.Result[OutletResult]]:
+    """Switch one PDU's outlets; stops sending as soon as `control.cancel` is set (the caller gave up)."""
+    try:
+        with driver_for(job.target) as pdu:
+            require(pdu, OutletControl)
+            before = pdu.outlets(job.numbers or job.target.outlets or None)
+            results: dict[int, fanout.Result[OutletResult]] = {}
+            sent: dict[int, tuple[OutletStatus, Any]] = {}
+            for status in before:
+                if control.cancel.is_set():
+                    break
+                outcome = _send(job, pdu, status, action, control)
+                if isinstance(outcome, fanout.Result):
+                    results[status.number] = outcome
+                else:
+                    sent[status.number] = (status, outcome)
+            results |= _confirm(job, pdu, sent, wait_s, control.cancel)
+        late = Timeout("the PDU job was stopped before this outlet")
+        return [results.get(s.number, _failed(job, s.number, late)) for s in before]
+    finally:
+        control.finished.set()
 
 
 def _confirm(
-    job: Job, pdu: Any, sent: dict[int, tuple[OutletStatus, Any]], wait_s: float
+    job: Job, pdu: Any, sent: dict[int, tuple[OutletStatus, Any]], wait_s: float, cancel: threading.Event
 ) -> dict[int, fanout.Result[OutletResult]]:
     """Read the switched outlets back until they are as commanded (a cycle: back on)."""
     if not sent:
         return {}
     if any(step.send == PowerAction.CYCLE for _, step in sent.values()):
-        time.sleep(min(1.0, wait_s))  # the outlet must first go dark: don't mistake the old "on" for the new
-    seen = await_states(pdu, {n: step.expect for n, (_, step) in sent.items()}, wait_s)
+        cancel.wait(min(1.0, wait_s))  # the outlet must first go dark: don't mistake the old "on" for the new
+    seen = await_states(pdu, {n: step.expect for n, (_, step) in sent.items()}, wait_s, cancel)
     out = {}
     for number, (before, step) in sent.items():
         after = seen[number]
@@ -219,14 +232,43 @@ def _confirm(
     return out
 
 
+def _per_outlet(progress: Any) -> Any:
+    """A fan-out progress callback over PDU jobs that reports each outlet's result (for logs and bars)."""
+    if progress is None:
+        return None
+
+    def each(result: fanout.Result[Any]) -> None:
+        for outlet in result.value if result.ok and result.value else []:
+            progress(outlet)
+
+    return each
+
+
+def _unresolved(jobs: Sequence[Job]) -> dict[str, str]:
+    """PDU name -> why its address does not resolve (DNS), for PDUs that cannot even be looked up."""
+    reasons = unresolvable(j.target.endpoint.address for j in jobs)
+    return {j.target.name: reasons[j.target.endpoint.address] for j in jobs if j.target.endpoint.address in reasons}
+
+
+def _dns_failures(job: Job, reason: str) -> list[fanout.Result[OutletResult]]:
+    error = ConnectError(f"PDU {job.target.endpoint.address}: the name does not resolve ({reason})")
+    return [fanout.Result(label, error=error) for label in job.labels()]
+
+
 def run_jobs(
     jobs: Sequence[Job], work: Callable[[Job], list[fanout.Result[OutletResult]]], options: fanout.Options
 ) -> list[fanout.Result[OutletResult]]:
-    """`work` on every PDU at once; a PDU that fails as a whole fails each of its outlets."""
-    done = fanout.run(work, list(jobs), [j.target.name for j in jobs], options)
+    """`work` (a read) on every PDU at once; a PDU that fails as a whole fails each of its outlets."""
+    dns = _unresolved(jobs)
+    live = [j for j in jobs if j.target.name not in dns]
+    job_options = replace(options, progress=_per_outlet(options.progress))
+    done = {r.target: r for r in fanout.run(work, live, [j.target.name for j in live], job_options)}
     results: list[fanout.Result[OutletResult]] = []
-    for job, result in zip(jobs, done, strict=True):
-        if result.ok and result.value is not None:
+    for job in jobs:
+        result = done.get(job.target.name)
+        if result is None:
+            results.extend(_dns_failures(job, dns[job.target.name]))
+        elif result.ok and result.value is not None:
             results.extend(result.value)
         else:
             results.extend(fanout.Result(label, error=result.error, attempts=result.attempts) for label in job.labels())
@@ -236,39 +278,74 @@ def run_jobs(
 def switch_jobs(
     jobs: Sequence[Job], action: PowerAction, options: fanout.Options, wait_s: float
 ) -> list[fanout.Result[OutletResult]]:
-    """Switch outlets on several PDUs (no log entry: the caller records the operation)."""
+    """Switch outlets on several PDUs (no log entry: the caller records the operation).
+
+    A PDU job that fails or runs out of time after sending anything is stopped, allowed LATE_S to end,
+    and its outlets are read back: the results say what they read, not what was hoped.
+    """
     if action not in SWITCHING:
         raise ValidationError(f"an outlet can be switched on, off or cycled, not '{action.value}'")
-    longest = max((len(j.numbers or j.target.outlets) for j in jobs), default=1)
-    job_options = replace(options, retries=0, timeout=options.timeout + wait_s + 0.5 * longest)
-    return run_jobs(jobs, lambda job: _switch(job, action, wait_s), job_options)
+    dns = _unresolved(jobs)
+    live = [j for j in jobs if j.target.name not in dns]
+    controls = [_Control() for _ in live]
+    longest = max((len(j.numbers or j.target.outlets) for j in live), default=1)
+    job_options = replace(
+        options, retries=0, timeout=options.timeout + wait_s + 0.5 * longest, progress=_per_outlet(options.progress)
+    )
+    work = list(zip(live, controls, strict=True))
+    done = fanout.run(
+        lambda pair: _switch(pair[0], action, wait_s, pair[1]), work, [j.target.name for j in live], job_options
+    )
+    by_name = {
+        job.target.name: _settled(job, control, result, action, options)
+        for (job, control), result in zip(work, done, strict=True)
+    }
+    return [r for job in jobs for r in by_name.get(job.target.name) or _dns_failures(job, dns[job.target.name])]
 
 
-def _logged(db: Database, actor: str, command: str, results: list[fanout.Result[Any]]) -> Outcome:
-    outcome = Outcome(command, results)
-    record(db, actor, outcome)
-    return outcome
+def _settled(
+    job: Job, control: _Control, result: fanout.Result[Any], action: PowerAction, options: fanout.Options
+) -> list[fanout.Result[OutletResult]]:
+    """A PDU job's outlet results; after a failure or timeout, what its outlets read back."""
+    if result.ok and result.value is not None:
+        return list(result.value)
+    if isinstance(result.error, NotStarted):  # a stop came before its turn: never touched
+        return [fanout.Result(label, error=result.error, attempts=0) for label in job.labels()]
+    control.cancel.set()
+    ended = control.finished.wait(LATE_S)
+    if not control.sent:
+        return [fanout.Result(label, error=result.error, attempts=result.attempts) for label in job.labels()]
+    return read_back(job, result.message, ended, action, options)
+
+
+def read_back(
+    job: Job, why: str, ended: bool, action: PowerAction, options: fanout.Options
+) -> list[fanout.Result[OutletResult]]:
+    """The job's outlets as they read now, after its run failed: its state is unknown until read."""
+    read = fanout.run_one(_read, job, job.target.name, replace(options, retries=0, stop=None))
+    states = {r.target: r for r in (read.value or [])} if read.ok else {}
+    stuck = "" if ended else "; its PDU session is still stuck, so a late request may still land"
+    wanted = PowerState.OFF if action == PowerAction.OFF else PowerState.ON
+    out: list[fanout.Result[OutletResult]] = []
+    for label in job.labels():
+        seen = states.get(label)
+        if seen is None or not seen.ok or seen.value is None:
+            out.append(fanout.Result(label, error=Timeout(f"{why}: state unknown (the read-back failed too){stuck}")))
+        elif seen.value.state == wanted and action != PowerAction.CYCLE and not stuck:
+            value = replace(seen.value, message=f"{wanted.value} (read back after: {why})")
+            out.append(fanout.Result(label, value))
+        else:
+            out.append(fanout.Result(label, error=Timeout(f"{why}: reads {seen.value.state.value} now{stuck}")))
+    return out
 
 
 def status(db: Database, actor: str, spec: str, options: fanout.Options) -> Outcome:
     """Read the outlets of the spec: one result per outlet, logged."""
     with db.transaction() as session:
         jobs = load_jobs(session, spec)
-    return _logged(db, actor, f"pdu status {spec}", run_jobs(jobs, _read, options))
-
-
-def switch(db: Database, actor: str, spec: str, action: PowerAction, options: fanout.Options, wait_s: float) -> Outcome:
-    """Switch the outlets of the spec on, off or through a cycle; one logged result per outlet."""
-    with db.transaction() as session:
-        jobs = load_jobs(session, spec)
-    return _logged(db, actor, f"pdu {action.value} {spec}", switch_jobs(jobs, action, options, wait_s))
-
-
-def planned(db: Database, spec: str) -> list[tuple[str, str]]:
-    """(outlet label, what it feeds) for every outlet a spec names, for --dry-run and confirmation."""
-    with db.transaction() as session:
-        jobs = load_jobs(session, spec)
-    return [item for job in jobs for item in job.feeds()]
+    outcome = Outcome(f"pdu status {spec}", run_jobs(jobs, _read, options))
+    record(db, actor, outcome)
+    return outcome
 
 
 @dataclass(frozen=True)

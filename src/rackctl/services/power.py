@@ -1,8 +1,9 @@
 """Power through the BMC: status, and actions that read the state first and act only when needed.
 
 `on` for a node that is on changes nothing and says so. A node whose state cannot be read is never
-switched: the read's failure is that node's result. Cycle and reset are never retried, since a retry
-after a lost answer could switch the node twice.
+switched: the read's failure is that node's result. Cycle and reset act only on running nodes: a node
+that is off stays off (cycling it would power it on, and it may be off for a reason). Cycle and reset
+are never retried, since a retry after a lost answer could switch the node twice.
 """
 
 from __future__ import annotations
@@ -19,6 +20,14 @@ from rackctl.types import PowerAction, PowerState
 
 DESTRUCTIVE = frozenset({PowerAction.OFF, PowerAction.SOFT, PowerAction.CYCLE, PowerAction.RESET})
 NOT_RETRIED = frozenset({PowerAction.CYCLE, PowerAction.RESET})
+# What a lease says a node is going through ("gpu-r12-u03 is being cycled by alice since 14:02").
+DOING = {
+    PowerAction.ON: "powered on",
+    PowerAction.OFF: "powered off",
+    PowerAction.SOFT: "shut down",
+    PowerAction.CYCLE: "cycled",
+    PowerAction.RESET: "reset",
+}
 CYCLE_SETTLE_S = 2.0
 
 
@@ -51,15 +60,28 @@ def plan(action: PowerAction, before: PowerState) -> _Plan:
     if action in (PowerAction.OFF, PowerAction.SOFT):
         verb = "powered off" if action == PowerAction.OFF else "shut down (ACPI)"
         return _Plan(action, PowerState.OFF, verb) if on else _Plan(None, before, "already off")
-    if action == PowerAction.CYCLE:
-        return (
-            _Plan(action, PowerState.ON, "power cycled")
-            if on
-            else _Plan(PowerAction.ON, PowerState.ON, "was off: powered on")
-        )
     if not on:
-        raise CommandError("is off: a reset needs a running node (use power on)")
+        what = "a cycle" if action == PowerAction.CYCLE else "a reset"
+        raise CommandError(f"is off: left off ({what} never switches on what is off; switch it on instead)")
+    if action == PowerAction.CYCLE:
+        return _Plan(action, PowerState.ON, "power cycled")
     return _Plan(action, PowerState.ON, "reset")
+
+
+def preview(kind: PowerAction) -> Callable[[Any], PowerResult]:
+    """A driver operation for --dry-run: read the state and say what `kind` would do (sends nothing)."""
+
+    def apply(bmc: Any) -> PowerResult:
+        require(bmc, PowerControl)
+        before = bmc.power_state()
+        try:
+            step = plan(kind, before)
+        except CommandError as exc:
+            return PowerResult(before, before, False, f"{before.value}: would not act - {exc}", {"power": before.value})
+        would = f"would send {step.send.value}" if step.send else f"nothing to do ({step.message})"
+        return PowerResult(before, before, False, f"{before.value}: {would}", {"power": before.value})
+
+    return apply
 
 
 def status(bmc: Any) -> PowerResult:
@@ -80,13 +102,18 @@ def wait_for(bmc: Any, expected: PowerState, seconds: float, interval: float = 0
     return state
 
 
-def action(kind: PowerAction, wait_s: float = 0.0) -> Callable[[Any], PowerResult]:
-    """A driver operation performing `kind`; with `wait_s`, it also confirms the new state."""
+def action(kind: PowerAction, wait_s: float = 0.0, boot_if_off: bool = False) -> Callable[[Any], PowerResult]:
+    """A driver operation performing `kind`; with `wait_s`, it also confirms the new state.
+
+    `boot_if_off` (a cycle only): power on a node that is off instead of leaving it off - for reboots a
+    change needs to take effect (firmware activation), never for `power cycle`.
+    """
 
     def apply(bmc: Any) -> PowerResult:
         require(bmc, PowerControl)
         before = bmc.power_state()
-        step = plan(kind, before)
+        booting = boot_if_off and kind == PowerAction.CYCLE and before == PowerState.OFF
+        step = _Plan(PowerAction.ON, PowerState.ON, "was off: powered on") if booting else plan(kind, before)
         detail = {"before": before.value, "sent": step.send.value if step.send else None}
         if step.send is None:
             return PowerResult(before, before, False, step.message, detail | {"power": before.value})

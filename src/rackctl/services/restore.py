@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from rackctl import fanout
 from rackctl import targets as targets_module
-from rackctl.errors import CommandError, RackctlError
+from rackctl.errors import CommandError, NotStarted, RackctlError
 from rackctl.inventory import queries
 from rackctl.inventory.db import Database
-from rackctl.services import pdu, power, sequence
-from rackctl.services.bmc import BmcTarget, Outcome, execute, load_targets, record, with_driver
+from rackctl.services import journal, leases, pdu, power, sequence
+from rackctl.services.bmc import BmcTarget, Outcome, execute, load_targets, with_driver
 from rackctl.services.feeds import upstream
 from rackctl.services.oob import Done
 from rackctl.services.pducycle import jobs_for, wait_for_bmc
@@ -114,9 +114,16 @@ def wait_for_headroom(prepared: Prepared, wave: Wave, run: RunOptions, options: 
     deadline = time.monotonic() + run.hold_s
     while True:
         problems = headroom_problems(prepared, wave, run.reserve, options)
-        if not problems or time.monotonic() >= deadline:
+        if not problems or time.monotonic() >= deadline or _pause(options, min(5.0, max(0.5, run.hold_s / 10))):
             return problems
-        time.sleep(min(5.0, max(0.5, run.hold_s / 10)))
+
+
+def _pause(options: fanout.Options, seconds: float) -> bool:
+    """Sleep, cut short by a stop (SIGINT/SIGTERM); whether one came."""
+    if options.stop is None:
+        time.sleep(seconds)
+        return False
+    return options.stop.requested.wait(seconds)
 
 
 def _outlets_on(prepared: Prepared, wave: Wave, options: fanout.Options) -> dict[str, str]:
@@ -153,7 +160,7 @@ def power_wave(prepared: Prepared, wave: Wave, run: RunOptions, options: fanout.
     """Outlets on, then each node on through its BMC; one result per device of the wave."""
     outlet_problems = _outlets_on(prepared, wave, options)
     bmc_targets = [prepared.bmcs[n] for n in wave.devices if n in prepared.bmcs and n not in outlet_problems]
-    bmc_options = fanout.Options(options.workers, run.wait_s * 2 + options.timeout, retries=0)
+    bmc_options = replace(options, timeout=run.wait_s * 2 + options.timeout, retries=0, progress=None)
     done = execute("power on", bmc_targets, lambda t: _bmc_on(t, run.wait_s), bmc_options, precheck=False)
     by_name = {r.target: r for r in done.results}
     results: list[fanout.Result[Any]] = []
@@ -176,27 +183,43 @@ def _with_wave(result: fanout.Result[Any], wave: Wave) -> fanout.Result[Any]:
     return fanout.Result(result.target, Done(f"wave {wave.number}: {result.value}", detail), attempts=result.attempts)
 
 
-def run_plan(prepared: Prepared, run: RunOptions, options: fanout.Options) -> list[fanout.Result[Any]]:
-    """Every wave in turn; a wave without headroom stops the run, and later waves are not powered."""
+def run_plan(
+    prepared: Prepared,
+    run: RunOptions,
+    options: fanout.Options,
+    note: Callable[[fanout.Result[Any]], None] | None = None,
+) -> list[fanout.Result[Any]]:
+    """Every wave in turn; a wave without headroom stops the run, and later waves are not powered.
+    `note` gets each device's result as its wave ends (the operation log's journal)."""
     results: list[fanout.Result[Any]] = [*prepared.refused]
     results += [fanout.Result(d, error=CommandError(f"not powered: {why}")) for d, why in prepared.plan.blocked]
     skipped = {r.target for r in prepared.refused}
     waves = prepared.plan.waves
     for index, wave in enumerate(waves):
-        problems = wait_for_headroom(prepared, wave, run, options)
-        if problems:
-            reason = f"held back before wave {wave.number}: " + "; ".join(problems)
-            results += [
-                fanout.Result(d, error=CommandError(reason))
-                for w in waves[index:]
-                for d in w.devices
-                if d not in skipped
-            ]
+        problems = [] if options.stop else wait_for_headroom(prepared, wave, run, options)
+        if problems or options.stop:
+            results += _held_back(waves[index:], skipped, problems, options)
             break
-        results += [r for r in power_wave(prepared, wave, run, options) if r.target not in skipped]
+        done = [r for r in power_wave(prepared, wave, run, options) if r.target not in skipped]
+        if note is not None:
+            for result in done:
+                note(result)
+        results += done
         if index + 1 < len(waves):
-            time.sleep(run.settle_s)
+            _pause(options, run.settle_s)
     return results
+
+
+def _held_back(
+    waves: Sequence[Wave], skipped: set[str], problems: list[str], options: fanout.Options
+) -> list[fanout.Result[Any]]:
+    """Results for the waves that will not be powered: no headroom, or the run was stopped."""
+    if problems:
+        error: RackctlError = CommandError(f"held back before wave {waves[0].number}: " + "; ".join(problems))
+    else:
+        reason = options.stop.reason if options.stop else ""
+        error = NotStarted(f"not started: interrupted ({reason}) before wave {waves[0].number}")
+    return [fanout.Result(d, error=error, attempts=0) for w in waves for d in w.devices if d not in skipped]
 
 
 def plan_only(db: Database, expression: str, max_per_wave: int) -> SequencePlan:
@@ -207,19 +230,34 @@ def plan_only(db: Database, expression: str, max_per_wave: int) -> SequencePlan:
 def power_on_sequenced(
     db: Database, actor: str, expression: str, run: RunOptions, options: fanout.Options, restore: bool
 ) -> Outcome:
-    """Plan, then power on wave by wave; logged as one operation with a result per device."""
+    """Plan, lease every device, log the intent, then power on wave by wave; a result per device."""
     with db.transaction() as session:
         prepared = prepare(session, expression, run.max_per_wave)
     command = f"power restore {expression}" if restore else f"power on --sequence {expression}"
-    outcome = Outcome(command)
-    try:
-        outcome.results = run_plan(prepared, run, options)
-    except RackctlError as exc:
-        outcome.results = [fanout.Result(name, error=exc) for name in prepared.plan.loads]
-    order = {name: i for i, name in enumerate(prepared.plan.loads)}
-    outcome.results.sort(key=lambda r: order.get(r.target, -1))
-    record(db, actor, outcome)
+    devices = list(prepared.plan.loads)
+    doing = "restored" if restore else "powered on in sequence"
+    with leases.held(db, devices, doing, actor) as lease, journal.opened(db, actor, command, devices) as log:
+        prepared = without(prepared, lease)
+        outcome = Outcome(command)
+        try:
+            outcome.results = run_plan(prepared, run, options, log.add)
+        except RackctlError as exc:
+            outcome.results = [fanout.Result(name, error=exc) for name in devices]
+        order = {name: i for i, name in enumerate(devices)}
+        outcome.results.sort(key=lambda r: order.get(r.target, -1))
+        log.finish(outcome.results, interrupted=options.stop.reason if options.stop else "")
     return outcome
+
+
+def without(prepared: Prepared, lease: leases.Held) -> Prepared:
+    """The run minus devices another run holds: they get their refusal, and nothing of theirs is switched."""
+    if not lease.refused:
+        return prepared
+    keep = [replace(w, devices=tuple(d for d in w.devices if d not in lease.refused)) for w in prepared.plan.waves]
+    plan = replace(prepared.plan, waves=[w for w in keep if w.devices])
+    jobs = {name: js for name, js in prepared.jobs.items() if name not in lease.refused}
+    refused = [*prepared.refused, *(lease.refusal(name) for name in lease.refused)]
+    return replace(prepared, plan=plan, jobs=jobs, refused=refused)
 
 
 def describe_plan(plan: SequencePlan) -> list[str]:

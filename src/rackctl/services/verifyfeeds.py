@@ -15,12 +15,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rackctl import fanout
-from rackctl.errors import CommandError, Conflict, NotFound, RackctlError
+from rackctl.errors import Busy, CommandError, Conflict, NotFound, RackctlError
 from rackctl.inventory import queries
 from rackctl.inventory.db import Database
 from rackctl.services import feeds as feeds_module
-from rackctl.services import oob, pdu, power
-from rackctl.services.bmc import BmcTarget, Outcome, driver_for, load_targets, record
+from rackctl.services import journal, leases, oob, pdu, power
+from rackctl.services.bmc import BmcTarget, Outcome, driver_for, load_targets
 from rackctl.services.feeds import Feed
 from rackctl.services.oob import Done
 from rackctl.services.pducycle import jobs_for
@@ -159,14 +159,19 @@ def refuse_unhealthy(plan: VerifyPlan, view: NodeView, feed: Feed | None = None)
 
 
 def verify(db: Database, actor: str, node: str, options: fanout.Options, settle_s: float = 15.0) -> Outcome:
-    """Verify every outlet feeding the node; logged, with one result per outlet and one for the node."""
+    """Verify every outlet feeding the node; leased, logged (intent first), a result per outlet and the node."""
     plan = plan_verify(db, node)
     outcome = Outcome(f"pdu verify-feeds {node}")
-    with Watcher(plan.bmc, options) as watcher:
-        refuse_unhealthy(plan, watcher.look())
-        found, stopped = _check_all(plan, watcher, settle_s, outcome)
-    outcome.results.insert(0, _summary(plan, found, stopped))
-    record(db, actor, outcome)
+    labels = [f.label for f in plan.feeds]
+    with leases.held(db, [node, *labels], "checked feed by feed", actor) as lease:
+        if lease.refused:
+            raise Busy("; ".join(lease.refused.values()))
+        with Watcher(plan.bmc, options) as watcher:
+            refuse_unhealthy(plan, watcher.look())  # before the intent: a refusal touches nothing
+            with journal.opened(db, actor, outcome.command, [node, *labels]) as log:
+                found, stopped = _check_all(plan, watcher, settle_s, outcome)
+                outcome.results.insert(0, _summary(plan, found, stopped))
+                log.finish(outcome.results)
     return outcome
 
 

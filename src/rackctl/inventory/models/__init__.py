@@ -11,8 +11,9 @@ from rackctl.inventory.models.devicetype import (
     DeviceTypeOutlet,
     DeviceTypePowerPort,
 )
+from rackctl.inventory.models.lease import Lease
 from rackctl.inventory.models.network import Cable, Interface, IpAddress
-from rackctl.inventory.models.oplog import Operation, OperationResult
+from rackctl.inventory.models.oplog import Operation, OperationEnd, OperationResult
 from rackctl.inventory.models.power import PduOutlet, PowerFeed
 from rackctl.inventory.models.profile import Profile
 from rackctl.inventory.models.site import Rack, Site
@@ -20,6 +21,9 @@ from rackctl.inventory.models.site import Rack, Site
 # isort: split
 # The change log listens to every session once the models exist (it names objects by these classes).
 from rackctl.inventory import changelog as _changelog  # noqa: F401
+
+# After every model: the name rule attaches itself to the models' attributes.
+from rackctl.inventory import guard as _guard  # noqa: F401
 
 __all__ = [
     "AuditFinding",
@@ -37,8 +41,10 @@ __all__ = [
     "DeviceTypePowerPort",
     "Interface",
     "IpAddress",
+    "Lease",
     "ManagementEndpoint",
     "Operation",
+    "OperationEnd",
     "OperationResult",
     "PduOutlet",
     "PowerFeed",

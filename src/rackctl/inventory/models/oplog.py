@@ -1,4 +1,8 @@
-"""The append-only operation log: who did what to which targets, and each target's result."""
+"""The append-only operation log: who did what to which targets, and each target's result.
+
+An operation is written in three kinds of rows, never updated: the operation itself BEFORE anything is
+touched (the intent: who, what, which targets), one result per target as each finishes, and an end.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +39,8 @@ class Operation(Base):
     results: Mapped[list[OperationResult]] = relationship(
         back_populates="operation", order_by="OperationResult.id", cascade="save-update"
     )
+    # Written when the operation ends; an operation without one was cut off (its process killed).
+    end: Mapped[OperationEnd | None] = relationship(back_populates="operation", cascade="save-update")
 
 
 class OperationResult(Base):
@@ -51,8 +57,24 @@ class OperationResult(Base):
     operation: Mapped[Operation] = relationship(back_populates="results")
 
 
+class OperationEnd(Base):
+    """How an operation ended, appended after its results (the operation row itself is the intent)."""
+
+    __tablename__ = "operation_ends"
+    __changelog__ = False  # a record of what happened, not inventory
+
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), primary_key=True)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    ok: Mapped[bool]
+    summary: Mapped[str] = mapped_column(String(512), default="")
+    interrupted: Mapped[str] = mapped_column(String(16), default="")  # SIGINT, SIGTERM; empty: ran to its end
+
+    operation: Mapped[Operation] = relationship(back_populates="end")
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_rewriting_history(session: Session, _context: Any, _instances: Any) -> None:
+    logged = Operation | OperationResult | OperationEnd
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, Operation | OperationResult) and (obj in session.deleted or session.is_modified(obj)):
+        if isinstance(obj, logged) and (obj in session.deleted or session.is_modified(obj)):
             raise InventoryError("the operation log is append-only: entries cannot be changed or deleted")

@@ -22,6 +22,7 @@ from rackctl.inventory.models import (
     Rack,
     Site,
 )
+from rackctl.inventory.names import check_name
 from rackctl.inventory.platforms import check_platform
 from rackctl.inventory.templates.addressing import assign_addresses
 from rackctl.inventory.templates.expr import PatternError, render
@@ -54,12 +55,19 @@ class Built:
         except PatternError as exc:
             raise ValidationError(str(exc), self.template.where(*where)) from None
 
+    def render_name(self, pattern: str, variables: dict[str, Any], *where: str | int) -> str:
+        """A name the template makes (a device's), held to the name rule where the pattern is written."""
+        return check_name(
+            self.render(pattern, variables, *where), f"{where[0].rstrip('s')} name", self.template.where(*where)
+        )
+
 
 def create_racks(session: Session, template: RackTemplate, name: str, site_name: str, actor: str) -> Built:
     """Create every rack of the template under `name`; the caller's transaction makes it atomic."""
     site = session.scalars(select(Site).where(Site.name == site_name)).one_or_none()
     if site is None:
         raise NotFound(f"no site named '{site_name}'", hint="rackctl site add NAME")
+    check_name(name, "rack name")
     built = Built(session, template, name, site=site.name)
     built.racks = [_rack(session, template, site, rack_name) for rack_name in _rack_names(template, name)]
     profiles = _profiles(session, template)
@@ -86,7 +94,10 @@ def create_racks(session: Session, template: RackTemplate, name: str, site_name:
 
 def _rack_names(template: RackTemplate, name: str) -> list[str]:
     entries = template.data.get("racks") or [{"name": "{pod}"}]
-    return [render(entry["name"], {"pod": name}) for entry in entries]
+    return [
+        check_name(render(entry["name"], {"pod": name}), "rack name", template.where("racks", index, "name"))
+        for index, entry in enumerate(entries)
+    ]
 
 
 def _rack(session: Session, template: RackTemplate, site: Site, name: str) -> Rack:
@@ -159,7 +170,7 @@ def _device(
 ) -> Device:
     count = sum(1 for d in built.devices if built.entry_of.get(d.name) == index and d.rack is rack)
     variables = {"rack": rack.name, "pod": built.pod, "site": built.site, "u": u or 0, "i": count + 1}
-    name = built.render(entry["name"], variables, "devices", index, "name")
+    name = built.render_name(entry["name"], variables, "devices", index, "name")
     if name in built.entry_of:
         raise _taken(built, index, name)
     device = _new_device(built, index, entry, rack, u, name, types[entry["type"]], profiles)

@@ -11,6 +11,7 @@ import jsonschema
 from rackctl.errors import NotFound, ValidationError
 from rackctl.inventory.models.profile import PROFILE_FIELDS
 from rackctl.inventory.templates.expr import PatternError, render
+from rackctl.inventory.templates.names import check_template_names
 from rackctl.inventory.templates.schema import TEMPLATE_SCHEMA
 from rackctl.paths import shipped_dir
 from rackctl.yamlsrc import load_text, locate
@@ -77,6 +78,7 @@ def parse_template(text: str, source: str) -> RackTemplate:
         raise ValidationError(_schema_message(error), locate(data, _error_path(error), source))
     template = RackTemplate(str(data["name"]), source, data)
     _check_profiles(template)
+    check_template_names(template)
     _check_references(template)
     return template
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rackctl.errors import Conflict, ValidationError
 from rackctl.inventory.models import Cable, Device, Interface, PduOutlet, PowerPort
+from rackctl.inventory.names import check_text
 from rackctl.inventory.templates.expr import expand_values
 from rackctl.types import DeviceRole, InterfaceKind
 
@@ -107,7 +108,10 @@ def _cable(
         if end in built.cabled:
             raise Conflict(f"{where}: {end.device.name}:{end.name} is cabled twice")
         built.cabled.add(end)
-    label = built.render(rule["label"], variables, "cabling", index, "label") if "label" in rule else None
+    label = None
+    if "label" in rule:
+        label = built.render(rule["label"], variables, "cabling", index, "label")
+        check_text(label, "cable label", built.template.where("cabling", index, "label"), limit=64)
     built.session.add(Cable(a=a, b=b, kind=rule["kind"], length_m=rule.get("length_m"), label=label))
 
 

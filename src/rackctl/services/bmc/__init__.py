@@ -26,8 +26,8 @@ from rackctl.fanout_forked import can_fork, run_forked
 from rackctl.inventory import queries
 from rackctl.inventory.db import Database, utcnow
 from rackctl.inventory.models import Device
-from rackctl.services import oplog
-from rackctl.services.endpoints import management_endpoint
+from rackctl.services import journal, leases, oplog
+from rackctl.services.endpoints import management_endpoint, unresolvable
 from rackctl.services.oplog import TargetResult
 from rackctl.types import BMC_PROTOCOLS, DeviceRole, Endpoint, MgmtProtocol
 
@@ -58,19 +58,7 @@ class Outcome:
         return all(r.ok for r in self.results)
 
     def as_target_results(self) -> list[TargetResult]:
-        return [TargetResult(r.target, r.ok, _message(r), _detail(r.value)) for r in self.results]
-
-
-def _message(result: fanout.Result[Any]) -> str:
-    if not result.ok:
-        return result.message
-    value = result.value
-    return value.message if hasattr(value, "message") else "" if value is None else str(value)
-
-
-def _detail(value: Any) -> dict[str, Any]:
-    detail = getattr(value, "detail", None)
-    return detail if isinstance(detail, dict) else {}
+        return [oplog.target_result(r) for r in self.results]
 
 
 def endpoint_of(device: Device) -> Endpoint:
@@ -183,12 +171,17 @@ def execute(
 ) -> Outcome:
     """Run `operation` on every target; dead BMCs cost one short check, not a timeout each."""
     outcome = Outcome(command)
-    alive = reachable(targets, timeout=min(1.0, options.timeout)) if precheck else {t.name for t in targets}
-    live = [t for t in targets if t.name in alive]
+    unknown = unresolvable(t.endpoint.address for t in targets) if precheck else {}
+    named = [t for t in targets if t.endpoint.address not in unknown]
+    alive = reachable(named, timeout=min(1.0, options.timeout)) if precheck else {t.name for t in targets}
+    live = [t for t in named if t.name in alive]
     done = {r.target: r for r in _fan_out(operation, live, options)}
     for target in targets:
-        dead = fanout.Result(target.name, error=ConnectError(f"BMC {target.endpoint.address} does not answer"))
-        outcome.results.append(done.get(target.name, dead))
+        address = target.endpoint.address
+        why = f"BMC {address} does not answer"
+        if address in unknown:
+            why = f"BMC {address}: the name does not resolve ({unknown[address]})"
+        outcome.results.append(done.get(target.name, fanout.Result(target.name, error=ConnectError(why))))
     return outcome
 
 
@@ -221,11 +214,14 @@ def run_on_nodes(
     options: fanout.Options,
     precheck: bool = True,
     label: str = "",
+    doing: str = "",
 ) -> Outcome:
     """Run a driver operation on the BMC of every named node, log it, return every result.
 
     `names` are already resolved against the inventory; `label` is how the operation log names the
-    targets (the node set as typed; the folded names otherwise).
+    targets (the node set as typed; the folded names otherwise). With `doing` ("cycled", "powered off")
+    the operation changes the nodes: each is leased first (a node another run holds gets a failed result),
+    and the intent is in the log before any BMC is asked anything.
     """
     label = label or targets_module.fold(names)
     with db.transaction() as session:
@@ -234,9 +230,14 @@ def run_on_nodes(
         raise NotFound(f"'{label}' holds no device with a BMC ({len(skipped)} switches, PDUs and the like)")
     for protocol in {t.protocol for t in bmc_targets} - {MgmtProtocol.AUTO}:
         driver_class("rackctl.bmc", protocol.value)  # a missing extra: one line now, not one per node
-    outcome = execute(f"{command} {label}", bmc_targets, with_driver(operation), options, precheck)
-    by_name = {r.target: r for r in [*outcome.results, *refused]}
-    outcome.results = [by_name[name] for name in names if name in by_name]
+    with leases.held(db, [t.name for t in bmc_targets] if doing else [], doing, actor) as lease:
+        refused += [lease.refusal(name) for name in lease.refused]
+        live = [t for t in bmc_targets if t.name not in lease.refused]
+        acted = {t.name for t in bmc_targets} | {r.target for r in refused}
+        with journal.opened(db, actor, f"{command} {label}", [n for n in names if n in acted]) as log:
+            outcome = execute(f"{command} {label}", live, with_driver(operation), log.observing(options), precheck)
+            by_name = {r.target: r for r in [*outcome.results, *refused]}
+            outcome.results = [by_name[name] for name in names if name in by_name]
+            log.finish(outcome.results, interrupted=options.stop.reason if options.stop else "")
     outcome.skipped = skipped
-    record(db, actor, outcome)
     return outcome

@@ -32,7 +32,7 @@ def reboot_in_waves(
     options = fanout.Options(options.workers, max(options.timeout, wait_s + 30.0), 0)
     for wave in plan.waves:
         wave_targets = [by_name[name] for name in wave.devices if name in by_name]
-        operation = with_driver(power.action(PowerAction.CYCLE, wait_s))
+        operation = with_driver(power.action(PowerAction.CYCLE, wait_s, boot_if_off=True))
         results += execute(f"reboot wave {wave.number}", wave_targets, operation, options).results
     for device, why in plan.blocked:
         results.append(fanout.Result(device, error=CommandError(f"not rebooted: {why}"), attempts=0))

@@ -21,11 +21,11 @@ from rackctl.drivers.base import SwitchConfig
 from rackctl.errors import CommandError, ConfigError, DriverError, ValidationError
 from rackctl.inventory import queries
 from rackctl.inventory.models import Device
+from rackctl.paths import child
 from rackctl.secrets import resolve
-from rackctl.services import oplog
 from rackctl.services.switch.diff import config_diff
 from rackctl.services.switch.intent import switch_intent
-from rackctl.services.switch.plan import Plan, is_switch, load_plan
+from rackctl.services.switch.plan import Plan, is_switch, load_plan, mlag_peer
 from rackctl.services.switch.render import render
 from rackctl.types import Endpoint, MgmtProtocol
 
@@ -45,6 +45,7 @@ class SwitchJob:
     username: str = ""
     credential_ref: str = field(default="", repr=False)
     options: dict[str, Any] = field(default_factory=dict, compare=False)
+    mlag_peer: str = ""  # the other switch of its MLAG pair, if any
 
     def endpoint(self) -> Endpoint:
         """The driver's endpoint, with the credential resolved now (at use, never stored)."""
@@ -58,6 +59,15 @@ class PushOutcome:
     diff: str
     backup: str = ""
     seconds: float = 0.0
+
+    @property
+    def message(self) -> str:
+        return "applied" if self.changed else "no change"
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        """What the operation log keeps: whether it changed and where the previous configuration is."""
+        return {"changed": self.changed, "backup": self.backup}
 
 
 def _switches(session: Session, names: Sequence[str]) -> list[Device]:
@@ -102,7 +112,8 @@ def jobs(session: Session, names: Sequence[str], need_endpoint: bool = True) -> 
     found = []
     for device in devices:
         text = intended_config(device, plan)
-        found.append(replace(access(device, need_endpoint), intended=text))
+        peer = mlag_peer(device, plan)
+        found.append(replace(access(device, need_endpoint), intended=text, mlag_peer=peer.name if peer else ""))
     return found
 
 
@@ -118,7 +129,7 @@ def netmiko_connector(job: SwitchJob) -> AbstractContextManager[NetmikoSwitch]:
 
 def save_backup(folder: Path, name: str, text: str) -> Path:
     """Keep a running configuration under the state folder: switch-backups/NAME/YYYYmmdd-HHMMSS.cfg."""
-    target = folder / "switch-backups" / name
+    target = child(folder / "switch-backups", name)
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 1000:03d}.cfg"
     path.write_text(text)
@@ -171,14 +182,3 @@ def run_all(
 ) -> list[fanout.Result[Any]]:
     options = fanout.Options(workers=workers, timeout=timeout, retries=retries)
     return fanout.run(fn, items, [j.name for j in items], options)
-
-
-def record_pushes(session: Session, actor: str, command: str, results: Sequence[fanout.Result[PushOutcome]]) -> None:
-    """One operation-log entry for a push, a result per switch (diff size and backup path as detail)."""
-    entries = []
-    for result in results:
-        outcome = result.value
-        detail = {"changed": outcome.changed, "backup": outcome.backup} if outcome else {}
-        message = result.message if not result.ok else ("applied" if outcome and outcome.changed else "no change")
-        entries.append(oplog.TargetResult(result.target, result.ok, message, detail))
-    oplog.record(session, actor, command, entries)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from rackctl.errors import ConfigError
 from rackctl.services.switch.model import LACP_FALLBACK_TIMEOUT_S, SwitchIntent
+from rackctl.services.switch.quoting import check_intent, cli_text, double_quoted, sh
 
 if TYPE_CHECKING:
     import jinja2
@@ -49,9 +50,12 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.do"],
+        # NOTE(security): autoescape is HTML escaping, wrong for CLI lines, shell words and JSON. Intent is
+        # checked by check_intent before rendering and each template quotes free text with the filters of
+        # quoting.py (cli_text, double_quoted, sh); SONiC's JSON goes through tojson.
         autoescape=False,
     )
-    env.filters["port_number"] = port_number
+    env.filters.update(port_number=port_number, cli_text=cli_text, double_quoted=double_quoted, sh=sh)
     env.globals.update(bridge_ports=bridge_ports, fallback_timeout=LACP_FALLBACK_TIMEOUT_S)
     return env
 
@@ -60,5 +64,6 @@ def render(intent: SwitchIntent) -> str:
     """The configuration text for one switch; ends with a newline."""
     if intent.platform not in FORMATS:
         raise ConfigError(f"{intent.name}: no template for platform {intent.platform!r}")
+    check_intent(intent)
     text = _environment().get_template(f"{intent.platform}.j2").render(s=intent)
     return text if text.endswith("\n") else text + "\n"
