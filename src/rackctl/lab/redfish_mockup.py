@@ -40,7 +40,6 @@ from rackctl.lab.redfish_writes import Writes
 
 ROOT = "/redfish/v1"
 DEFAULT_SESSIONS = f"{ROOT}/SessionService/Sessions"
-REPLY_GRACE_S = 0.1  # an outage starts this long after the reply that caused it, so that reply gets out
 
 
 @dataclass(frozen=True)
@@ -141,8 +140,8 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall each
     server: _HttpServer
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet: the recorded requests are the log."""
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: the recorded requests are the log
+        pass
 
     def _body(self) -> Any:
         length = int(self.headers.get("Content-Length") or 0)
@@ -178,6 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
         auth = service.authenticate(self.headers)
         service.record(Request(method, split.path, split.query, auth or "none", body))
         self._send(*service.answer(method, self.path, auth, body, str(self.headers.get("Content-Type") or "")))
+        service.after_reply()  # an outage this request caused starts once its reply is out (wfile is unbuffered)
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -243,6 +243,7 @@ class MockupServer:
         self.away = False
         self._closed = False  # stopped for good: a pending outage must not bring it back
         self._timers: list[threading.Timer] = []
+        self._due: list[float | None] = []  # outages to start after the current reply
 
     @property
     def url(self) -> str:
@@ -265,8 +266,7 @@ class MockupServer:
         ).start()
         return self
 
-    def stop(self) -> None:
-        """Stop for good (pending outages are cancelled)."""
+    def stop(self) -> None:  # for good: pending outages are cancelled
         self._closed = True
         for timer in self._timers:
             timer.cancel()
@@ -282,20 +282,20 @@ class MockupServer:
             self._http = None
 
     def outage(self, seconds: float | None) -> None:
-        """Go off the network once the current reply is out, as a resetting BMC does; back after `seconds`
-        (never when None). 0 means no outage."""
-        if seconds == 0:
-            return
+        """Go away once the current reply is out, as a resetting BMC does: back after `seconds` (None: never)."""
+        if seconds != 0:
+            self._due.append(seconds)
 
-        def away() -> None:
-            if self._closed:
-                return
+    def after_reply(self) -> None:
+        if self._due:
+            threading.Thread(target=self._away, args=(self._due.pop(),), daemon=True).start()
+
+    def _away(self, seconds: float | None) -> None:
+        if not self._closed:
             self.away = True
             self._halt()
             if seconds is not None:
                 self._later(seconds, self._back)
-
-        self._later(REPLY_GRACE_S, away)
 
     def _later(self, seconds: float, action: Any) -> None:
         timer = threading.Timer(seconds, action)
