@@ -34,6 +34,38 @@ def _seed(db: Database) -> None:
         session.add(Site(name="fra1", description="test site"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def secret_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The run's secret folder (owner-only): the only place `file:` references may point, set before any
+    module's lab starts, so labs write their secrets there too."""
+    folder = tmp_path_factory.mktemp("refs")  # a name no test password is part of
+    folder.chmod(0o700)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RACKCTL_SECRET_DIRS", str(folder))
+        yield folder
+
+
+@pytest.fixture
+def secret_folder(secret_dir: Path, tmp_path: Path) -> Path:
+    """This test's own owner-only folder inside the secret folder (names then never collide)."""
+    folder = secret_dir / tmp_path.name
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def secret_file(secret_dir: Path) -> Callable[[str, str], str]:
+    """Write a secret as rackctl expects it (0600 from its first byte, in the secret folder); returns `file:PATH`."""
+    from rackctl.secrets import write_private
+
+    def write(name: str, value: str) -> str:
+        path = secret_dir / name
+        write_private(path, value + "\n")
+        return f"file:{path}"
+
+    return write
+
+
 @pytest.fixture(scope="session")
 def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated, seeded database made once per run: a SQLite file to copy, or the PostgreSQL URL."""

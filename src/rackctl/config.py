@@ -27,6 +27,10 @@ def default_state_dir() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state") / "rackctl"
 
 
+def default_secret_dirs() -> tuple[Path, ...]:
+    return (_xdg("XDG_CONFIG_HOME", ".config") / "rackctl" / "secrets", Path("/etc/rackctl/secrets"))
+
+
 def config_path() -> Path:
     explicit = os.environ.get("RACKCTL_CONFIG")
     return Path(explicit) if explicit else _xdg("XDG_CONFIG_HOME", ".config") / "rackctl" / "config.toml"
@@ -47,7 +51,11 @@ class Settings:
     devicetype_dirs: tuple[str, ...] = field(default_factory=tuple)
     ssh_user: str = "root"  # how rackctl logs in to hosts (audits)
     ssh_key: str = ""  # private key file; empty: the user's keys and agent
-    ssh_known_hosts: str = ""  # known_hosts file; set: unknown host keys are refused
+    ssh_known_hosts: str = ""  # an OpenSSH known_hosts file `rackctl trust` may take host keys from
+    # Where `file:` secret references may point (empty: the defaults below); `env:` names need the prefix.
+    secret_dirs: tuple[str, ...] = field(default_factory=tuple)
+    secret_env_prefix: str = "RACKCTL_"
+    secret_max_bytes: int = 65536
     source: str = "defaults"
 
     @property
@@ -57,6 +65,11 @@ class Settings:
     @property
     def resolved_state_dir(self) -> Path:
         return Path(self.state_dir) if self.state_dir else default_state_dir()
+
+    @property
+    def resolved_secret_dirs(self) -> tuple[Path, ...]:
+        """The folders `file:` references may point into, first the one new secrets are written to."""
+        return tuple(Path(d) for d in self.secret_dirs) if self.secret_dirs else default_secret_dirs()
 
 
 _COERCE = {int: int, float: float, str: str}

@@ -11,6 +11,8 @@
     ├── DriverError                   anything a device said or failed to say
     │   ├── ConnectError              no answer, refused, unreachable
     │   ├── AuthError                 wrong user or password
+    │   │   ├── HostKeyUnknown        no SSH host key pinned for the device: `rackctl trust` first
+    │   │   └── HostKeyChanged        the device presented another SSH host key than the pinned one
     │   ├── Timeout                   answered too late
     │   ├── CommandError              answered, but refused or failed the request
     │   └── Unsupported               the device cannot do this at all
@@ -105,6 +107,14 @@ class ConnectError(DriverError):
 
 class AuthError(DriverError):
     """The device rejected the credentials."""
+
+
+class HostKeyUnknown(AuthError):
+    """The inventory pins no SSH host key for the device, so nothing it says can be trusted yet."""
+
+
+class HostKeyChanged(AuthError):
+    """The device presented an SSH host key other than the pinned one: maybe not the device at all."""
 
 
 class Timeout(DriverError):

@@ -5,6 +5,7 @@ Enum values are the exact strings stored in the database and shown to users.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -126,14 +127,46 @@ class Health(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
 class Secret:
-    """A resolved secret; its value never shows in repr or str."""
+    """A secret whose value never shows in repr or str: a value, or a reader called at first use.
 
-    value: str = field(repr=False)
+    `Secret.deferred(read)` lets a reference be resolved inside the per-target deadline, by whichever
+    worker first needs the value, instead of when the endpoint is built (rackctl.secrets.deferred).
+    """
+
+    __slots__ = ("_read", "_value")
+
+    def __init__(self, value: str | None = None, read: Callable[[], str] | None = None) -> None:
+        if (value is None) == (read is None):
+            raise TypeError("Secret takes a value or a reader")
+        self._value, self._read = value, read
+
+    @classmethod
+    def deferred(cls, read: Callable[[], str]) -> Secret:
+        return cls(read=read)
+
+    @property
+    def value(self) -> str:
+        if self._value is None:
+            assert self._read is not None
+            self._value = self._read()
+        return self._value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(Secret)  # never derived from the value: a hash must not leak it or force a read
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
 
     def __str__(self) -> str:
         return "***"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Forked or pickled workers get the same promise, not an early read.
+        return (Secret, (self._value, None) if self._value is not None else (None, self._read))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ that names a firmware baseline (images made here, with their sha256) and BIOS se
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
+import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
+from rackctl.inventory.db import Database
+from rackctl.inventory.queries import device
 from rackctl.lab.redfish_mockup import MockupServer
 from rackctl.paths import shipped_dir
 from tests.conftest import CliResult
@@ -54,9 +58,20 @@ def _template(folder: Path, firmware: dict[str, Any], bios: dict[str, Any]) -> P
     return path
 
 
+def _serve(folder: Path, username: str) -> MockupServer:
+    """A mockup on a random free loopback address, port 8000 (plain HTTP): other suites run beside this one."""
+    for _ in range(100):
+        address = f"127.33.{random.randrange(1, 255)}.{random.randrange(1, 255)}"
+        try:
+            return MockupServer(folder, address, 8000, username=username, password=PASSWORD).start()
+        except OSError:
+            continue
+    raise RuntimeError("no free loopback address for a mockup BMC")
+
+
 @pytest.fixture
 def fleet(
-    cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Callable[..., CliResult], db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., Fleet]]:
     """`fleet(nodes=2, variant=..., firmware=..., bios=...)`: the rack r12, its first `nodes` GPU nodes on mockups."""
     monkeypatch.setenv("RACKCTL_BMC_PASSWORD", PASSWORD)
@@ -75,14 +90,18 @@ def fleet(
         result = cli("rack", "create", "r12", "-t", str(template), "-s", "fra1")
         assert result.exit_code == 0, result.stderr
         servers = {}
-        for index, node in enumerate(NODES[:nodes]):
-            server = MockupServer(REDFISH_DATA / variant, f"127.33.{len(started) + 1}.{index + 1}", 8000,
-                                  username=username, password=PASSWORD).start()  # fmt: skip
+        for node in NODES[:nodes]:
+            server = _serve(REDFISH_DATA / variant, username)
             started.append(server)
             servers[node] = server
             args = ["--mgmt-address", server.address, "--mgmt-port", "8000", "--mgmt-protocol", "redfish"]
             result = cli("device", "set", node, *args, "--mgmt-username", username)
             assert result.exit_code == 0, result.stderr
+        with db.transaction() as session:  # the mockups speak plain HTTP: the endpoints say so explicitly
+            for node in servers:
+                mgmt = device(session, node).mgmt
+                assert mgmt is not None
+                mgmt.options = {**(mgmt.options or {}), "scheme": "http"}
         return Fleet(cli, servers, folder)
 
     yield build
@@ -100,11 +119,12 @@ class IpmiNode:
 def ipmi_bmc(tmp_path: Path) -> Iterator[IpmiNode]:
     """One real OpenIPMI ipmi_sim (user slot 2: admin) on its own loopback address; stopped after the test."""
     from rackctl.lab import ipmi, processes
+    from rackctl.lab.plan import free_loopback
 
     root = tmp_path / "ipmi"
     script = ipmi.install_chassis_script(root)
     folder = root / "bmc"
-    address = "127.2.251.1"
+    address = free_loopback(ipaddress.ip_network(f"127.36.{random.randrange(0, 256)}.0/24"), 1, ipmi.IPMI_PORT)[0]
     ipmi.prepare(ipmi.SimNode("gpu-r12-u03"), folder, address, "admin", PASSWORD, script)
     pid = ipmi.start(folder)
     try:

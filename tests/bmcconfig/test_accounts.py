@@ -9,15 +9,16 @@ from sqlalchemy import select
 
 from rackctl.inventory.db import Database
 from rackctl.inventory.models import OperationResult
+from rackctl.secrets import write_private
 from tests.bmcconfig.conftest import PASSWORD
 
 ACCOUNT = "/redfish/v1/AccountService/Accounts/1"
 
 
 def _secret(folder: Path, name: str, value: str = PASSWORD) -> Path:
+    """A secret where references may point (the test's secret folder), 0600 from its first byte."""
     path = folder / name
-    path.write_text(value + "\n")
-    path.chmod(0o600)
+    write_private(path, value + "\n")
     return path
 
 
@@ -36,9 +37,9 @@ def test_users_lists_accounts_and_flags_factory_defaults(fleet):
     assert value["flagged"] == ["Administrator (HPE iLO (Administrator))"]
 
 
-def test_rotate_sets_proves_and_then_rewrites_the_reference(fleet, tmp_path, db: Database):
+def test_rotate_sets_proves_and_then_rewrites_the_reference(fleet, secret_folder, db: Database):
     run = fleet(nodes=1, username="Administrator")
-    secret = _secret(tmp_path, "u03.pw")
+    secret = _secret(secret_folder, "u03.pw")
     _point(run, "gpu-r12-u03", secret)
     result = run.cli("bmc", "rotate", "gpu-r12-u03", "--yes", "--json")
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -47,7 +48,7 @@ def test_rotate_sets_proves_and_then_rewrites_the_reference(fleet, tmp_path, db:
     # DMTF's AccountService gives MinPasswordLength 8 and no maximum: 16, the IPMI-safe length
     assert new != PASSWORD and len(new) == 16 and server.password == new
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
-    assert not list(tmp_path.glob("u03.pw.pending")) and not list(tmp_path.glob(".u03.pw.*"))
+    assert not list(secret_folder.glob("u03.pw.pending")) and not list(secret_folder.glob(".u03.pw.*"))
     (patch,) = server.made("PATCH", ACCOUNT)
     assert patch.body == {"Password": new}
     with db.transaction() as session:
@@ -55,9 +56,9 @@ def test_rotate_sets_proves_and_then_rewrites_the_reference(fleet, tmp_path, db:
     assert new not in logged and PASSWORD not in logged
 
 
-def test_a_new_password_that_does_not_log_in_keeps_the_old_one(fleet, tmp_path):
+def test_a_new_password_that_does_not_log_in_keeps_the_old_one(fleet, secret_folder):
     run = fleet(nodes=1, username="Administrator")
-    secret = _secret(tmp_path, "u03.pw")
+    secret = _secret(secret_folder, "u03.pw")
     _point(run, "gpu-r12-u03", secret)
     run.servers["gpu-r12-u03"].writes.ignore_passwords = True  # answers 204 and keeps the old password
     result = run.cli("bmc", "rotate", "gpu-r12-u03", "--yes", "--json")
@@ -65,12 +66,12 @@ def test_a_new_password_that_does_not_log_in_keeps_the_old_one(fleet, tmp_path):
     row = result.json()[0]
     assert row["error"] == "the BMC took the new password but a login with it failed; the old one still works"
     assert row["detail"] == {"working": "old"}
-    assert secret.read_text() == PASSWORD + "\n" and not (tmp_path / "u03.pw.pending").exists()
+    assert secret.read_text() == PASSWORD + "\n" and not (secret_folder / "u03.pw.pending").exists()
 
 
-def test_a_reference_rackctl_cannot_write_is_refused_before_any_change(fleet, tmp_path):
+def test_a_reference_rackctl_cannot_write_is_refused_before_any_change(fleet, secret_folder):
     run = fleet(nodes=2, username="Administrator")
-    _point(run, "gpu-r12-u11", _secret(tmp_path, "u11.pw"))  # u03 keeps env:RACKCTL_BMC_PASSWORD
+    _point(run, "gpu-r12-u11", _secret(secret_folder, "u11.pw"))  # u03 keeps env:RACKCTL_BMC_PASSWORD
     result = run.cli("bmc", "rotate", "gpu-r12-u[03,11]", "--yes", "--json")
     assert result.exit_code == 1
     rows = {r["target"]: r for r in result.json()}
@@ -79,9 +80,9 @@ def test_a_reference_rackctl_cannot_write_is_refused_before_any_change(fleet, tm
     assert not run.servers["gpu-r12-u03"].made("PATCH", ACCOUNT)
 
 
-def test_a_shared_reference_rotates_all_or_none(fleet, tmp_path):
+def test_a_shared_reference_rotates_all_or_none(fleet, secret_folder):
     run = fleet(nodes=2, username="Administrator")
-    shared = _secret(tmp_path, "shared.pw")
+    shared = _secret(secret_folder, "shared.pw")
     for node in run.servers:
         _point(run, node, shared)
     refused = run.cli("bmc", "rotate", "gpu-r12-u[03,11]", "--yes", "--json")
@@ -101,10 +102,10 @@ def test_a_shared_reference_rotates_all_or_none(fleet, tmp_path):
     assert {s.password for s in run.servers.values()} == {new} and new != PASSWORD
 
 
-def test_ipmi_user_slots_and_set_user_password_on_ipmi_sim(cli, db, ipmi_bmc, tmp_path, monkeypatch):
+def test_ipmi_user_slots_and_set_user_password_on_ipmi_sim(cli, db, ipmi_bmc, secret_folder, monkeypatch):
     monkeypatch.setenv("RACKCTL_BMC_PASSWORD", PASSWORD)
     assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
-    secret = _secret(tmp_path, "ipmi.pw")
+    secret = _secret(secret_folder, "ipmi.pw")
     args = ("--mgmt-address", ipmi_bmc.address, "--mgmt-port", "623", "--mgmt-credential", f"file:{secret}")
     assert cli("device", "set", "gpu-r12-u03", *args).exit_code == 0
     users = cli("bmc", "users", "gpu-r12-u03", "--json", "--timeout", "60")

@@ -7,6 +7,7 @@ import time
 
 from rackctl import fanout
 from rackctl.errors import CommandError, ConnectError
+from rackctl.inventory import queries
 from rackctl.services import power
 from rackctl.services.bmc import BmcTarget, execute, with_driver
 from rackctl.types import MgmtProtocol
@@ -40,9 +41,9 @@ def test_execute_gives_each_bmc_its_own_result(mockup, endpoint_for):
     assert [r.method for r in good.requests] == ["GET", "POST", "GET", "GET", "DELETE"]
 
 
-def test_cli_power_status_over_two_recorded_bmcs(cli, mockup, monkeypatch):
+def test_cli_power_status_over_two_recorded_bmcs(cli, db, mockup, monkeypatch):
     monkeypatch.setenv("RACKCTL_BMC_PASSWORD", "secret")
-    # port 8000 is where the driver speaks plain HTTP, as the inventory has no scheme to set
+    # plain HTTP only because each endpoint says so (scheme: http); a port number never implies it
     good, broken = mockup(address="127.31.1.1", port=8000), mockup("no-power", address="127.31.1.2", port=8000)
     broken.fail("/redfish/v1/Systems/437XR1138R2", 500)
     assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
@@ -59,6 +60,8 @@ def test_cli_power_status_over_two_recorded_bmcs(cli, mockup, monkeypatch):
             "redfish",
         )
         assert result.exit_code == 0, result.stderr
+        with db.transaction() as session:
+            queries.device(session, node).mgmt.options = {"scheme": "http"}
     result = cli("power", "status", "gpu-r12-u[03,11]", "--json", "--timeout", "5")
     assert result.exit_code == 1, result.stderr
     rows = {row["target"]: row for row in result.json()}

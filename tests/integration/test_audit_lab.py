@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from rackctl.inventory import queries
 from rackctl.inventory.db import Database
 from rackctl.inventory.templates.build import create_racks
 from rackctl.inventory.templates.loader import load_template
@@ -50,7 +51,6 @@ def rack(cli: Cli, db_url: str, lab: HostLab, monkeypatch: pytest.MonkeyPatch) -
         hostlab.point_inventory(session, lab)
     db.dispose()
     monkeypatch.setenv("RACKCTL_SSH_KEY", str(lab.keys.client))
-    monkeypatch.setenv("RACKCTL_SSH_KNOWN_HOSTS", str(lab.known_hosts))
     yield cli
     for name in lab.personas:
         lab.heal(name)
@@ -147,15 +147,22 @@ def test_fixed_drift_shows_in_diff_and_history(rack: Cli, lab: HostLab) -> None:
     assert (row["first_seen_run"], row["resolved_run"]) == (before["run"], after["run"])
 
 
-def test_unknown_host_key_is_refused(rack: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    empty = tmp_path / "known_hosts"
-    empty.write_text("")
-    monkeypatch.setenv("RACKCTL_SSH_KNOWN_HOSTS", str(empty))
+def test_a_host_without_a_pinned_key_is_refused_until_trusted(rack: Cli, db_url: str) -> None:
+    db = Database(db_url)
+    with db.transaction() as session:
+        device = queries.device(session, "gpu-r12-u03")  # held: the session only keeps weak references
+        device.host_keys.clear()
+    db.dispose()
     code, data = audit(rack, "gpu-r12-u03")
     assert code == 2 and data["findings"] == []
-    assert {r["reason"] for r in data["not_audited"]} == {
-        f"gpu-r12-u03 ({_address(data)}): host key not in known_hosts"
-    }
+    (reason,) = {r["reason"] for r in data["not_audited"]}
+    assert reason.startswith(f"gpu-r12-u03 ({_address(data)}): no SSH host key is pinned in the inventory")
+    code, data = audit(rack, "gpu-r12-u03", "--trust-new-keys")
+    assert (code, data["not_audited"]) == (0, [])
+    (entry,) = [
+        e for e in rack("log", "--kind", "operation", "--json").json() if e["command"] == "audit --trust-new-keys"
+    ]
+    assert [r["target"] for r in entry["results"]] == ["gpu-r12-u03"]
 
 
 def _address(data: dict[str, Any]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 from tests.integration.conftest import Lab
 
@@ -29,7 +30,7 @@ def test_power_changed_behind_rackctls_back_and_an_outlet_turned_off_are_found(i
     assert ipmi_lab.cli("power", "on", "@rack:r12", "--sequence").exit_code == 0
     assert ipmi_lab.cli("device", "set", "@role:gpu-node", "--state", "in-service", "--force").exit_code == 0
     lab = ipmi_lab.state()
-    password = (lab.folder / "secrets" / "bmc-password").read_text().strip()
+    password = (Path(lab.secret_folder) / "bmc-password").read_text().strip()
     # Someone switches a node off with ipmitool, and an outlet off at the PDU, not through rackctl.
     bmc = lab.bmcs["gpu-r12-u11"]
     subprocess.run(

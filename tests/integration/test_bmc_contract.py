@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -126,7 +127,7 @@ def _reference_tools_say(address: str, password: str) -> tuple[str, str]:
 def test_ipmitool_and_freeipmi_see_what_rackctl_did(ipmi_lab: Lab) -> None:
     lab = ipmi_lab.state()
     address = lab.bmcs["gpu-r12-u19"].address
-    password = (lab.folder / "secrets" / "bmc-password").read_text().strip()
+    password = (Path(lab.secret_folder) / "bmc-password").read_text().strip()
     assert ipmi_lab.cli("power", "on", "gpu-r12-u19", "--wait", "10").exit_code == 0
     assert _reference_tools_say(address, password) == ("Chassis Power is on", f"{address}: on")
     assert ipmi_lab.cli("power", "off", "gpu-r12-u19", "--wait", "10").exit_code == 0

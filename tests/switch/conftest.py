@@ -5,14 +5,16 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from rackctl.inventory.db import Database
 from rackctl.inventory.models import Device
-from rackctl.lab.netns import ensure_keys, links, namespaces, teardown
+from rackctl.lab.netns import ensure_keys, links, namespaces, public_key, teardown
 from rackctl.lab.switches import LinuxSwitch, fakenos_inventory, start_fakenos, start_linux_switches
+from rackctl.services import hostkeys
 
 DATA = Path(__file__).parent.parent / "data" / "switch"
 
@@ -65,13 +67,26 @@ def linux_leaves(prefix: str, ports: list[str], folder: Path) -> Iterator[tuple[
         assert not namespaces(prefix) and not links(prefix)
 
 
-def set_endpoint(db: Database, name: str, address: str, port: int, username: str, options: dict[str, object]) -> None:
-    """Point a switch's management endpoint at a lab peer."""
+def set_endpoint(
+    db: Database,
+    name: str,
+    address: str,
+    port: int,
+    username: str,
+    options: dict[str, object],
+    client_key: Path | None = None,
+) -> None:
+    """Point a switch's management endpoint at a lab peer; with the lab's `client_key`, pin the key the lab's
+    switches present (the lab made it, as `rackctl lab up` pins it)."""
     with db.transaction() as session:
         device = session.scalars(select(Device).where(Device.name == name)).one()
         assert device.mgmt is not None
         device.mgmt.address, device.mgmt.port, device.mgmt.username = address, port, username
         device.mgmt.options = options
+        if client_key is not None:
+            session.flush()
+            kind, blob = public_key(ensure_keys(client_key.parent).host)
+            hostkeys.pin_known(session, "tester", [device], kind, blob, "lab")
 
 
 PASSWORD = "fakenos-secret"
@@ -117,13 +132,19 @@ def fake_switches() -> Iterator[dict[str, int]]:
 
 @pytest.fixture
 def vendor_rack(
-    fake_switches: dict[str, int], leaf_pair: Callable[[str], str], db: Database, monkeypatch: pytest.MonkeyPatch
+    fake_switches: dict[str, int],
+    leaf_pair: Callable[[str], str],
+    db: Database,
+    cli: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[[str], str]:
     monkeypatch.setenv("RACKCTL_SWITCH_PASSWORD", PASSWORD)
 
     def make(platform: str) -> str:
         rack = leaf_pair(platform)
         set_endpoint(db, f"leaf-{rack}-a", "127.0.0.1", fake_switches[f"leaf-{rack}-a"], "admin", {})
+        trusted = cli("trust", f"leaf-{rack}-a", "--yes")  # first contact, as a technician makes it
+        assert trusted.exit_code == 0, trusted.stderr
         return rack
 
     return make

@@ -43,7 +43,7 @@ def lx(peers: tuple[dict[str, LinuxSwitch], Path], leaf_pair: Callable[[str], st
     switches, key = peers
     leaf_pair("linux")
     for name, switch in switches.items():
-        set_endpoint(db, name, switch.host.address, 22, "root", switch.endpoint_options_for(key))
+        set_endpoint(db, name, switch.host.address, 22, "root", switch.endpoint_options_for(key), key)
         switch.config_file.write_text(cli("switch", "render", name).stdout)
         switch.lldp_file.write_text(_planned_lldp(db, name))
     with db.transaction() as session:

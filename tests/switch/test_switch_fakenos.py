@@ -1,6 +1,7 @@
 """Vendor CLIs over SSH against fakenos (PyPI): diff, backup and LLDP from show commands.
 
-fakenos starts in user mode (netmiko enters enable mode with the switch password as enable secret) and
+fakenos starts in user mode (netmiko enters enable mode; fakenos asks no enable secret, and rackctl sends
+none unless the endpoint names one) and
 keeps no configuration state, so pushes and rollbacks are tested against the Linux-based switches.
 """
 
@@ -8,6 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+import pytest
+
+# NOTE(fakenos 1.2): a client that leaves before opening a channel (`rackctl trust` reads the host key and
+# goes) makes fakenos's server thread fail on a None channel; that thread's traceback is fakenos's, not ours.
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 
 
 def test_eos_diff_covers_managed_blocks_only(vendor_rack: Callable[[str], str], cli: Callable[..., Any]) -> None:
@@ -30,7 +37,7 @@ def test_nxos_diff_and_push_preview(vendor_rack: Callable[[str], str], cli: Call
     assert "mgmt0" not in rows[0]["diff"]
     preview = cli("switch", "push", "leaf-nx-a")
     assert preview.exit_code == 0 and "nothing was pushed" in preview.stderr
-    assert cli("log", "--kind", "operation", "--json").json() == []
+    assert [e for e in cli("log", "--kind", "operation", "--json").json() if e["command"].startswith("switch")] == []
 
 
 def test_backup_saves_the_running_config(vendor_rack: Callable[[str], str], cli: Callable[..., Any]) -> None:

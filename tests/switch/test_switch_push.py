@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,9 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from conftest import linux_leaves, set_endpoint
+from rackctl.inventory import queries
 from rackctl.inventory.db import Database
 from rackctl.inventory.models import Profile
 from rackctl.lab.switches import LinuxSwitch
+from rackctl.services import hostkeys
 
 PREFIX = "rksw"
 # Host numbers of this suite's switches (10.250.27.x): other suites' lab hosts start at 0 and may run at once.
@@ -54,7 +57,7 @@ def lx(
             if ip(switch, "link", "show", port, check=False) == "":
                 ip(switch, "link", "add", port, "type", "veth", "peer", "name", f"{port}p")
             ip(switch, "link", "set", port, "mtu", "1500")
-        set_endpoint(db, name, switch.host.address, 22, "root", switch.endpoint_options_for(key))
+        set_endpoint(db, name, switch.host.address, 22, "root", switch.endpoint_options_for(key), key)
     monkeypatch.delenv("RACKCTL_SWITCH_PASSWORD", raising=False)
     return switches
 
@@ -135,7 +138,7 @@ def test_bad_intent_is_refused_before_anything_is_pushed(
     assert result.exit_code == 2
     assert "profile roce-inference: tenant VLAN 0 is out of range 2-4093" in result.stderr
     assert lx["leaf-lx-a"].config_file.read_text() == INITIAL
-    assert cli("log", "--kind", "operation", "--json").json() == []
+    assert [e for e in cli("log", "--kind", "operation", "--json").json() if e["command"].startswith("switch")] == []
 
 
 def test_backup_and_diff(lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database) -> None:
@@ -157,6 +160,54 @@ def test_unreachable_switch_fails_alone(lx: dict[str, LinuxSwitch], cli: Callabl
     rows = {r["switch"]: r for r in result.json()}
     assert rows["leaf-lx-a"]["ok"] and rows["leaf-lx-a"]["changed"]
     assert not rows["leaf-lx-b"]["ok"] and "leaf-lx-b" in rows["leaf-lx-b"]["error"]
+
+
+def test_a_switch_presenting_another_host_key_gets_nothing(
+    lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database, tmp_path: Path
+) -> None:
+    """The spoof: the inventory pins another key than the one the address presents. Nothing is pushed."""
+    _set_credential_free(db)
+    other = tmp_path / "other_host_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    kind, blob = other.with_suffix(".pub").read_text().split()[:2]
+    with db.transaction() as session:
+        hostkeys.pin_known(session, "tester", [queries.device(session, "leaf-lx-a")], kind, blob, "test")
+    result = cli("switch", "push", "leaf-lx-a", "--yes", "--json")
+    assert result.exit_code == 1
+    (row,) = result.json()
+    assert "SSH HOST KEY CHANGED" in row["detail"] and "nothing was sent to it" in row["detail"]
+    assert lx["leaf-lx-a"].config_file.read_text() == INITIAL
+    assert cli("switch", "diff", "leaf-lx-a", "--trust-new-keys").exit_code == 1  # a pin is never overridden
+
+
+def test_a_switch_with_no_pin_is_refused_until_trusted(
+    lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database
+) -> None:
+    _set_credential_free(db)
+    with db.transaction() as session:
+        device = queries.device(session, "leaf-lx-a")
+        device.host_keys.clear()
+    refused = cli("switch", "backup", "leaf-lx-a")
+    assert refused.exit_code == 1 and "no SSH host key is pinned in the inventory" in refused.stderr
+    assert "rackctl trust leaf-lx-a" in refused.stderr
+    trusted = cli("switch", "backup", "leaf-lx-a", "--trust-new-keys")
+    assert trusted.exit_code == 0, trusted.stderr
+    assert "trusted the SSH host key of leaf-lx-a" in trusted.stderr
+    (entry,) = [
+        e
+        for e in cli("log", "--kind", "operation", "--json").json()
+        if e["command"] == "switch backup --trust-new-keys"
+    ]
+    assert [r["target"] for r in entry["results"]] == ["leaf-lx-a"]
+
+
+def test_backups_are_owner_only(lx: dict[str, LinuxSwitch], cli: Callable[..., Any], db: Database) -> None:
+    _set_credential_free(db)
+    saved = cli("switch", "backup", "leaf-lx-a", "--json")
+    assert saved.exit_code == 0, saved.stderr
+    path = Path(saved.json()[0]["path"])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == stat.S_IMODE(path.parent.parent.stat().st_mode) == 0o700
 
 
 def test_an_mlag_pair_is_pushed_one_peer_at_a_time(

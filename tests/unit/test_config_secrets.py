@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -101,41 +102,38 @@ def test_env_reference_resolves_at_use(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "s3cret" not in repr(secret) and str(secret) == "***"
 
 
-def test_file_reference_reads_the_first_line(tmp_path: Path) -> None:
-    path = tmp_path / "bmc.pass"
-    path.write_text("first-line-secret\nsecond line\n")
-    assert resolve(f"file:{path}").value == "first-line-secret"
-    (tmp_path / "empty").write_text("")
-    assert resolve(f"file:{tmp_path / 'empty'}").value == ""
+def test_file_reference_reads_the_first_line(secret_file: Callable[[str, str], str]) -> None:
+    assert resolve(secret_file("bmc.pass", "first-line-secret\nsecond line")).value == "first-line-secret"
+    assert resolve(secret_file("empty", "")).value == ""
 
 
 @pytest.mark.parametrize(
     ("ref", "message"),
     [
         ("env:RACKCTL_TEST_UNSET_VARIABLE", "environment variable RACKCTL_TEST_UNSET_VARIABLE is not set"),
-        ("file:/nonexistent/rackctl/secret", "No such file or directory"),
+        ("file:{dir}/absent", "No such file or directory"),
     ],
 )
-def test_unresolvable_references_are_config_errors(ref: str, message: str) -> None:
+def test_unresolvable_references_are_config_errors(ref: str, message: str, secret_dir: Path) -> None:
     os.environ.pop("RACKCTL_TEST_UNSET_VARIABLE", None)
     with pytest.raises(ConfigError, match=message):
-        resolve(ref)
+        resolve(ref.format(dir=secret_dir))
 
 
-@pytest.mark.parametrize("ref", ["env:RACKCTL_BMC_PASSWORD", "env:_X1", "file:/etc/rackctl/bmc.pass"])
+@pytest.mark.parametrize("ref", ["env:RACKCTL_BMC_PASSWORD", "file:/etc/rackctl/bmc.pass", "cred:bmc-password"])
 def test_well_formed_references_are_accepted(ref: str) -> None:
     assert check_reference(ref) == ref
 
 
 @pytest.mark.parametrize(
-    "literal", ["hunter2", "P@ssw0rd!", "env:", "env:1BAD", "file:relative/path", "vault:secret/bmc", ""]
+    "literal", ["hunter2", "P@ssw0rd!", "env:", "env:1BAD", "file:relative/path", "vault:secret/bmc", "cred:a/b", ""]
 )
 def test_literal_secrets_are_refused_without_echoing_them(literal: str) -> None:
     with pytest.raises(ConfigError) as caught:
         check_reference(literal, "devices.4.management.credential")
     message = str(caught.value)
     assert "is not a secret reference" in message and message.startswith("devices.4.management.credential")
-    assert caught.value.hint is not None and "env:NAME" in caught.value.hint
+    assert caught.value.hint is not None and "env:NAME" in caught.value.hint and "cred:NAME" in caught.value.hint
     secret_part = literal.split(":", 1)[-1]
     assert len(secret_part) < 3 or secret_part not in message
     with pytest.raises(ConfigError):

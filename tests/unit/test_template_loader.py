@@ -70,7 +70,7 @@ BAD_EDITS = [
         'credential: "env:RACKCTL_BMC_PASSWORD"}',
         'credential: "Hunter2-BMC!"}',
         "devices.4.management.credential",
-        "must be a secret reference (env:NAME or file:/path), never the secret itself",
+        "must be a secret reference (env:NAME, file:/path or cred:NAME), never the secret itself",
     ),
     ('    dcgm: "4.2.3"\n', "    dcgm: 4.2\n", "profiles.h100-inference.dcgm", "4.2 is not of type 'string', 'null'"),
     ("    mtu: 9000\n", "    mtu: jumbo\n", "profiles.h100-inference.mtu", "not of type"),

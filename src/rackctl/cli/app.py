@@ -109,6 +109,10 @@ COMMANDS = MappingProxyType(
             "Compare devices with the inventory: BMC, host, switch, cabling, PDU. Exit 0 clean, 1 drift,"
             " 2 not audited.",
         ),
+        "trust": Lazy(
+            "rackctl.cli.trust:trust_cmd",
+            "Show each device's SSH host key fingerprint and pin it after confirmation; changed keys are refused.",
+        ),
     }
 )
 

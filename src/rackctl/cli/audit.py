@@ -15,15 +15,17 @@ from typer.core import TyperGroup
 from rackctl import targets
 from rackctl.cli import output
 from rackctl.cli.common import DryRunOption, JsonOption, actor, state, transaction
+from rackctl.cli.trust import TrustNewKeysOption, trust_new_keys
 from rackctl.errors import ValidationError
 from rackctl.services.audit import report as render
 from rackctl.services.audit import store
 from rackctl.services.audit.jobs import SshAccess
 from rackctl.services.audit.outcome import AuditReport, Outcome, Shard
 from rackctl.services.audit.run import AuditOptions, audit
-from rackctl.services.audit.schedule import Interval, Schedule
+from rackctl.services.audit.schedule import Interval, Schedule, credential
 from rackctl.services.audit.serve import make_server
-from rackctl.types import Severity
+from rackctl.services.endpoints import credential_names
+from rackctl.types import Layer, Severity
 
 ALL = ",".join(("bmc", "host", "switch", "cabling", "pdu"))
 DEFAULT_METRICS = "/var/lib/node_exporter/textfile_collector/rackctl_audit.prom"
@@ -67,18 +69,22 @@ def run_cmd(
     shard: ShardOption = None,
     timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per device (default: settings).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Devices at once, per layer.")] = None,
+    trust_new: TrustNewKeysOption = False,
 ) -> None:
     """Audit TARGETS (the default command): findings with hints; not-audited devices are never clean."""
     if out is not None and fmt == Format.TABLE:
         raise ValidationError("--output needs --format json, prometheus or junit")
     settings = state().settings
+    chosen = render.layers_from(layers)
+    if trust_new and set(chosen) & {Layer.HOST, Layer.CABLING, Layer.SWITCH}:
+        trust_new_keys(target, "audit")
     options = AuditOptions(
-        layers=render.layers_from(layers),
+        layers=chosen,
         workers=workers or settings.workers,
         timeout=timeout or max(settings.timeout, 30.0),
         retries=settings.retries,
         shard=Shard.parse(shard) if shard else None,
-        ssh=SshAccess(settings.ssh_user, settings.ssh_key, settings.ssh_known_hosts),
+        ssh=SshAccess(settings.ssh_user, settings.ssh_key),
     )
     report = audit(state().database(), target, options, actor())
     _emit(report, fmt, out)
@@ -221,11 +227,26 @@ def schedule_cmd(
     name: Annotated[str, typer.Option("--name", help="Unit name (one per schedule).")] = "rackctl-audit",
     folder: Annotated[Path, typer.Option("--output", help="Folder for the unit files.")] = Path("/etc/systemd/system"),
     dry_run: DryRunOption = False,
+    credentials: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--credential",
+            help="NAME or NAME=/path: a LoadCredential= for cred:NAME (added: every cred: the targets use).",
+        ),
+    ] = None,
 ) -> None:
-    """Write a systemd service and timer running the audit every period; show the cron equivalent."""
+    """Write a systemd service and timer running the audit every period; show the cron equivalent.
+
+    Secrets reach the service as systemd credentials (LoadCredential=), never through its environment.
+    """
     render.layers_from(layers)
     args = [target, "--layers", layers, "--format", "prometheus", "--output", metrics]
-    plan = Schedule(name, Interval.parse(every), args + (["--shard", str(Shard.parse(shard))] if shard else []))
+    given = dict(credential(c) for c in credentials or [])
+    with transaction() as session:
+        used = credential_names(session, targets.resolve(session, target))
+    loaded = tuple(sorted({**dict.fromkeys(used, ""), **given}.items()))
+    extra = ["--shard", str(Shard.parse(shard))] if shard else []
+    plan = Schedule(name, Interval.parse(every), args + extra, loaded)
     if dry_run:
         output.raw(
             f"# {folder / (name + '.service')}\n{plan.service()}\n# {folder / (name + '.timer')}\n{plan.timer()}"

@@ -60,6 +60,8 @@ def demo(
     folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "RACKCTL_DB_URL": f"sqlite:///{folder / 'inventory.db'}",
            "RACKCTL_STATE_DIR": str(folder / "state"), "RACKCTL_CONFIG": str(folder / "none.toml"),
+           # the lab's secrets go to a secret folder of the demo's own, configured like any other
+           "RACKCTL_SECRET_DIRS": str(folder / "secrets"),
            "RACKCTL_ACTOR": os.environ.get("RACKCTL_ACTOR", "demo")}  # fmt: skip
     started = time.monotonic()
     try:

@@ -105,7 +105,7 @@ def device_set(
     mgmt_port: Annotated[int | None, typer.Option(help="Management port, one device only.")] = None,
     mgmt_protocol: Annotated[MgmtProtocol | None, typer.Option(help="Management protocol.")] = None,
     mgmt_username: Annotated[str | None, typer.Option(help="Management user name.")] = None,
-    mgmt_credential: Annotated[str | None, typer.Option(help="Secret reference: env:NAME or file:/path.")] = None,
+    mgmt_credential: Annotated[str | None, typer.Option(help="Secret reference: env:, file: or cred:.")] = None,
     platform: Annotated[
         str | None, typer.Option(help="Platform: a switch OS, a PDU's MIB family or 'auto' ('' clears it).")
     ] = None,

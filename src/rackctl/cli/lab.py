@@ -31,7 +31,9 @@ def lab_up(
     family the lab writes no walk for answer a recorded walk of a real PDU of that family."""
     app = state()
     started = time.monotonic()
-    options = core.LabOptions(name, tuple(racks or ()), hosts, recorded_pdus)
+    options = core.LabOptions(
+        name, tuple(racks or ()), hosts, recorded_pdus, secret_dir=app.settings.resolved_secret_dirs[0]
+    )
     lab = core.up(app.database(), app.settings.resolved_state_dir, options)
     seconds = time.monotonic() - started
     summary = {
@@ -55,7 +57,7 @@ def lab_up(
     if lab.hosts:
         output.note(
             f"hosts accept root with the key {lab.ssh_key}: export RACKCTL_SSH_KEY={lab.ssh_key} "
-            f"RACKCTL_SSH_KNOWN_HOSTS={lab.known_hosts}"
+            "(their SSH host key is pinned in the inventory)"
         )
 
 

@@ -11,6 +11,7 @@ from rackctl import fanout, targets
 from rackctl.cli import output
 from rackctl.cli.common import EXIT_FAILED, JsonOption, YesOption, actor, state, transaction
 from rackctl.cli.fanout_view import interruptible
+from rackctl.cli.trust import TrustNewKeysOption, trust_new_keys
 from rackctl.inventory import queries
 from rackctl.paths import child
 from rackctl.services.cabling import check
@@ -27,7 +28,10 @@ SwitchesArg = Annotated[list[str], typer.Argument(help="Switches (node sets), e.
 PUSH_TIMEOUT_S = 300.0
 
 
-def _jobs(names: list[str], need_endpoint: bool = True) -> list[ops.SwitchJob]:
+def _jobs(names: list[str], need_endpoint: bool = True, trust_new: str = "") -> list[ops.SwitchJob]:
+    """The switches' jobs; `trust_new` (the command) first pins host keys of switches that have none."""
+    if trust_new:
+        trust_new_keys(",".join(names), trust_new)
     with transaction() as session:
         return ops.jobs(session, targets.resolve(session, ",".join(names)), need_endpoint)
 
@@ -82,18 +86,19 @@ def _show_diffs(results: list[fanout.Result[str]], as_json: bool) -> None:
 
 
 @switch_app.command("diff")
-def diff_cmd(switches: SwitchesArg, as_json: JsonOption = False) -> None:
+def diff_cmd(switches: SwitchesArg, as_json: JsonOption = False, trust_new: TrustNewKeysOption = False) -> None:
     """Show what differs between each switch's running configuration and the inventory's intent."""
-    results = _run(ops.diff_one, _jobs(switches))
+    results = _run(ops.diff_one, _jobs(switches, trust_new="switch diff" if trust_new else ""))
     _show_diffs(results, as_json)
     _fail_if(results)
 
 
 @switch_app.command("backup")
-def backup_cmd(switches: SwitchesArg, as_json: JsonOption = False) -> None:
-    """Save each switch's running configuration under the state folder (switch-backups/NAME/)."""
+def backup_cmd(switches: SwitchesArg, as_json: JsonOption = False, trust_new: TrustNewKeysOption = False) -> None:
+    """Save each switch's running configuration under the state folder (switch-backups/NAME/, owner-only)."""
     folder = state().settings.resolved_state_dir
-    results = _run(lambda job: ops.backup_one(job, folder), _jobs(switches))
+    jobs = _jobs(switches, trust_new="switch backup" if trust_new else "")
+    results = _run(lambda job: ops.backup_one(job, folder), jobs)
     if as_json:
         output.emit_json(
             [{"switch": r.target, "ok": r.ok, "path": str(r.value or ""), "error": r.message} for r in results]
@@ -105,13 +110,15 @@ def backup_cmd(switches: SwitchesArg, as_json: JsonOption = False) -> None:
 
 
 @switch_app.command("push")
-def push_cmd(switches: SwitchesArg, yes: YesOption = False, as_json: JsonOption = False) -> None:
+def push_cmd(
+    switches: SwitchesArg, yes: YesOption = False, as_json: JsonOption = False, trust_new: TrustNewKeysOption = False
+) -> None:
     """Apply the inventory's configuration: back up, diff, apply safely, verify, roll back on failure.
 
     Without --yes only the diff is shown. The two switches of an MLAG pair are pushed one after the other:
     the second only once the first is applied and verified.
     """
-    jobs = _jobs(switches)
+    jobs = _jobs(switches, trust_new="switch push" if trust_new else "")
     if not yes:
         previews = _run(ops.diff_one, jobs)
         _show_diffs(previews, as_json)
@@ -157,8 +164,11 @@ def cabling_check(
     as_json: JsonOption = False,
     ssh_user: Annotated[str, typer.Option(envvar="RACKCTL_SSH_USER", help="User for SSH to hosts.")] = "root",
     ssh_key: Annotated[str, typer.Option(envvar="RACKCTL_SSH_KEY", help="Private key for SSH to hosts.")] = "",
+    trust_new: TrustNewKeysOption = False,
 ) -> None:
     """Compare LLDP and InfiniBand neighbours with the inventory's cables; exit 1 on any mismatch."""
+    if trust_new:
+        trust_new_keys(target, "cabling check")
     with transaction() as session:
         devices = queries.devices(session, targets.resolve(session, target))
         links = check.planned(session, devices)

@@ -1,9 +1,9 @@
 """GPU node hosts over SSH (paramiko): one session per host running one compact probe script.
 
 The probe (host_probe.sh) is read-only POSIX sh that prints delimited sections; hostfacts parses
-them. Endpoint.options may carry `key_filename` (a private key) and `known_hosts` (a file: then
-unknown or changed host keys are refused). Without `known_hosts` the user's known_hosts is still
-checked for changed keys, and unknown hosts are accepted for this session only (nothing is saved).
+them. Endpoint.options may carry `key_filename` (a private key) and must carry `host_keys`, the keys the
+inventory pins for the host (drivers/ssh_trust.py): any other key, or none pinned, is refused before
+anything is sent.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from types import TracebackType
 
 import paramiko
 
+from rackctl.drivers import ssh_trust
 from rackctl.drivers.base import ProbeRequest
 from rackctl.drivers.hostfacts import HostFacts
 from rackctl.drivers.hostfacts.probe import SCRIPT, parse_output
@@ -30,8 +31,8 @@ logging.getLogger("paramiko").addHandler(logging.NullHandler())
 def _translate(endpoint: Endpoint, exc: BaseException) -> DriverError:
     """paramiko's and the socket layer's exceptions as rackctl's: the one place this driver does it."""
     where = f"{endpoint.name} ({endpoint.address})"
-    if isinstance(exc, paramiko.BadHostKeyException):
-        return AuthError(f"{where}: host key does not match known_hosts", hint="re-check the host before trusting it")
+    if isinstance(exc, DriverError):  # a refused host key, already ours
+        return exc
     if isinstance(exc, paramiko.AuthenticationException):
         return AuthError(f"{where}: SSH authentication failed for {endpoint.username}")
     if isinstance(exc, TimeoutError | socket.timeout):
@@ -40,8 +41,6 @@ def _translate(endpoint: Endpoint, exc: BaseException) -> DriverError:
         # paramiko folds one socket error per address family into this one; the first says it all.
         first = next(iter(exc.errors.values()), exc)
         return ConnectError(f"{where}: {getattr(first, 'strerror', None) or first} (port {endpoint.port or 22})")
-    if isinstance(exc, paramiko.SSHException) and "known_hosts" in str(exc):
-        return AuthError(f"{where}: host key not in known_hosts")
     if isinstance(exc, paramiko.SSHException | OSError | EOFError):
         return ConnectError(f"{where}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}")
     return DriverError(f"{where}: {exc}")
@@ -56,15 +55,8 @@ class HostSsh:
         self._client: paramiko.SSHClient | None = None
 
     def __enter__(self) -> HostSsh:
-        client = paramiko.SSHClient()
-        known_hosts = self.endpoint.options.get("known_hosts")
+        client = ssh_trust.client_for(self.endpoint)
         try:
-            if known_hosts:
-                client.load_host_keys(str(known_hosts))
-                client.set_missing_host_key_policy(paramiko.RejectPolicy())
-            else:
-                client.load_system_host_keys()
-                client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
             client.connect(**self._connect_args())
         except Exception as exc:
             client.close()

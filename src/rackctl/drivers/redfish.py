@@ -28,6 +28,7 @@ from redfish.rest import v1 as redfish_v1
 from urllib3.exceptions import InsecureRequestWarning
 
 from rackctl.drivers import redfish_quirks as quirks
+from rackctl.drivers import redfish_tls as tls
 from rackctl.drivers.base import BootSetting, HardwareInventory, LogEntry
 from rackctl.drivers.redfish_accounts import RedfishAccounts
 from rackctl.drivers.redfish_bios import RedfishBios
@@ -36,7 +37,6 @@ from rackctl.drivers.redfish_update import RedfishFirmware
 from rackctl.errors import AuthError, CommandError, ConnectError, DriverError, Unsupported
 from rackctl.types import BootDevice, Endpoint, Health, PowerAction, PowerState, SensorReading
 
-SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 MAX_PAGES = 100  # pages followed per collection; iDRAC pages its logs by 50 entries
 _UNREACHABLE = (redfish_v1.ServerDownOrUnreachableError, redfish_v1.RetriesExhaustedError, requests.RequestException)
 
@@ -58,6 +58,7 @@ def _translated(where: str) -> Iterator[None]:
     except redfish_v1.InvalidCredentialsError:
         raise AuthError(f"{where}: the BMC refused the credentials") from None
     except _UNREACHABLE as exc:
+        tls.raise_if_untrusted(where, exc)
         raise ConnectError(f"{where}: no usable answer from the BMC ({_first_line(exc)})") from None
     except (redfish_v1.JsonDecodingError, redfish_v1.DecompressResponseError, ValueError) as exc:
         raise CommandError(f"{where}: the BMC's answer is not valid Redfish JSON ({_first_line(exc)})") from None
@@ -70,12 +71,6 @@ def _translated(where: str) -> Iterator[None]:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def base_url(endpoint: Endpoint) -> str:
-    scheme = endpoint.options.get("scheme") or ("http" if endpoint.port in (80, 8000) else "https")
-    port = f":{endpoint.port}" if endpoint.port and endpoint.port not in (80, 443) else ""
-    return f"{scheme}://{endpoint.address}{port}"
 
 
 def _unlocated_session(address: str) -> CommandError:
@@ -99,29 +94,35 @@ class RedfishBmc(RedfishFirmware, RedfishBios, RedfishAccounts, RedfishMedia):
 
     @staticmethod
     def answers(endpoint: Endpoint, timeout: float = 2.0) -> bool:
-        """Whether a Redfish service root answers (no credentials needed)."""
-        try:
-            reply = requests.get(f"{base_url(endpoint)}/redfish/v1/", timeout=timeout, verify=False)
-            return reply.status_code == 200 and "RedfishVersion" in reply.json()
-        except (requests.RequestException, ValueError):
-            return False
+        """Whether a Redfish service root answers (no credentials needed), verified as a session would be."""
+        with tls.session(endpoint) as http:
+            try:
+                reply = http.get(f"{tls.base_url(endpoint)}/redfish/v1/", timeout=timeout, verify=tls.verify(endpoint))
+                return reply.status_code == 200 and "RedfishVersion" in reply.json()
+            except requests.exceptions.SSLError as exc:  # Redfish is there, but not the BMC we trust: say so
+                with suppress(ConnectError):  # no TLS at all there: not a Redfish service
+                    tls.raise_if_untrusted(f"Redfish probe of {endpoint.address}", exc)
+                return False
+            except (requests.RequestException, ValueError):
+                return False
 
     def __enter__(self) -> RedfishBmc:
         endpoint = self.endpoint
-        password = endpoint.password.value if endpoint.password else ""
-        cafile = endpoint.options.get("cafile") or (SYSTEM_CA_BUNDLE if endpoint.verify_tls else None)
+        verify = tls.verify(endpoint)
         try:
             with _translated(f"Redfish session to {endpoint.address}"):
                 # NOTE(python-redfish-library 3.x): TLS is verified only when a CA file is given, and requests
                 # are retried 10 times by default; the fan-out owns retries and deadlines, so no retries here.
                 self._client = redfish_v1.redfish_client(
-                    base_url=base_url(endpoint),
+                    base_url=tls.base_url(endpoint),
                     username=endpoint.username,
-                    password=password,
-                    cafile=cafile,
+                    password="",  # given to login() below, once the service root has shown who it is
+                    cafile=verify if isinstance(verify, str) else None,
+                    https_adapter=tls.https_adapter(endpoint),
                     timeout=endpoint.options.get("http_timeout", 10),
                     max_retry=0,
                 )
+                tls.refuse_plain_http(self._client, endpoint)
                 self._login()
                 self._system = self._find_system()
         except BaseException:
@@ -133,11 +134,13 @@ class RedfishBmc(RedfishFirmware, RedfishBios, RedfishAccounts, RedfishMedia):
         root = self._client.root or {}
         sessions = quirks.link(quirks.field(root, "Links") or {}, "Sessions")
         # NOTE(sushy-tools emulator, older iLO/XCC firmware): no SessionService; HTTP Basic auth is the way in.
+        user = self.endpoint.username
+        password = self.endpoint.password.value if self.endpoint.password else ""
         if self.endpoint.options.get("auth") == "basic" or not root.get("SessionService") or not sessions:
             self._basic_auth()
             return
         try:
-            self._client.login(auth="session")
+            self._client.login(user, password, auth="session")
         except redfish_v1.SessionCreationError:
             self._basic_auth()
         except KeyError:

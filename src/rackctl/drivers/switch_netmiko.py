@@ -1,6 +1,11 @@
 """Switches over SSH with netmiko: read the running configuration and LLDP, apply through the platform's
 safe path (drivers/switch_platforms.py), verify, confirm or roll back.
 
+The SSH session accepts only the host keys the inventory pins (Endpoint.options["host_keys"], checked by
+drivers/ssh_trust.py before the password is sent). The enable secret is `options["enable_secret"]` (a
+Secret the service fills from the endpoint's own `enable_ref`, or from the login password only when the
+endpoint says `enable_uses_login`); without one, no secret is sent.
+
 netmiko and paramiko exceptions become rackctl errors in `_translated`, the one place this driver does so.
 """
 
@@ -12,11 +17,12 @@ from contextlib import contextmanager, suppress
 from types import TracebackType
 from typing import Any
 
+from rackctl.drivers import ssh_trust
 from rackctl.drivers.base import Neighbour
 from rackctl.drivers.lldp import parse_ibnetdiscover, parse_lldp_table, parse_lldpctl_json
 from rackctl.drivers.switch_platforms import PLATFORMS, Platform
 from rackctl.errors import AuthError, CommandError, ConnectError, Timeout, Unsupported
-from rackctl.types import Endpoint
+from rackctl.types import Endpoint, Secret
 
 _RC = re.compile(r"__rc=(\d+)__")
 
@@ -41,6 +47,18 @@ def _translated(endpoint: Endpoint) -> Iterator[None]:
         raise CommandError(f"{where}: {exc}") from None
 
 
+def _pinned_class(device_type: str, endpoint: Endpoint) -> Any:
+    """netmiko's connection class for the device type, building its SSH client from the pinned host keys."""
+    from netmiko.ssh_dispatcher import CLASS_MAPPER
+
+    if device_type not in CLASS_MAPPER:
+        raise Unsupported(f"{endpoint.name}: netmiko has no device type {device_type!r}")
+    base = CLASS_MAPPER[device_type]
+    # netmiko builds its paramiko client in this hook (meant for subclasses): ours refuses unpinned keys.
+    hook = {"_get_ssh_client_instance": lambda _: ssh_trust.client_for(endpoint)}
+    return type(f"Pinned{base.__name__}", (base,), hook)
+
+
 class NetmikoSwitch:
     """One SSH session to a switch; a context manager (connects on enter, disconnects on exit)."""
 
@@ -52,24 +70,24 @@ class NetmikoSwitch:
         self._conn: Any = None
 
     def __enter__(self) -> NetmikoSwitch:
-        from netmiko import ConnectHandler
-
         ep = self.endpoint
-        secret = ep.password.value if ep.password else ""
+        enable = ep.options.get("enable_secret")
         params: dict[str, Any] = {
-            "device_type": ep.options.get("device_type", self.platform.device_type),
             "host": ep.address,
             "port": ep.port or 22,
             "username": ep.username,
-            "password": secret,
-            "secret": secret,
+            "password": ep.password.value if ep.password else "",
+            "secret": enable.value if isinstance(enable, Secret) else "",
             "conn_timeout": float(ep.options.get("timeout", 10)),
             "fast_cli": False,
+            "ssh_strict": True,
+            "system_host_keys": False,
+            "alt_host_keys": False,
         }
         if ep.options.get("key_file"):
             params.update(use_keys=True, key_file=ep.options["key_file"], allow_agent=False)
         with _translated(ep):
-            self._conn = ConnectHandler(**params)
+            self._conn = _pinned_class(str(ep.options.get("device_type", self.platform.device_type)), ep)(**params)
             if self.platform.needs_enable:
                 self._conn.enable()
         return self

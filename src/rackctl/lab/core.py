@@ -8,13 +8,14 @@ inventory before the error is raised. `down` stops exactly what the state file l
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import Any
 
+from rackctl.config import load_settings
 from rackctl.inventory.db import Database
 from rackctl.lab import hostlab, ipmi, netns, processes, redfish, snmp, state
 from rackctl.lab.plan import (
@@ -30,6 +31,8 @@ from rackctl.lab.plan import (
 from rackctl.lab.processes import LabError
 from rackctl.lab.state import LabState, SimulatedBmc
 from rackctl.paths import child
+from rackctl.secrets import private_folder, write_private
+from rackctl.services import hostkeys
 from rackctl.types import DeviceRole
 
 LAB_USER = "admin"
@@ -42,6 +45,7 @@ class LabOptions:
     racks: tuple[str, ...] = ()
     hosts: bool = True  # network-namespace SSH hosts for GPU nodes (needs root)
     replay_pdus: bool = False  # every PDU answers its family's recorded walk of a real PDU
+    secret_dir: Path | None = None  # where the lab keeps its secrets: default the first of `secret_dirs`
 
 
 def is_root() -> bool:
@@ -49,13 +53,17 @@ def is_root() -> bool:
 
 
 def secret_file(lab: LabState, name: str) -> str:
-    """A lab secret kept in a 0600 file; the inventory stores only `file:<path>`."""
-    path = lab.folder / "secrets" / name
+    """A lab secret in an owner-only file (0600 from its first byte); the inventory stores only `file:<path>`."""
+    path = Path(lab.secret_folder) / name
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path.write_text(secrets.token_urlsafe(12) + "\n")
-        path.chmod(0o600)
+        write_private(path, token_urlsafe(12) + "\n")
     return str(path)
+
+
+def _secret_folder(options: LabOptions, lab: LabState) -> str:
+    """An owner-only folder for this lab inside the secret folders, so its `file:` references resolve."""
+    root = options.secret_dir or load_settings().resolved_secret_dirs[0]
+    return str(private_folder(private_folder(root) / f"lab-{lab.name}-{lab.prefix}"))
 
 
 def up(db: Database, state_dir: Path, options: LabOptions) -> LabState:
@@ -66,10 +74,11 @@ def up(db: Database, state_dir: Path, options: LabOptions) -> LabState:
             raise LabError(f"lab '{options.name}' is already up", hint="rackctl lab down, or --name for another lab")
         lab = LabState(options.name, str(folder), state.new_prefix(), db_url=db.url, racks=list(options.racks))
         try:
+            lab.secret_folder = _secret_folder(options, lab)
             _start(db, lab, options)
         except BaseException:
             _stop(db, lab)
-            shutil.rmtree(folder, ignore_errors=True)
+            _remove(lab)
             raise
         state.save(lab)
         return lab
@@ -158,6 +167,7 @@ def _start_hosts(db: Database, lab: LabState, plans: list[NodePlan]) -> None:
     for number, pid in enumerate(p for p in hosts.pids if p not in host_pids):
         lab.pids[f"health:{number}"] = pid
     lab.ssh_key, lab.known_hosts = str(hosts.keys.client), str(hosts.known_hosts)
+    lab.host_public_key = " ".join(netns.public_key(hosts.keys.host))
 
 
 def _write_inventory(db: Database, lab: LabState) -> None:
@@ -174,12 +184,18 @@ def _write_inventory(db: Database, lab: LabState) -> None:
                 "system_id": bmc.system_id or None,
             }
             if bmc.kind == "redfish":
-                values |= {"verify_tls": False}
+                # Verified against the lab's own CA, as a site would with its BMC CA: never verify_tls false.
+                options = {**(devices[bmc.device].mgmt.options or {}), "cafile": redfish.ca_file(lab.folder)}
+                values |= {"verify_tls": True, "options": options}
             write_mgmt(lab, devices[bmc.device], values)
         for pdu, info in lab.pdus.items():
             write_mgmt(lab, devices[pdu], info.get("inventory", {}))
         for name, host in lab.hosts.items():
             write_host_address(session, lab, devices[name], str(host["address"]), 30)
+        if lab.hosts:
+            session.flush()
+            kind, blob = lab.host_public_key.split()
+            hostkeys.pin_known(session, "lab", [devices[n] for n in lab.hosts], kind, blob, "lab")
     state.save(lab)
 
 
@@ -204,8 +220,14 @@ def down(db: Database | None, state_dir: Path, name: str = "default") -> list[st
             raise LabError(f"no lab named '{name}' is up")
         problems = _stop(db, lab)
     if not problems:
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove(lab)
     return problems
+
+
+def _remove(lab: LabState) -> None:
+    shutil.rmtree(lab.folder, ignore_errors=True)
+    if lab.secret_folder:
+        shutil.rmtree(lab.secret_folder, ignore_errors=True)
 
 
 def status(state_dir: Path, name: str = "default") -> tuple[LabState, dict[str, bool]]:

@@ -91,7 +91,7 @@ def _psu_fail(bmc: SimulatedBmc, failed: bool) -> None:
 
 
 def _password(lab: LabState) -> str:
-    return (lab.folder / "secrets" / "bmc-password").read_text().strip()
+    return (Path(lab.secret_folder) / "bmc-password").read_text().strip()
 
 
 def inject(lab_folder: Path, device: str, fault: str) -> None:

@@ -22,6 +22,7 @@ from rackctl.lab import hostpersona, netns, processes
 from rackctl.lab.hostpersona import Faults, Persona
 from rackctl.lab.plan import set_host_address
 from rackctl.lab.processes import LabError
+from rackctl.services import hostkeys
 from rackctl.services.audit import expect
 from rackctl.services.audit.state import CablingExpected, HostExpected
 
@@ -62,8 +63,8 @@ def plans_from_inventory(session: Session, names: Sequence[str]) -> list[NodePla
 
 
 def _write_known_hosts(lab: HostLab) -> None:
-    key = lab.keys.host.with_suffix(".pub").read_text().split()[:2]
-    lab.known_hosts.write_text("".join(f"{h.address} {key[0]} {key[1]}\n" for h in lab.hosts.values()))
+    kind, blob = netns.public_key(lab.keys.host)
+    lab.known_hosts.write_text("".join(f"{h.address} {kind} {blob}\n" for h in lab.hosts.values()))
 
 
 def _start_healthd(lab: HostLab, port: int) -> None:
@@ -101,6 +102,10 @@ def start(prefix: str, folder: Path, plans: Sequence[NodePlan], faults: dict[str
 
 
 def point_inventory(session: Session, lab: HostLab) -> None:
-    """Give each lab node's host address (bond0's, as rackctl connects to it) the lab host's address."""
-    for device in queries.devices(session, list(lab.hosts)):
+    """Give each lab node's host address (bond0's, as rackctl connects to it) the lab host's address, and pin
+    the lab hosts' SSH host key for it (the lab made that key, so it knows it without asking the network)."""
+    devices = queries.devices(session, list(lab.hosts))
+    for device in devices:
         set_host_address(session, device, lab.address(device.name), 30)
+    session.flush()
+    hostkeys.pin_known(session, "lab", devices, *netns.public_key(lab.keys.host), "lab")

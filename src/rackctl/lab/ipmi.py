@@ -25,6 +25,7 @@ from rackctl.drivers import rmcp
 from rackctl.lab import processes, sdr
 from rackctl.lab.processes import LabError
 from rackctl.lab.sdr import SensorSpec
+from rackctl.secrets import write_private
 
 IPMI_PORT = 623
 CONSOLE_PORT = 9623
@@ -191,7 +192,8 @@ def prepare(node: SimNode, folder: Path, address: str, username: str, password: 
     (folder / "power").write_text("1\n" if node.power_on else "0\n")
     (folder / "boot").write_text("default\n")
     write_wiring(folder, list(node.psus), dict(node.outlet_files))
-    (folder / "lan.conf").write_text(lan_config(node, folder, address, username, password, script))
+    # The LAN configuration holds the BMC password: owner-only from its first byte.
+    write_private(folder / "lan.conf", lan_config(node, folder, address, username, password, script))
     (folder / "bmc.emu").write_text("\n".join(emulator_commands(node, folder)))
     (folder / "state").mkdir(exist_ok=True)
 

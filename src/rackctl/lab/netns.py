@@ -63,6 +63,12 @@ class SshKeys:
     known_hosts: Path = field(default=Path("/dev/null"))
 
 
+def public_key(private: Path) -> tuple[str, str]:
+    """(key type, base64) of the public half of an OpenSSH key file."""
+    kind, blob = private.with_suffix(".pub").read_text().split()[:2]
+    return kind, blob
+
+
 def addresses(index: int) -> tuple[str, str]:
     """(root side, namespace side) addresses of host number `index`."""
     if not 0 <= index < MAX_HOSTS:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from rackctl.errors import NotFound
-from rackctl.inventory.models import Device, Interface, IpAddress, Rack
+from rackctl.inventory.models import Device, HostKey, Interface, IpAddress, Rack
 from rackctl.lab.state import LabState
 from rackctl.types import InterfaceKind, MgmtProtocol, NodeState
 
@@ -148,9 +149,24 @@ def _remember(state: LabState, device: Device) -> None:
             "system_id": mgmt.system_id,
             "protocol": mgmt.protocol.value,
             "detected": mgmt.detected_protocol.value if mgmt.detected_protocol else None,
+            "verify_tls": mgmt.verify_tls,
+            "options": dict(mgmt.options or {}),
         },
         "host": None if iface is None else {"interface": iface.name, "addresses": [a.cidr for a in iface.addresses]},
+        "host_keys": [_key_fields(k) for k in device.host_keys],
     }
+
+
+_KEY_FIELDS = ("key_type", "key", "fingerprint", "address", "source", "trusted_at", "trusted_by")
+
+
+def _pins(keys: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(k["key_type"], k["key"]) for k in keys}
+
+
+def _key_fields(key: HostKey) -> dict[str, Any]:
+    fields = {name: getattr(key, name) for name in _KEY_FIELDS}
+    return fields | {"trusted_at": key.trusted_at.isoformat()}
 
 
 def devices_named(session: Session, names: list[str]) -> dict[str, Device]:
@@ -203,6 +219,11 @@ def restore_inventory(session: Session, state: LabState) -> None:
                 setattr(device.mgmt, key, value)
         if saved.get("host"):
             _restore_host(session, device, saved["host"])
+        if _pins(saved.get("host_keys", [])) != _pins([_key_fields(k) for k in device.host_keys]):
+            device.host_keys.clear()  # the lab pinned its hosts' key: the device's own pins come back
+            session.flush()
+            for key in saved["host_keys"]:
+                device.host_keys.append(HostKey(**{**key, "trusted_at": datetime.fromisoformat(key["trusted_at"])}))
 
 
 def _restore_host(session: Session, device: Device, saved: dict[str, Any]) -> None:

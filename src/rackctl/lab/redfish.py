@@ -8,11 +8,12 @@ import sys
 import uuid
 from pathlib import Path
 
-from rackctl.lab import processes
+from rackctl.lab import processes, tls
 from rackctl.lab.plan import REDFISH_NET, NodePlan, free_loopback
 from rackctl.lab.processes import LabError
 from rackctl.lab.state import LabState, SimulatedBmc
 from rackctl.paths import child
+from rackctl.secrets import write_private
 
 NODES_PER_PROCESS = 24
 REDFISH_PORT = 443
@@ -26,30 +27,18 @@ def system_uuid(node: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{node}.rackctl.lab"))
 
 
-def certificate(folder: Path) -> tuple[str, str]:
-    """A self-signed certificate for the lab's BMCs (clients are told not to verify it)."""
-    cert, key = folder / "tls" / "bmc.crt", folder / "tls" / "bmc.key"
-    if not cert.exists():
-        cert.parent.mkdir(parents=True, exist_ok=True)
-        processes.run_tool(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "30",
-                "-subj",
-                "/CN=rackctl-lab-bmc",
-                "-keyout",
-                str(key),
-                "-out",
-                str(cert),
-            ]
-        )
-    return str(cert), str(key)
+def ca_file(lab_folder: Path) -> str:
+    """The lab's CA certificate: what the inventory verifies the simulated BMCs against."""
+    return str(lab_folder / "tls" / "ca.crt")
+
+
+def certificate(lab_folder: Path, addresses: list[str]) -> tuple[str, str]:
+    """A CA made for this lab, and one certificate it signs for every simulated BMC address."""
+    authority = tls.make_authority(f"rackctl lab CA {lab_folder.name}")
+    folder = lab_folder / "tls"
+    tls.write_issued(folder, "bmc", tls.issue(authority, "rackctl-lab-bmc", addresses))
+    Path(ca_file(lab_folder)).write_bytes(authority.pem)
+    return str(folder / "bmc.crt"), str(folder / "bmc.key")
 
 
 def _sushy_config(folder: Path, plans: list[NodePlan], auth_file: Path) -> Path:
@@ -79,7 +68,7 @@ def _htpasswd(folder: Path, username: str, password: str) -> Path:
 
     path = folder / "htpasswd"
     digest = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()
-    path.write_text(f"{username}:{digest}\n")
+    write_private(path, f"{username}:{digest}\n")
     return path
 
 
@@ -87,9 +76,9 @@ def start_redfish(lab: LabState, plans: list[NodePlan], username: str, password:
     """Start the Redfish simulators for `plans`; each node gets its own address and system."""
     if not plans:
         return
-    cert, key = certificate(lab.folder)
     port = _port()
     addresses = free_loopback(REDFISH_NET, len(plans), port, tcp=True)
+    cert, key = certificate(lab.folder, addresses)
     for group_index in range(0, len(plans), NODES_PER_PROCESS):
         group = plans[group_index : group_index + NODES_PER_PROCESS]
         number = group_index // NODES_PER_PROCESS

@@ -1,4 +1,4 @@
-"""Serve recorded Redfish resources over real HTTP: a read-only BMC for tests and rehearsals.
+"""Serve recorded Redfish resources over real HTTP(S): a read-only BMC for tests and rehearsals.
 
 DMTF's Redfish-Mockup-Server is not on PyPI, so this speaks the same wire protocol for what rackctl
 uses: GET answers `<folder>/<path>/index.json` (or `index.html`, served as HTML, for a BMC whose page
@@ -27,6 +27,7 @@ import base64
 import contextlib
 import json
 import socket
+import ssl
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -39,7 +40,6 @@ from rackctl.lab.redfish_writes import Writes
 
 ROOT = "/redfish/v1"
 DEFAULT_SESSIONS = f"{ROOT}/SessionService/Sessions"
-REPLY_GRACE_S = 0.1  # an outage starts this long after the reply that caused it, so that reply gets out
 
 
 @dataclass(frozen=True)
@@ -140,8 +140,8 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall each
     server: _HttpServer
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet: the recorded requests are the log."""
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: the recorded requests are the log
+        pass
 
     def _body(self) -> Any:
         length = int(self.headers.get("Content-Length") or 0)
@@ -177,6 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
         auth = service.authenticate(self.headers)
         service.record(Request(method, split.path, split.query, auth or "none", body))
         self._send(*service.answer(method, self.path, auth, body, str(self.headers.get("Content-Type") or "")))
+        service.after_reply()  # an outage this request caused starts once its reply is out (wfile is unbuffered)
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -195,6 +196,22 @@ class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     service: MockupServer
     connections: set[socket.socket]
+    tls: ssl.SSLContext | None = None
+
+    def get_request(self) -> tuple[Any, Any]:
+        connection, address = super().get_request()
+        if self.tls is not None:  # the handshake happens in the request's thread, not in the accept loop
+            connection = self.tls.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
+        return connection, address
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.tls is not None:
+            try:
+                request.settimeout(5.0)
+                request.do_handshake()
+            except OSError:  # a client that does not trust this certificate hangs up here: nothing was sent
+                return
+        super().finish_request(request, client_address)
 
 
 Answer = tuple[int, bytes, dict[str, str]]
@@ -210,8 +227,10 @@ class MockupServer:
         port: int = 0,
         username: str = "admin",
         password: str = "secret",
+        certificate: tuple[str, str] | None = None,
     ) -> None:
         self.mockup = Mockup.load(Path(folder))
+        self.certificate = certificate  # (certificate file, key file): serve HTTPS
         self.address, self.port = address, port
         self.username, self.password = username, password
         self.requests: list[Request] = []
@@ -224,15 +243,19 @@ class MockupServer:
         self.away = False
         self._closed = False  # stopped for good: a pending outage must not bring it back
         self._timers: list[threading.Timer] = []
+        self._due: list[float | None] = []  # outages to start after the current reply
 
     @property
     def url(self) -> str:
-        return f"http://{self.address}:{self.port}"
+        return f"{'https' if self.certificate else 'http'}://{self.address}:{self.port}"
 
     def start(self) -> MockupServer:
         self._closed = False
         self._http = _HttpServer((self.address, self.port), _Handler)
         self._http.service = self
+        if self.certificate is not None:
+            self._http.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self._http.tls.load_cert_chain(*self.certificate)
         self._http.connections = set()
         self.port = self._http.server_address[1]
         threading.Thread(
@@ -243,8 +266,7 @@ class MockupServer:
         ).start()
         return self
 
-    def stop(self) -> None:
-        """Stop for good (pending outages are cancelled)."""
+    def stop(self) -> None:  # for good: pending outages are cancelled
         self._closed = True
         for timer in self._timers:
             timer.cancel()
@@ -260,20 +282,20 @@ class MockupServer:
             self._http = None
 
     def outage(self, seconds: float | None) -> None:
-        """Go off the network once the current reply is out, as a resetting BMC does; back after `seconds`
-        (never when None). 0 means no outage."""
-        if seconds == 0:
-            return
+        """Go away once the current reply is out, as a resetting BMC does: back after `seconds` (None: never)."""
+        if seconds != 0:
+            self._due.append(seconds)
 
-        def away() -> None:
-            if self._closed:
-                return
+    def after_reply(self) -> None:
+        if self._due:
+            threading.Thread(target=self._away, args=(self._due.pop(),), daemon=True).start()
+
+    def _away(self, seconds: float | None) -> None:
+        if not self._closed:
             self.away = True
             self._halt()
             if seconds is not None:
                 self._later(seconds, self._back)
-
-        self._later(REPLY_GRACE_S, away)
 
     def _later(self, seconds: float, action: Any) -> None:
         timer = threading.Timer(seconds, action)

@@ -31,6 +31,7 @@ from rackctl.lab.pduwalks import WALKS, PduSpec, snmprec
 from rackctl.lab.plan import PDU_NET, NodePlan, free_loopback
 from rackctl.lab.processes import LabError
 from rackctl.lab.state import LabState
+from rackctl.secrets import private_folder, write_private
 from rackctl.types import Secret
 
 BMC_KINDS = ("ipmi", "auto", "redfish")
@@ -94,21 +95,27 @@ def serve_walks(
 ) -> int:
     """Start one snmpsim answering each walk (snmprec text) under its own community, on one address
     or several (the same agent behind each); returns its PID."""
+    private_folder(folder)  # the community names a data file, the SNMPv3 keys sit in the engine file
     for sub in ("data", "cache", "variation"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     for community, walk in walks.items():
         (folder / "data" / f"{community}.snmprec").write_text(walk)
     argv = [sys.executable, "-m", "snmpsim.commands.responder", "--log-level=error"]
+    argv += [f"--cache-dir={folder / 'cache'}"]  # a general option: on argv (not a secret)
+    engine: list[str] = []
     if v3 is not None:
-        argv += [f"--v3-user={v3.name}", f"--v3-auth-key={v3.auth_key}", "--v3-auth-proto=SHA"]
-        argv += [f"--v3-priv-key={v3.priv_key}", "--v3-priv-proto=AES"]
-    argv += [f"--data-dir={folder / 'data'}", f"--cache-dir={folder / 'cache'}"]
+        engine += [f"--v3-user={v3.name}", f"--v3-auth-key={v3.auth_key}", "--v3-auth-proto=SHA"]
+        engine += [f"--v3-priv-key={v3.priv_key}", "--v3-priv-proto=AES"]
+    engine += [f"--data-dir={folder / 'data'}"]
     if config is not None:
         (folder / "config.json").write_text(json.dumps(config, indent=1))
         (folder / "variation" / "rackpdu.py").write_text(VARIATION_MODULE)
         argv += [f"--variation-modules-dir={folder / 'variation'}"]
         argv += [f"--variation-module-options=rackpdu:config={folder / 'config.json'}"]
-    argv += [f"--agent-udpv4-endpoint={a}:{port}" for a in ([address] if isinstance(address, str) else address)]
+    engine += [f"--agent-udpv4-endpoint={a}:{port}" for a in ([address] if isinstance(address, str) else address)]
+    # The SNMP engine's options (SNMPv3 keys among them) from an owner-only file: argv is public in `ps`.
+    write_private(folder / "engine.args", "\n".join(engine) + "\n")
+    argv += [f"--args-from-file={folder / 'engine.args'}"]
     source = str(Path(rackctl.__file__).resolve().parents[1])
     path = os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH", "")) if p)
     # NOTE(snmpsim 1.x): it refuses to run as root unless told to, and would drop to a user that

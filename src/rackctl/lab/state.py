@@ -50,6 +50,8 @@ class LabState:
     skipped: list[str] = field(default_factory=list)
     ssh_key: str = ""  # the lab hosts accept this key (root)
     known_hosts: str = ""
+    secret_folder: str = ""  # the lab's owner-only folder inside the secret folders (secret_dirs)
+    host_public_key: str = ""  # "TYPE BASE64" of the key every lab host presents (pinned in the inventory)
 
     @property
     def folder(self) -> Path:

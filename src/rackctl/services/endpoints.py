@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from rackctl import secrets
 from rackctl.errors import ValidationError
-from rackctl.inventory import fields
+from rackctl.inventory import fields, queries
 from rackctl.inventory.models import Device
 from rackctl.types import Endpoint
 
@@ -17,8 +20,9 @@ from rackctl.types import Endpoint
 def management_endpoint(device: Device, resolve_secrets: bool = True) -> Endpoint | None:
     """The device's out-of-band endpoint, or None without an address.
 
-    With `resolve_secrets` the password (and an SNMPv3 privacy key) are read now, at use; without, the
-    references stay in `options` (`credential_ref`, `priv_ref`) for whoever opens the session later.
+    With `resolve_secrets` the password (and an SNMPv3 privacy key) are Secrets read when a driver first
+    needs them, inside the target's deadline; without, the references stay in `options` (`credential_ref`,
+    `priv_ref`) for whoever opens the session later.
     """
     mgmt = device.mgmt
     if mgmt is None or not mgmt.address:
@@ -35,9 +39,9 @@ def management_endpoint(device: Device, resolve_secrets: bool = True) -> Endpoin
         options["family"] = device.platform  # PDUs: which vendor's OIDs
     password = None
     if resolve_secrets:
-        password = secrets.resolve(mgmt.credential_ref) if mgmt.credential_ref else None
+        password = secrets.deferred(mgmt.credential_ref) if mgmt.credential_ref else None
         if options.get("priv_ref"):
-            options["priv_key"] = secrets.resolve(str(options.pop("priv_ref")))
+            options["priv_key"] = secrets.deferred(str(options.pop("priv_ref")))
     else:
         options["credential_ref"] = mgmt.credential_ref
     return Endpoint(
@@ -50,6 +54,43 @@ def management_endpoint(device: Device, resolve_secrets: bool = True) -> Endpoin
         verify_tls=mgmt.verify_tls,
         options=options,
     )
+
+
+def pinned_keys(device: Device) -> list[list[str]]:
+    """The SSH host keys the inventory pins for the device, as drivers take them ([key type, base64] pairs)."""
+    return [[k.key_type, k.key] for k in device.host_keys]
+
+
+def ssh_endpoint(
+    name: str, address: str, port: int | None, username: str, credential_ref: str, options: dict[str, Any]
+) -> Endpoint:
+    """An SSH endpoint (switches, hosts) whose secrets are read when the session opens, inside its deadline.
+
+    The enable secret is the endpoint's own `enable_ref`, or the login password only where the endpoint
+    says `enable_uses_login: true`; otherwise none is sent.
+    """
+    extra = dict(options)
+    password = secrets.deferred(credential_ref) if credential_ref else None
+    enable_ref = str(extra.pop("enable_ref", "") or "")
+    extra.pop("enable_secret", None)  # only ever a Secret made here, never a value from the inventory
+    if enable_ref:
+        extra["enable_secret"] = secrets.deferred(enable_ref)
+    elif extra.get("enable_uses_login") is True and password is not None:
+        extra["enable_secret"] = password
+    return Endpoint(name, address, port, "ssh", username, password, options=extra)
+
+
+def credential_names(session: Session, names: Sequence[str]) -> list[str]:
+    """The systemd credentials (cred:NAME) the named devices' endpoints refer to, for LoadCredential=."""
+    found = set()
+    for device in queries.devices(session, names):
+        mgmt = device.mgmt
+        if mgmt is None:
+            continue
+        options = mgmt.options or {}
+        refs = [mgmt.credential_ref, options.get("priv_ref"), options.get("enable_ref")]
+        found |= {str(r).removeprefix("cred:") for r in refs if isinstance(r, str) and r.startswith("cred:")}
+    return sorted(found)
 
 
 def unresolvable(addresses: Iterable[str]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from rackctl.inventory.models.devicetype import (
     DeviceTypeOutlet,
     DeviceTypePowerPort,
 )
+from rackctl.inventory.models.hostkey import HostKey
 from rackctl.inventory.models.lease import Lease
 from rackctl.inventory.models.network import Cable, Interface, IpAddress
 from rackctl.inventory.models.oplog import Operation, OperationEnd, OperationResult
@@ -39,6 +40,7 @@ __all__ = [
     "DeviceTypeModuleBay",
     "DeviceTypeOutlet",
     "DeviceTypePowerPort",
+    "HostKey",
     "Interface",
     "IpAddress",
     "Lease",

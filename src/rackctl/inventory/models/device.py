@@ -14,6 +14,7 @@ from rackctl.types import DeviceRole, Face, MgmtProtocol, NodeState
 
 if TYPE_CHECKING:
     from rackctl.inventory.models.devicetype import DeviceType
+    from rackctl.inventory.models.hostkey import HostKey
     from rackctl.inventory.models.network import Interface
     from rackctl.inventory.models.power import PduOutlet, PowerFeed
     from rackctl.inventory.models.profile import Profile
@@ -56,6 +57,9 @@ class Device(Base):
     mgmt: Mapped[ManagementEndpoint | None] = relationship(back_populates="device", cascade="all, delete-orphan")
     history: Mapped[list[StateChange]] = relationship(
         back_populates="device", cascade="all, delete-orphan", order_by="StateChange.id"
+    )
+    host_keys: Mapped[list[HostKey]] = relationship(
+        back_populates="device", cascade="all, delete-orphan", order_by="HostKey.id"
     )
 
     @property

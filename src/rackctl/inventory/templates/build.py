@@ -28,7 +28,7 @@ from rackctl.inventory.templates.addressing import assign_addresses
 from rackctl.inventory.templates.expr import PatternError, render
 from rackctl.inventory.templates.loader import RackTemplate, rack_numbers
 from rackctl.inventory.templates.wiring import build_bonds, build_breakouts, build_cables, build_power
-from rackctl.secrets import check_reference
+from rackctl.secrets import REFERENCE_OPTIONS, check_reference
 from rackctl.types import DeviceRole, Face, MgmtProtocol, NodeState
 
 
@@ -234,6 +234,10 @@ def _management(spec: dict[str, Any], built: Built, index: int) -> ManagementEnd
     credential = spec.get("credential", "")
     if credential:
         check_reference(credential, str(built.template.where("devices", index, "management", "credential")))
+    for key in REFERENCE_OPTIONS:  # the SNMPv3 privacy key and the enable secret are references too
+        if (spec.get("options") or {}).get(key):
+            where = built.template.where("devices", index, "management", "options", key)
+            check_reference(str(spec["options"][key]), str(where))
     return ManagementEndpoint(
         protocol=MgmtProtocol(spec["protocol"]),
         address="",  # filled from the management pool, or by hand, or by the lab

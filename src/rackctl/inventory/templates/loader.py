@@ -99,7 +99,7 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     if unknown:
         return f"unknown key '{unknown[0]}'"
     if error.validator == "pattern" and "env:" in str(error.validator_value):
-        return "must be a secret reference (env:NAME or file:/path), never the secret itself"
+        return "must be a secret reference (env:NAME, file:/path or cred:NAME), never the secret itself"
     return error.message
 
 

@@ -12,6 +12,8 @@ _POSITIVE = {"type": "number", "exclusiveMinimum": 0}
 _ROLE = {"enum": [r.value for r in DeviceRole]}
 _ROLES = {"anyOf": [_ROLE, {"type": "array", "items": _ROLE, "minItems": 1}]}
 _INT32 = 2**31 - 1  # what an INTEGER column holds on every backend
+# Secret references (rackctl.secrets checks them further): the schema only keeps literals out.
+REFERENCE_PATTERN = r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:/.+|cred:[A-Za-z0-9_][A-Za-z0-9_.@-]*)$"
 _LOOP = {"type": "object", "additionalProperties": {"type": ["array", "string", "integer"]}}
 
 _MANAGEMENT = {
@@ -22,7 +24,7 @@ _MANAGEMENT = {
         "protocol": {"enum": [p.value for p in MgmtProtocol]},
         "port": {"type": "integer", "minimum": 1, "maximum": 65535},
         "username": {"type": "string", "maxLength": 64},
-        "credential": {"type": "string", "maxLength": 512, "pattern": "^(env:[A-Za-z_][A-Za-z0-9_]*|file:/.+)$"},
+        "credential": {"type": "string", "maxLength": 512, "pattern": REFERENCE_PATTERN},
         "verify_tls": {"type": "boolean"},
         "options": {"type": "object"},
     },

@@ -67,12 +67,12 @@ def _each(read: Callable[[N], T], devices: Sequence[N], options: fanout.Options)
 
 
 def resolved(endpoint: Endpoint) -> Endpoint:
-    """The endpoint with its secrets read now, at use: the password and, for SNMPv3, the privacy key."""
+    """The endpoint with its secrets (password, SNMPv3 privacy key) read by the driver, inside the deadline."""
     options = dict(endpoint.options)
     reference = options.pop("credential_ref", "") or ""
     if options.get("priv_ref"):
-        options["priv_key"] = secrets.resolve(str(options.pop("priv_ref")))
-    password = secrets.resolve(reference) if reference else endpoint.password
+        options["priv_key"] = secrets.deferred(str(options.pop("priv_ref")))
+    password = secrets.deferred(reference) if reference else endpoint.password
     return Endpoint(**{**endpoint.__dict__, "password": password, "options": options})
 
 

@@ -27,7 +27,7 @@ from rackctl.services.audit.state import (
     health_url,
     host_units,
 )
-from rackctl.services.endpoints import management_endpoint
+from rackctl.services.endpoints import management_endpoint, pinned_keys
 from rackctl.services.switch import ops
 from rackctl.services.switch.ops import SwitchJob
 from rackctl.services.switch.plan import Plan as SwitchPlan
@@ -37,11 +37,10 @@ from rackctl.types import BMC_PROTOCOLS, SWITCH_ROLES, DeviceRole, Endpoint, Lay
 
 @dataclass(frozen=True)
 class SshAccess:
-    """How rackctl logs in to hosts (settings ssh_user, ssh_key, ssh_known_hosts)."""
+    """How rackctl logs in to hosts (settings ssh_user, ssh_key); host keys come from the inventory."""
 
     user: str = "root"
     key: str = ""
-    known_hosts: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ def host_endpoint(device: Device, ssh: SshAccess) -> Endpoint | None:
     address = host_address(device)
     if address is None:
         return None
-    options = {"key_filename": ssh.key, "known_hosts": ssh.known_hosts}
+    options = {"key_filename": ssh.key, "host_keys": pinned_keys(device)}
     return Endpoint(device.name, address, 22, "ssh", ssh.user, None, True, options)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rackctl.errors import ValidationError
+from rackctl.secrets import CREDENTIAL_NAME
 
 _UNITS = {"m": 1, "min": 1, "h": 60, "d": 1440}
 
@@ -60,11 +61,34 @@ def _exec_line(argv: list[str]) -> str:
     return " ".join(shlex.quote(a) for a in argv).replace("%", "%%")
 
 
+_CREDENTIAL = re.compile(CREDENTIAL_NAME)
+_CREDENTIAL_PATH = re.compile(r"/[^\s:%]*", re.ASCII)
+
+
+def credential(text: str) -> tuple[str, str]:
+    """`NAME` or `NAME=/path` as (name, path); the path may be empty (systemd then looks in its credstores)."""
+    name, _, path = text.partition("=")
+    if not _CREDENTIAL.fullmatch(name) or (path and not _CREDENTIAL_PATH.fullmatch(path)):
+        raise ValidationError(
+            f"--credential '{text}': expected NAME or NAME=/absolute/path (no spaces, ':' or '%')",
+            hint="NAME is what inventory references call cred:NAME",
+        )
+    return name, path
+
+
 @dataclass(frozen=True)
 class Schedule:
     name: str
     interval: Interval
     audit_args: list[str]
+    credentials: tuple[tuple[str, str], ...] = ()  # (name, path): LoadCredential= lines for cred: references
+
+    def credential_lines(self) -> list[str]:
+        if not self.credentials:
+            return ["# Secrets: reference them as cred:NAME and load them here, e.g. LoadCredential=bmc-password"]
+        lines = ["# Secrets as systemd credentials: inventory references cred:NAME read $CREDENTIALS_DIRECTORY/NAME."]
+        return lines + [f"LoadCredential={name}:{path}" if path else f"LoadCredential={name}" for name, path in
+                        self.credentials]  # fmt: skip
 
     def argv(self) -> list[str]:
         return [*rackctl_command(), "audit", *self.audit_args]
@@ -78,8 +102,9 @@ class Schedule:
             "",
             "[Service]",
             "Type=oneshot",
-            "# Settings and secret references (RACKCTL_DB_URL, RACKCTL_SSH_KEY ...) live in this file.",
+            "# Settings (RACKCTL_DB_URL, RACKCTL_SSH_KEY ...) live in this file; secrets do not.",
             "EnvironmentFile=-/etc/rackctl/audit.env",
+            *self.credential_lines(),
             f"ExecStart={_exec_line(self.argv())}",
             "# Exit 1 means drift was found: a result, not a failure of the service. 2 (could not audit) fails it.",
             "SuccessExitStatus=1",

@@ -19,6 +19,7 @@ from rackctl.errors import ConfigError
 from rackctl.inventory.export import host_address
 from rackctl.inventory.models import Device
 from rackctl.services.cabling.compare import PlannedLink, SeenLink
+from rackctl.services.endpoints import pinned_keys, ssh_endpoint
 from rackctl.services.switch.plan import data_ports, is_switch, load_plan
 from rackctl.types import Endpoint, InterfaceKind
 
@@ -37,10 +38,8 @@ class Source:
     infiniband: bool = False  # run ibnetdiscover here
 
     def endpoint(self) -> Endpoint:
-        from rackctl.secrets import resolve
-
-        password = resolve(self.credential_ref) if self.credential_ref else None
-        return Endpoint(self.name, self.address, self.port, "ssh", self.username, password, options=self.options)
+        """The driver's endpoint; the credential is read when the session opens, inside its deadline."""
+        return ssh_endpoint(self.name, self.address, self.port, self.username, self.credential_ref, self.options)
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ def _switch_source(device: Device) -> Source | None:
         mgmt.port,
         mgmt.username,
         mgmt.credential_ref,
-        dict(mgmt.options or {}),
+        {**(mgmt.options or {}), "host_keys": pinned_keys(device)},
     )
 
 
@@ -72,7 +71,7 @@ def _host_source(device: Device, ssh_user: str, ssh_key: str, infiniband: bool) 
     address = host_address(device)
     if address is None:
         return None
-    options = {"device_type": "linux", **({"key_file": ssh_key} if ssh_key else {})}
+    options = {"device_type": "linux", "host_keys": pinned_keys(device), **({"key_file": ssh_key} if ssh_key else {})}
     return Source(device.name, "linux", address, None, ssh_user, "", options, infiniband)
 
 

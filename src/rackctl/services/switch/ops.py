@@ -22,7 +22,8 @@ from rackctl.errors import CommandError, ConfigError, DriverError, ValidationErr
 from rackctl.inventory import queries
 from rackctl.inventory.models import Device
 from rackctl.paths import child
-from rackctl.secrets import resolve
+from rackctl.secrets import private_folder, write_private
+from rackctl.services.endpoints import pinned_keys, ssh_endpoint
 from rackctl.services.switch.diff import config_diff
 from rackctl.services.switch.intent import switch_intent
 from rackctl.services.switch.plan import Plan, is_switch, load_plan, mlag_peer
@@ -48,9 +49,8 @@ class SwitchJob:
     mlag_peer: str = ""  # the other switch of its MLAG pair, if any
 
     def endpoint(self) -> Endpoint:
-        """The driver's endpoint, with the credential resolved now (at use, never stored)."""
-        password = resolve(self.credential_ref) if self.credential_ref else None
-        return Endpoint(self.name, self.address, self.port, "ssh", self.username, password, options=self.options)
+        """The driver's endpoint; the credential is read when the session opens (at use, never stored)."""
+        return ssh_endpoint(self.name, self.address, self.port, self.username, self.credential_ref, self.options)
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def access(device: Device, need_endpoint: bool = True) -> SwitchJob:
         mgmt.port,
         mgmt.username,
         mgmt.credential_ref,
-        dict(mgmt.options or {}),
+        {**(mgmt.options or {}), "host_keys": pinned_keys(device)},
     )
 
 
@@ -128,11 +128,13 @@ def netmiko_connector(job: SwitchJob) -> AbstractContextManager[NetmikoSwitch]:
 
 
 def save_backup(folder: Path, name: str, text: str) -> Path:
-    """Keep a running configuration under the state folder: switch-backups/NAME/YYYYmmdd-HHMMSS.cfg."""
-    target = child(folder / "switch-backups", name)
-    target.mkdir(parents=True, exist_ok=True)
+    """Keep a running configuration under the state folder: switch-backups/NAME/YYYYmmdd-HHMMSS.cfg.
+
+    Configurations hold password hashes and SNMP/TACACS keys: owner-only files (0600) in owner-only folders.
+    """
+    target = private_folder(child(private_folder(folder / "switch-backups"), name))
     path = target / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 1000:03d}.cfg"
-    path.write_text(text)
+    write_private(path, text)
     return path
 
 
