@@ -17,7 +17,7 @@ from rackctl.inventory.db import Base, UtcDateTime, utcnow
 
 # Tables that are evidence: rows are only ever added (triggers refuse UPDATE, DELETE and TRUNCATE): the
 # operation log and the inventory's change log.
-APPEND_ONLY_TABLES = ("operations", "operation_results", "changes")
+APPEND_ONLY_TABLES = ("operations", "operation_results", "operation_ends", "changes")
 
 
 class Operation(Base):
