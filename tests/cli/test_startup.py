@@ -108,8 +108,12 @@ def test_without_any_extra_help_and_inventory_commands_work(tmp_path: Path) -> N
 
 
 def test_a_driver_needing_a_missing_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "redfish", None)  # import redfish now raises ModuleNotFoundError
-    monkeypatch.delitem(sys.modules, "rackctl.drivers.redfish", raising=False)
+    # import redfish (and any of its submodules an earlier test loaded) now raises ModuleNotFoundError
+    for name in ["redfish", *(n for n in sys.modules if n.startswith("redfish."))]:
+        monkeypatch.setitem(sys.modules, name, None)
+    # Every module of the Redfish driver, so none that an earlier test imported still holds the library.
+    for name in [n for n in sys.modules if n.startswith("rackctl.drivers.redfish")]:
+        monkeypatch.delitem(sys.modules, name)
     driver_class.cache_clear()
     try:
         with pytest.raises(MissingExtra, match=r"pip install 'rackctl\[oob\]'"):

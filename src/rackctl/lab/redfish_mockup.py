@@ -273,13 +273,15 @@ class MockupServer:
         self._halt()
 
     def _halt(self) -> None:
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            for connection in list(self._http.connections):
+        # An outage's thread and stop() may halt at once: each takes the server from the other, once.
+        with self._lock:
+            http, self._http = self._http, None
+        if http is not None:
+            http.shutdown()
+            http.server_close()
+            for connection in list(http.connections):
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)  # keep-alive clients lose the BMC too
-            self._http = None
 
     def outage(self, seconds: float | None) -> None:
         """Go away once the current reply is out, as a resetting BMC does: back after `seconds` (None: never)."""
