@@ -174,6 +174,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body() if method in ("POST", "PATCH") else None
         split = urlsplit(self.path)
         service = self.server.service
+        if service.away:  # going down: a resetting BMC answers nothing, even before its socket closes
+            self.close_connection = True
+            return
         auth = service.authenticate(self.headers)
         service.record(Request(method, split.path, split.query, auth or "none", body))
         self._send(*service.answer(method, self.path, auth, body, str(self.headers.get("Content-Type") or "")))
@@ -290,6 +293,8 @@ class MockupServer:
 
     def after_reply(self) -> None:
         if self._due:
+            # Away from this moment on, not from when the halting thread gets to run on a loaded machine.
+            self.away = not self._closed
             threading.Thread(target=self._away, args=(self._due.pop(),), daemon=True).start()
 
     def _away(self, seconds: float | None) -> None:
