@@ -191,7 +191,8 @@ def test_a_frozen_agent_times_out(agents: dict[str, Agent]) -> None:
         started = time.monotonic()
         with pytest.raises(Timeout, match="no answer from the agent"), _pdu(agent, timeout=0.5, retries=1) as pdu:
             pdu.outlets([1])
-        assert time.monotonic() - started < 5
+        # A bound, not a margin: two 0.5 s attempts end, they do not hang on the frozen agent.
+        assert time.monotonic() - started < 60
     finally:
         os.kill(agent.pid, signal.SIGCONT)
 
