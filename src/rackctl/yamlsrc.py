@@ -59,7 +59,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequen
 def load_text(text: str, source: str) -> Any:
     """Parse YAML text; a syntax error names the source and line."""
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_Loader)  # NOTE(security): _Loader is a SafeLoader keeping line numbers
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

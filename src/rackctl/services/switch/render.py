@@ -53,7 +53,7 @@ def _environment() -> jinja2.Environment:
         # NOTE(security): autoescape is HTML escaping, wrong for CLI lines, shell words and JSON. Intent is
         # checked by check_intent before rendering and each template quotes free text with the filters of
         # quoting.py (cli_text, double_quoted, sh); SONiC's JSON goes through tojson.
-        autoescape=False,
+        autoescape=False,  # NOTE(security): see above; tests/security/test_render_property.py holds it
     )
     env.filters.update(port_number=port_number, cli_text=cli_text, double_quoted=double_quoted, sh=sh)
     env.globals.update(bridge_ports=bridge_ports, fallback_timeout=LACP_FALLBACK_TIMEOUT_S)
