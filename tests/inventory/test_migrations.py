@@ -217,15 +217,22 @@ def test_a_schema_behind_this_rackctl_is_refused_until_upgraded(db: Database, on
     with pytest.raises(InventoryError, match="behind") as refused:
         require_schema(db)
     assert "rackctl db upgrade" in (refused.value.hint or "")
+    head = status.current
     schema.upgrade(db)
     require_schema(db)
+    schema.downgrade(db, head or "base")  # on PostgreSQL every test shares this database: leave it as it was
 
 
 def test_a_schema_newer_than_this_rackctl_is_refused(db: Database) -> None:
     with db.engine.begin() as conn:
+        real = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
-    with pytest.raises(InventoryError, match="9999_future, newer than this rackctl knows"):
-        require_schema(db)
+    try:
+        with pytest.raises(InventoryError, match="9999_future, newer than this rackctl knows"):
+            require_schema(db)
+    finally:  # on PostgreSQL every test shares this database: leave its version as it was
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": real})
 
 
 def test_the_log_takes_a_command_longer_than_any_varchar(db: Database) -> None:
