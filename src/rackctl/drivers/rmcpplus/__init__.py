@@ -16,7 +16,7 @@ from rackctl.drivers.rmcpplus.engine import engine
 from rackctl.drivers.rmcpplus.session import NETFN_CHASSIS, Credentials, Session
 
 GET_CHASSIS_STATUS, CHASSIS_CONTROL = 0x01, 0x02
-CALL_TIMEOUT_S = 10.0  # a call's own bound; the fan-out's per-target deadline is usually shorter
+CALL_TIMEOUT_S = 60.0  # a call's own bound, above any usual --timeout: the fan-out's per-target deadline decides
 
 
 class Client:
