@@ -87,3 +87,11 @@ def test_anything_the_rule_accepts_is_plain_ascii_without_syntax(text: str) -> N
     if is_name(text):
         assert set(text) <= set(string.ascii_letters + string.digits + "._-")
         assert ".." not in text and text[0].isalnum() and text[-1].isalnum()
+
+
+def test_text_rackctl_composes_from_tool_output_becomes_one_acceptable_line() -> None:
+    from rackctl.inventory.names import check_text, one_line
+
+    composed = one_line("provision: Gathering Facts: unreachable: ssh: connect\r\nrefused\x1b[0m\u202e", 60)
+    assert check_text(composed, "reason") == composed
+    assert composed == "provision: Gathering Facts: unreachable: ssh: connect refused"[:60]

@@ -118,6 +118,13 @@ def text_problem(value: str, limit: int = TEXT_MAX) -> str | None:
     return None
 
 
+def one_line(value: str, limit: int = TEXT_MAX) -> str:
+    """Text that rackctl itself composes from tools' output (ssh, Ansible), made acceptable free text: control
+    and invisible characters become spaces, runs of spaces one, at most `limit` characters."""
+    kept = "".join(" " if unicodedata.category(ch) in _REFUSED_CATEGORIES else ch for ch in value)
+    return " ".join(kept.split())[:limit]
+
+
 def check_text(value: str, field: str, where: Location | None = None, *, limit: int = TEXT_MAX) -> str:
     """Return free text (a description, a reason) if it holds no control characters and fits `limit`."""
     if not isinstance(value, str):

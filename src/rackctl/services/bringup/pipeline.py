@@ -17,6 +17,7 @@ from rackctl.inventory.db import Database, utcnow
 from rackctl.inventory.export import host_vars
 from rackctl.inventory.lifecycle import change_state
 from rackctl.inventory.models import Device
+from rackctl.inventory.names import one_line
 from rackctl.services import oplog
 from rackctl.services.bringup.steps import DONE, Node, Settings, Step, StepResult, plan
 from rackctl.services.provision.service import check_targets
@@ -105,7 +106,7 @@ class Recorder:
         with self._lock, self.db.transaction() as session:
             device = queries.device(session, name)
             allowed = transition_allowed(device.state, state)
-            change_state(session, device, state, self.actor, reason[:512], force=not allowed)
+            change_state(session, device, state, self.actor, one_line(reason, 512), force=not allowed)
 
 
 def _attempt(step: Step, node: Node) -> StepResult:

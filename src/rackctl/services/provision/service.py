@@ -13,6 +13,7 @@ from rackctl.inventory import queries
 from rackctl.inventory.db import Database, utcnow
 from rackctl.inventory.lifecycle import change_state
 from rackctl.inventory.models import Device
+from rackctl.inventory.names import one_line
 from rackctl.services import oplog
 from rackctl.services.provision.events import HostOutcome, Progress
 from rackctl.services.provision.runner import Cancel, RunSpec, run_playbook
@@ -99,7 +100,9 @@ def record(session: Session, actor: str, spec: RunSpec, outcomes: dict[str, Host
         move = next_state(device, outcome, spec)
         if move is not None:
             state, reason = move
-            change_state(session, device, state, actor, reason[:512], force=not transition_allowed(device.state, state))
+            change_state(
+                session, device, state, actor, one_line(reason, 512), force=not transition_allowed(device.state, state)
+            )
         detail = {
             "changed": outcome.changed,
             "changed_tasks": outcome.changed_tasks[:50],
