@@ -132,7 +132,10 @@ def save_backup(folder: Path, name: str, text: str) -> Path:
 
     Configurations hold password hashes and SNMP/TACACS keys: owner-only files (0600) in owner-only folders.
     """
-    target = private_folder(child(private_folder(folder / "switch-backups"), name))
+    root = folder / "switch-backups"
+    target = child(root, name)  # refused before any folder is made
+    private_folder(root)
+    private_folder(target)
     path = target / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 1000:03d}.cfg"
     write_private(path, text)
     return path
