@@ -17,6 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rackctl.errors import ValidationError
+from rackctl.inventory.devicetype_fields import MAX_U as _MAX_U
+from rackctl.inventory.devicetype_fields import check_override
+from rackctl.inventory.devicetype_fields import load_overrides as load_overrides  # public here too (cli, tests)
+from rackctl.inventory.devicetype_fields import number as _number
+from rackctl.inventory.devicetype_fields import text as _text
 from rackctl.inventory.models import (
     DeviceType,
     DeviceTypeConsolePort,
@@ -50,22 +55,8 @@ _USED_KEYS = {
     "description",
     EXTENSION_KEY,
 }
-_OVERRIDE_KEYS = {
-    "max_draw_w",
-    "inrush_w",
-    "rated_power_w",
-    "psu_rating_w",
-    "gpu_model",
-    "gpu_count",
-    "airflow",
-    "weight_kg",
-    "u_height",
-    "power_ports",
-    "interfaces",
-    "psus_from_module_bays",
-}
-_INT32 = 2**31 - 1  # what an INTEGER column holds on every backend
-_MAX_U = 60  # the tallest rack a template may describe
+
+
 _WEIGHT_TO_KG = {"kg": 1.0, "g": 0.001, "lb": 0.45359237, "oz": 0.028349523}
 _IB_SPEEDS = {
     "sdr": 10,
@@ -105,61 +96,6 @@ def find_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def load_overrides(path: Path | None) -> dict[str, dict[str, Any]]:
-    """An overrides file: a mapping of slug to override fields."""
-    if path is None:
-        return {}
-    data = load_file(path)
-    if not isinstance(data, dict):
-        raise ValidationError("an overrides file maps device-type slugs to fields", locate(data, [], str(path)))
-    for slug, fields_ in data.items():
-        _check_override(fields_, str(path), data, [slug])
-    return data
-
-
-def _check_override(values: Any, source: str, root: Any, path: list[str | int]) -> None:
-    if not isinstance(values, dict):
-        raise ValidationError("overrides must be a mapping", locate(root, path, source))
-    for key in values:
-        if key not in _OVERRIDE_KEYS:
-            raise ValidationError(
-                f"unknown override '{key}'",
-                locate(root, [*path, key], source),
-                hint=", ".join(sorted(_OVERRIDE_KEYS)),
-            )
-    for key in ("interfaces", "power_ports"):
-        nested = values.get(key)
-        if nested is not None and not (isinstance(nested, dict) and all(isinstance(v, dict) for v in nested.values())):
-            raise ValidationError(f"'{key}' maps names to mappings of fields", locate(values, [key], source))
-    for fields_ in (values.get("interfaces") or {}).values():
-        _check_interface_override(fields_, source)
-    _check_override_values(values, source)
-
-
-def _check_override_values(values: dict[str, Any], source: str) -> None:
-    # Checked here, in the file they come from: once merged with the other overrides they have no line.
-    for key in ("max_draw_w", "inrush_w", "rated_power_w", "psu_rating_w", "gpu_count", "weight_kg"):
-        _number(values, key, source)
-    _number(values, "u_height", source, limit=_MAX_U)
-    for key in ("airflow", "gpu_model"):
-        _text(values, key, source)
-    for port in (values.get("power_ports") or {}).values():
-        for key in ("maximum_draw", "allocated_draw"):
-            _number(port, key, source)
-
-
-def _check_interface_override(fields_: dict[str, Any], source: str) -> None:
-    for key in fields_:
-        if key not in ("kind", "speed_mbps"):
-            raise ValidationError(
-                f"unknown interface override '{key}'", locate(fields_, [key], source), hint="kind, speed_mbps"
-            )
-    kinds = [k.value for k in InterfaceKind]
-    if "kind" in fields_ and fields_["kind"] not in kinds:
-        raise ValidationError(f"kind must be one of {', '.join(kinds)}", locate(fields_, ["kind"], source))
-    _number(fields_, "speed_mbps", source, int)
-
-
 def import_files(
     session: Session, paths: list[Path], overrides: dict[str, dict[str, Any]] | None = None
 ) -> list[FileReport]:
@@ -189,7 +125,7 @@ def _import_one(session: Session, data: Any, source: str, overrides: dict[str, d
     for key in ("manufacturer", "model"):
         check_text(data[key], key, locate(data, [key], source), limit=100)
     extension = data.get(EXTENSION_KEY) or {}
-    _check_override(extension, source, data, [EXTENSION_KEY])
+    check_override(extension, source, data, [EXTENSION_KEY])
     extra = {**extension, **overrides.get(slug, {})}
     report = FileReport(source, slug)
     unused = sorted(k for k in data if k not in _USED_KEYS)
@@ -213,29 +149,6 @@ def _drop_components(session: Session, dtype: DeviceType) -> None:
     for collection in ("power_ports", "outlets", "interfaces", "console_ports", "module_bays"):
         setattr(dtype, collection, [])
     session.flush()
-
-
-def _number(data: Any, key: str, source: str, kind: type = float, limit: float = _INT32) -> Any:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(f"'{key}' must be a number, got {value!r}", locate(data, [key], source))
-    if not 0 <= value <= limit:
-        raise ValidationError(f"'{key}' must be between 0 and {limit}", locate(data, [key], source))
-    return kind(value)
-
-
-def _text(data: Any, key: str, source: str) -> str | None:
-    """A name-like value (a type, a feed leg, a position): a plain scalar, kept as text."""
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, dict | list):
-        raise ValidationError(
-            f"'{key}' must be a plain value, not a {type(value).__name__}", locate(data, [key], source)
-        )
-    return check_text(str(value), key, locate(data, [key], source), limit=64)
 
 
 def _token(data: Any, key: str, source: str) -> str | None:
