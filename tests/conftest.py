@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
@@ -23,6 +24,12 @@ from rackctl.inventory.models import Site
 from rackctl.inventory.schema import upgrade
 from rackctl.paths import data_dir
 from tests.pgserver import throwaway_server
+
+# The suite draws the same generated examples every run, so a red run reproduces and no landing waits on a
+# lucky draw; `pytest --hypothesis-profile explore` searches afresh (do that when changing a rule or renderer).
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("repeatable")
 
 PG_URL = os.environ.get("RACKCTL_TEST_DB_URL", "")
 _DATABASE_NUMBERS = itertools.count()

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from rackctl.errors import ConfigError
+from rackctl.errors import ConfigError, ValidationError
 from rackctl.services.switch.model import LACP_FALLBACK_TIMEOUT_S, SwitchIntent
 from rackctl.services.switch.quoting import check_intent, cli_text, double_quoted, sh
 
@@ -28,7 +28,7 @@ def port_number(name: str) -> int:
     """The front-panel number of a port name: Ethernet1/29 -> 29, swp7 -> 7."""
     numbers = re.findall(r"\d+", name)
     if not numbers:
-        raise ConfigError(f"port {name!r} has no number")
+        raise ValidationError(f"refusing to render: port {name!r} has no number")
     return int(numbers[1] if name.startswith("Ethernet") and len(numbers) > 1 else numbers[0])
 
 
