@@ -144,9 +144,14 @@ def rack_list(as_json: JsonOption = False) -> None:
 
 
 SvgOption = Annotated[
-    Path | None, typer.Option("--svg", help="Also draw the front and rear elevation with PDU loads as SVG here.")
+    Path | None,
+    typer.Option(
+        "--svg", help="Draw the front and rear elevation with PDU loads as SVG into this file (instead of the table)."
+    ),
 ]
-PngOption = Annotated[Path | None, typer.Option("--png", help="Also draw it as PNG here (needs headless Chromium).")]
+PngOption = Annotated[
+    Path | None, typer.Option("--png", help="Draw it as PNG into this file (needs headless Chromium).")
+]
 
 
 @rack_app.command("show")
