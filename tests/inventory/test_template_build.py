@@ -283,6 +283,14 @@ BAD = [
         ValidationError,
         "field 'addressing.management': '10.200.0.0/33' does not appear to be an IPv4 or IPv6 network",
     ),
+    (
+        _edit(
+            '    extra:\n      doca_release: "3.1.0"',
+            '    extra:\n      serving: {image: "vllm/vllm-openai:latest"}\n      doca_release: "3.1.0"',
+        ),
+        ValidationError,
+        "field 'profiles.h100-inference.extra.serving.image': extra.serving.image 'vllm/vllm-openai:latest' refused",
+    ),
 ]
 
 
