@@ -283,6 +283,11 @@ BAD = [
         ValidationError,
         "field 'addressing.management': '10.200.0.0/33' does not appear to be an IPv4 or IPv6 network",
     ),
+    (
+        _edit("management: {network: 10.200.0.0/16, prefix: 26}", "management: {network: 10.200.0.0/16, prefix: 8}"),
+        ValidationError,
+        "field 'addressing.management': prefix /8 does not fit inside pool 10.200.0.0/16",
+    ),
 ]
 
 
