@@ -41,7 +41,7 @@ def allocate_ids(session: Session, model: type[Base], count: int) -> list[int]:
     """`count` new primary keys for `model`'s table, taken in this transaction."""
     table = model.__table__
     if session.get_bind().dialect.name == "postgresql":
-        sequence = func.pg_get_serial_sequence(table.name, "id")
+        sequence = func.pg_get_serial_sequence(model.__tablename__, "id")
         return list(session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, count))))
     # NOTE(SQLite): without AUTOINCREMENT a new rowid is max(rowid) + 1, so taking the next ones here is
     # what SQLite would do. It is safe: writers are serialised, and a transaction whose snapshot another
@@ -53,7 +53,7 @@ def allocate_ids(session: Session, model: type[Base], count: int) -> list[int]:
 @cache
 def _fill(model: type[Base]) -> dict[str, Any]:
     """Each column's value when a Part does not give it: its scalar default, else NULL (callables left to SQL)."""
-    filled = {}
+    filled: dict[str, Any] = {}
     for column in model.__table__.columns:
         default = column.default
         if default is None:
@@ -64,7 +64,10 @@ def _fill(model: type[Base]) -> dict[str, Any]:
 
 
 def _resolved(value: Any) -> Any:
-    return value.id if isinstance(value, Part | Base) else value
+    """A reference as the id it stands for (a Part's, or a flushed object's); any other value as it is."""
+    if isinstance(value, Part):
+        return value.id
+    return value.id if isinstance(value, Base) and hasattr(value, "id") else value
 
 
 def _depth(part: Part) -> int:
@@ -81,8 +84,8 @@ def write(session: Session, parts: Iterable[Part]) -> None:
     for model, rows in by_model.items():
         for part, ident in zip(rows, allocate_ids(session, model, len(rows)), strict=True):
             part.id = ident
-    order = {table: n for n, table in enumerate(Base.metadata.sorted_tables)}
-    for model in sorted(by_model, key=lambda m: order[m.__table__]):
+    order = {table.name: n for n, table in enumerate(Base.metadata.sorted_tables)}
+    for model in sorted(by_model, key=lambda m: order[m.__tablename__]):
         layers: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for part in by_model[model]:
             row = {**_fill(model), **{k: _resolved(v) for k, v in part.values.items()}, "id": part.id}
