@@ -32,13 +32,15 @@ def used_addresses(session: Session) -> set[ipaddress.IPv4Address | ipaddress.IP
 def _free_subnets(pool: dict[str, Any], used: set[Any], count: int, where: Any) -> list[Any]:
     try:
         network = ipaddress.ip_network(pool["network"])
-        subnets = network.subnets(new_prefix=pool["prefix"])
     except ValueError as exc:
         raise ValidationError(str(exc), where) from None
+    if not network.prefixlen <= pool["prefix"] <= network.max_prefixlen:
+        raise ValidationError(f"prefix /{pool['prefix']} does not fit inside pool {network}", where)
+    subnets = network.subnets(new_prefix=pool["prefix"])
     # The subnets holding a used address, once, as numbers (the address without its host bits): testing every
     # used address against every candidate subnet, or making a network object of each, made each rack cost
     # more than the one before.
-    shift = max(0, network.max_prefixlen - pool["prefix"])
+    shift = network.max_prefixlen - pool["prefix"]
     taken = {int(addr) >> shift for addr in used if addr.version == network.version}
     chosen = []
     for subnet in subnets:
