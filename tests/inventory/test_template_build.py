@@ -288,6 +288,14 @@ BAD = [
         ValidationError,
         "field 'addressing.management': prefix /8 does not fit inside pool 10.200.0.0/16",
     ),
+    (
+        _edit(
+            '    extra:\n      doca_release: "3.1.0"',
+            '    extra:\n      serving: {image: "vllm/vllm-openai:latest"}\n      doca_release: "3.1.0"',
+        ),
+        ValidationError,
+        "field 'profiles.h100-inference.extra.serving.image': extra.serving.image 'vllm/vllm-openai:latest' refused",
+    ),
 ]
 
 
