@@ -276,6 +276,8 @@ def schedule_cmd(
             output.line(f"wrote {path}")
         output.line(f"enable it: systemctl daemon-reload && systemctl enable --now {name}.timer")
     output.line(f"cron equivalent: {plan.cron_line()}")
+    if state().url.startswith("postgresql"):
+        output.note(f"on PostgreSQL the sites' workers can run it instead: rackctl worker --audit-every {every}")
 
 
 @audit_app.command("serve")
