@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from rackctl.errors import PlaybookError
+from rackctl.inventory import queries
 from rackctl.inventory.db import Database
-from rackctl.services import oplog
+from rackctl.services import hostkeys, oplog
 from rackctl.services.provision import Cancel, RunSpec, run_playbook
 from rackctl.types import NodeState
 from tests.provision.harness import Lab, copy_inventory, node_state, run, set_profile, set_state, spec
@@ -154,9 +155,10 @@ def test_batches_stop_once_a_batch_fails_too_often(inventory: Database, lab: Lab
         db.dispose()
 
 
-def test_unknown_ssh_host_keys_are_refused_and_known_ones_let_through(
+def test_ssh_host_keys_come_from_the_inventory_pins_under_the_node_s_name(
     inventory: Database, sshd: int, sshd_host_key: Path, tmp_path: Path
 ) -> None:
+    """The override reaches the node at another address and port than the inventory's: the pin still applies."""
     override = tmp_path / "ssh.yml"
     override.write_text(
         yaml.safe_dump(
@@ -174,13 +176,18 @@ def test_unknown_ssh_host_keys_are_refused_and_known_ones_let_through(
             }
         )
     )
-    empty = tmp_path / "known_hosts"
-    empty.write_text("")
-    [refused] = run(inventory, (NODE,), override, tmp_path / "a", known_hosts=empty)
-    assert refused.unreachable and "Host key verification failed" in refused.message
+    before = node_state(inventory, NODE)
+    [refused] = run(inventory, (NODE,), override, tmp_path / "a")
+    assert refused.unreachable and not refused.reached
+    assert refused.message == (
+        f"{NODE}: no SSH host key is pinned in the inventory; nothing was sent to it "
+        f"(to trust it: rackctl trust {NODE}, or provision --trust-new-keys)"
+    )
+    assert node_state(inventory, NODE) == before  # the play never ran: the node's state is not the run's to move
     kind, key = sshd_host_key.read_text().split()[:2]
-    empty.write_text(f"[127.0.0.1]:{sshd} {kind} {key}\n")
-    [known] = run(inventory, (NODE,), override, tmp_path / "b", known_hosts=empty)
+    with inventory.transaction() as session:
+        hostkeys.pin_known(session, "tester", [queries.device(session, NODE)], kind, key, "test")
+    [known] = run(inventory, (NODE,), override, tmp_path / "b")
     assert known.unreachable and "Host key verification failed" not in known.message
     assert "Permission denied" in known.message
 
