@@ -195,3 +195,11 @@ def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callabl
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
     return invoke
+
+
+@pytest.fixture
+def r12(cli: Callable[..., CliResult]) -> Callable[..., CliResult]:
+    """The CLI bound to an inventory holding rack r12 built from the shipped h100-4node-air template."""
+    result = cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1")
+    assert result.exit_code == 0, result.stderr
+    return cli

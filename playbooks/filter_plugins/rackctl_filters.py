@@ -69,14 +69,17 @@ def _text(node: ET.Element, path: str) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def fabric_pending(text: str) -> list[str]:
-    """GPUs whose NVLink fabric is not configured (`nvidia-smi -q -x`): state not Completed or status not Success."""
+def fabric_pending(text: str, only_fabric_gpus: bool = False) -> list[str]:
+    """GPUs whose NVLink fabric is not configured (`nvidia-smi -q -x`): state not Completed or status not Success.
+    With `only_fabric_gpus`, GPUs that have no fabric to configure (state N/A: PCIe GPUs) are left out."""
     root = _root(text)
     if root is None:
         return ["nvidia-smi gave no report: " + (text.strip().splitlines() or ["nothing"])[0]]
     pending = []
     for index, gpu in enumerate(root.findall("gpu")):
         state, status = _text(gpu, "fabric/state"), _text(gpu, "fabric/status")
+        if only_fabric_gpus and state == "N/A":
+            continue
         if state != "Completed" or status != "Success":
             pending.append(f"GPU {index} fabric {state or 'unknown'}/{status or 'unknown'}")
     return pending

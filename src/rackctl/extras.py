@@ -17,6 +17,7 @@ EXTRAS = MappingProxyType(
         "pdu": ("pysnmp",),
         "switch": ("jinja2", "netmiko", "ntc_templates", "textfsm"),
         "provision": ("ansible", "ansible_runner"),
+        "workers": ("procrastinate",),
         "lab": ("sushy_tools", "snmpsim", "pysnmp", "pysmi", "paramiko", "fakenos"),
     }
 )

@@ -238,6 +238,9 @@ PROFILE_REFUSED = [
     (("--set", "nvidia_driver=$(reboot)"), "nvidia_driver '$(reboot)' refused"),
     (("--set", "extra.vlans=5", "--set", "extra.vlans.x=1"), "extra.vlans holds 5, not settings"),
     (("--set", "novalue"), "'novalue' is not FIELD=VALUE"),
+    (("--set", "extra.serving.image=vllm/vllm-openai:latest"), "extra.serving.image 'vllm/vllm-openai:latest' refused"),
+    (("--set", "extra.serving.model_path=/srv/$(reboot)"), "extra.serving.model_path component '$(reboot)' refused"),
+    (("--set", "extra.serving.token=hf_secret"), "extra.serving.token: '…' is not a secret reference"),
     (("--description", "two\nlines"), "--description"),
     ((), "nothing to change"),
 ]

@@ -283,6 +283,19 @@ BAD = [
         ValidationError,
         "field 'addressing.management': '10.200.0.0/33' does not appear to be an IPv4 or IPv6 network",
     ),
+    (
+        _edit("management: {network: 10.200.0.0/16, prefix: 26}", "management: {network: 10.200.0.0/16, prefix: 8}"),
+        ValidationError,
+        "field 'addressing.management': prefix /8 does not fit inside pool 10.200.0.0/16",
+    ),
+    (
+        _edit(
+            '    extra:\n      doca_release: "3.1.0"',
+            '    extra:\n      serving: {image: "vllm/vllm-openai:latest"}\n      doca_release: "3.1.0"',
+        ),
+        ValidationError,
+        "field 'profiles.h100-inference.extra.serving.image': extra.serving.image 'vllm/vllm-openai:latest' refused",
+    ),
 ]
 
 

@@ -217,3 +217,24 @@ def test_every_fact_says_where_it_was_read() -> None:
     for entry in entries:
         source = str(entry.get("source", ""))
         assert re.search(r"https?://|[\w-]+/[\w.-]+@[0-9a-f]{40}:|tests/data/", source), entry
+
+
+def test_the_serving_unit_passes_triton_only_options_triton_has_and_the_standin_knows_exactly_those() -> None:
+    facts = FACTS["behaviour"]["triton_options"]["values"]
+    unit = (shipped_dir("playbooks") / "roles/serving/templates/rackctl-serving.service.j2").read_text()
+    triton_line = next(line for line in unit.splitlines() if "serving_triton_command" in line)
+    used = set(re.findall(r" --([a-z-]+)=", triton_line))
+    assert {"http-address", "grpc-address", "metrics-address", "grpc-use-ssl-mutual"} <= used <= set(facts["options"])
+    standin = (PACKAGING / "standins" / "tritonserver").read_text()
+    known = re.search(r"KNOWN = \{(.*?)\}", standin, re.DOTALL)
+    assert known is not None and set(re.findall(r'"([a-z-]+)"', known.group(1))) == set(facts["options"])
+
+
+def test_the_serving_container_names_the_entrypoint_both_image_generations_carry_and_cdi_gpus() -> None:
+    entry = FACTS["behaviour"]["vllm_image_entrypoint"]["values"]
+    assert all(e.split()[0] in ("python3", entry["command"]) for e in entry["entrypoints"])
+    unit = (shipped_dir("playbooks") / "roles/serving/templates/rackctl-serving.service.j2").read_text()
+    assert f"--entrypoint {entry['command']} {{{{ serving_image }}}} {{{{ serving_vllm_args }}}}" in unit
+    defaults = yaml.safe_load((shipped_dir("playbooks") / "roles/serving/defaults/main.yml").read_text())
+    assert defaults["serving_vllm_args"].startswith(entry["subcommand"] + " ")
+    assert f"--device {FACTS['behaviour']['cdi_devices']['values']['device_prefix']}{{{{ gpu }}}}" in unit

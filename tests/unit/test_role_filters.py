@@ -43,6 +43,17 @@ def test_fabric_pending_names_each_gpu_not_completed() -> None:
     ]
 
 
+def test_gpus_without_a_fabric_are_left_out_only_when_asked() -> None:
+    # Recorded PCIe GPUs report fabric state N/A; a GPU whose fabric nothing configured (an NVLink5 node without
+    # the NVLink Subnet Manager) reports another state and stays pending.
+    assert filters.fabric_pending(L4) == ["GPU 0 fabric N/A/N/A"]
+    assert filters.fabric_pending(L4, only_fabric_gpus=True) == []
+    laptop = (DATA / "nvidia-smi" / "rtx4070-laptop-575.xml").read_text()
+    assert filters.fabric_pending(laptop, only_fabric_gpus=True) == []
+    text = H100.replace("<state>Completed</state>", "<state>Not Started</state>", 1)
+    assert filters.fabric_pending(text, only_fabric_gpus=True) == ["GPU 0 fabric Not Started/Success"]
+
+
 def test_a_recorded_healthy_l4_passes_the_idle_checks_of_its_kind() -> None:
     health = filters.gpu_health(L4, {"pcie_gen": 4, "pcie_width": 16})
     assert health == {

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 from rackctl import targets
 from rackctl.cli import output
 from rackctl.cli.common import DryRunOption, JsonOption, actor, state, transaction
+from rackctl.cli.fanout_view import QueueOption, WaitForOption
 from rackctl.cli.trust import TrustNewKeysOption, trust_new_keys
 from rackctl.errors import ValidationError
 from rackctl.services.audit import report as render
@@ -70,8 +71,15 @@ def run_cmd(
     timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per device (default: settings).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Devices at once, per layer.")] = None,
     trust_new: TrustNewKeysOption = False,
+    queue: QueueOption = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", "--follow", help="Queue one job per rack, follow them, print the report.")
+    ] = False,
+    wait_for: WaitForOption = 3600.0,
 ) -> None:
-    """Audit TARGETS (the default command): findings with hints; not-audited devices are never clean."""
+    """Audit TARGETS (the default command): findings with hints; not-audited devices are never clean.
+
+    --queue / --wait: run on the sites' workers instead of here (needs a PostgreSQL inventory)."""
     if out is not None and fmt == Format.TABLE:
         raise ValidationError("--output needs --format json, prometheus or junit")
     settings = state().settings
@@ -86,7 +94,15 @@ def run_cmd(
         shard=Shard.parse(shard) if shard else None,
         ssh=SshAccess(settings.ssh_user, settings.ssh_key),
     )
-    report = audit(state().database(), target, options, actor())
+    if queue or wait:
+        from rackctl.cli import queued  # the task queue: only when asked for
+
+        queued_report = queued.audit(target, options, wait, wait_for, fmt != Format.TABLE)
+        if queued_report is None:
+            raise typer.Exit(0)
+        report = queued_report
+    else:
+        report = audit(state().database(), target, options, actor())
     _emit(report, fmt, out)
     raise typer.Exit(report.exit_code)
 

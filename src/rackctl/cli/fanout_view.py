@@ -22,6 +22,10 @@ from rackctl.services.bmc import run_on_nodes, split_nodes
 WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="Targets at once (default 64).")]
 TimeoutOption = Annotated[float | None, typer.Option("--timeout", min=0.1, help="Seconds per target and attempt.")]
 RetriesOption = Annotated[int | None, typer.Option("--retries", min=0, help="Extra attempts after a transient error.")]
+QueueOption = Annotated[bool, typer.Option("--queue", help="Put one job per rack on the sites' queues and return.")]
+WaitForOption = Annotated[
+    float, typer.Option("--wait-for", min=1, help="With --wait/--follow: seconds to follow the jobs before giving up.")
+]
 TargetsArg = Annotated[str, typer.Argument(help="Node set: gpu-r12-u[03,11], @rack:r12, @role:gpu-node ...")]
 PROGRESS_FROM = 8  # targets; fewer finish too fast for a bar to help
 

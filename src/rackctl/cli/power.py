@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -12,9 +13,11 @@ from rackctl import fanout
 from rackctl.cli import output, powerseq
 from rackctl.cli.common import DryRunOption, JsonOption, YesOption
 from rackctl.cli.fanout_view import (
+    QueueOption,
     RetriesOption,
     TargetsArg,
     TimeoutOption,
+    WaitForOption,
     WorkersOption,
     bmc_nodes,
     fanout_options,
@@ -33,6 +36,27 @@ boot_app = typer.Typer(help="Next boot device through the BMCs.", no_args_is_hel
 
 WaitOption = Annotated[float, typer.Option("--wait", min=0, help="Seconds to confirm the new state (0: don't).")]
 HoldOption = Annotated[str, typer.Option("--hold", help="With waves: how long a wave may wait for PDU headroom.")]
+# `--wait` already means "seconds to confirm the new state" here: following queued jobs is --follow.
+FollowOption = Annotated[bool, typer.Option("--follow", help="Queue one job per rack, follow them, print results.")]
+
+
+@dataclass(frozen=True)
+class Queueing:
+    """--queue / --follow: where the command runs (here, or on the sites' workers)."""
+
+    queue: bool = False
+    follow: bool = False
+    wait_for: float = 3600.0
+
+    def __bool__(self) -> bool:
+        return self.queue or self.follow
+
+
+def _queued(action: str, target: str, names: list[str] | None, wait: float, options: fanout.Options, how: Queueing,
+            as_json: bool) -> None:  # fmt: skip
+    from rackctl.cli import queued  # the task queue: only when asked for
+
+    queued.power(action, target, names, wait, options, how.follow, how.wait_for, as_json)
 
 
 class Via(StrEnum):
@@ -47,9 +71,15 @@ def power_status(
     workers: WorkersOption = None,
     timeout: TimeoutOption = None,
     retries: RetriesOption = None,
+    queue: QueueOption = False,
+    follow: FollowOption = False,
+    wait_for: WaitForOption = 3600.0,
 ) -> None:
-    """Read each node's power state."""
+    """Read each node's power state (--queue/--follow: on the sites' workers)."""
     options = fanout_options(workers, timeout, retries)
+    how = Queueing(queue, follow, wait_for)
+    if how:
+        _queued("status", target, None, 0.0, options, how, as_json)
     results = run_nodes("power status", target, power.status, options)
     report("Power", results, as_json)
 
@@ -64,13 +94,20 @@ def _action(
     workers: int | None,
     timeout: float | None,
     retries: int | None,
+    how: Queueing = Queueing(),
 ) -> None:
     if dry_run:
         _preview(kind, target, as_json, fanout_options(workers, timeout, retries))
+    if how:
+        from rackctl.cli.queued import require_queue
+
+        require_queue()
     names = guard(f"power {kind.value}", target, False, yes) if kind in power.DESTRUCTIVE else bmc_nodes(target)
     options = fanout_options(workers, timeout, retries, extra_time=wait)
     if kind in power.NOT_RETRIED:
         options.retries = 0
+    if how:
+        _queued(kind.value, target, names, wait, fanout_options(workers, timeout, retries), how, as_json)
     results = run_nodes(f"power {kind.value}", target, power.action(kind, wait), options, names, power.DOING[kind])
     report(f"Power {kind.value}", results, as_json)
 
@@ -94,8 +131,12 @@ def _register(kind: PowerAction, summary: str, default_wait: float) -> None:
         workers: WorkersOption = None,
         timeout: TimeoutOption = None,
         retries: RetriesOption = None,
+        queue: QueueOption = False,
+        follow: FollowOption = False,
+        wait_for: WaitForOption = 3600.0,
     ) -> None:
-        _action(kind, target, wait, dry_run, yes, as_json, workers, timeout, retries)
+        how = Queueing(queue, follow, wait_for)
+        _action(kind, target, wait, dry_run, yes, as_json, workers, timeout, retries, how)
 
     command.__doc__ = summary
     power_app.command(kind.value)(command)
@@ -126,12 +167,17 @@ def power_cycle(
     workers: WorkersOption = None,
     timeout: TimeoutOption = None,
     retries: RetriesOption = None,
+    queue: QueueOption = False,
+    follow: FollowOption = False,
+    wait_for: WaitForOption = 3600.0,
 ) -> None:
     """Power cycle; a node that is off is powered on. --via pdu: at the PDU outlets (a hung BMC), then confirm."""
+    how = Queueing(queue, follow, wait_for)
     if via == Via.BMC:
-        _action(
-            PowerAction.CYCLE, target, 30.0 if wait is None else wait, dry_run, yes, as_json, workers, timeout, retries
-        )
+        confirm_s = 30.0 if wait is None else wait
+        _action(PowerAction.CYCLE, target, confirm_s, dry_run, yes, as_json, workers, timeout, retries, how)
+    if how:
+        raise ValidationError("--queue/--follow: not with --via pdu (PDU cycles run here only)")
     options = fanout_options(workers, timeout, 0)
     off_s = parse_duration(off_time, "--off-time")
     powerseq.cycle_via_pdu(target, force, off_s, 300.0 if wait is None else wait, dry_run, yes, as_json, options)
@@ -155,9 +201,17 @@ def power_on(
     workers: WorkersOption = None,
     timeout: TimeoutOption = None,
     retries: RetriesOption = None,
+    queue: QueueOption = False,
+    follow: FollowOption = False,
+    wait_for: WaitForOption = 3600.0,
 ) -> None:
     """Power on; nodes already on are left alone. --stagger/--batch spread the inrush; --sequence budgets it."""
     pause = parse_duration(stagger, "--stagger")
+    how = Queueing(queue, follow, wait_for)
+    if how and (sequence or dry_run or pause > 0):
+        raise ValidationError("--queue/--follow: not with --sequence, --dry-run or --stagger (those run here only)")
+    if how:
+        _queued("on", target, None, wait, fanout_options(workers, timeout, retries), how, as_json)
     if sequence or dry_run:
         run = restore.RunOptions(max_per_wave=batch, settle_s=pause, hold_s=parse_duration(hold, "--hold"), wait_s=wait)
         powerseq.sequenced(target, run, dry_run, as_json, fanout_options(workers, timeout, retries), restoring=False)

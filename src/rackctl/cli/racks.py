@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -92,6 +93,16 @@ def rack_templates(as_json: JsonOption = False) -> None:
     output.table("Rack templates", ["name", "description"], [(r["name"], r["description"]) for r in rows])
 
 
+def _draw(name: str, svg: Path | None, png: Path | None) -> None:
+    from rackctl.drawing.files import write_elevation
+    from rackctl.drawing.picture import rack_picture
+
+    with transaction() as session:
+        picture = rack_picture(session, queries.rack(session, name))
+    for path in write_elevation(picture, svg, png):
+        output.line(f"rack {name} drawn to {path}")
+
+
 def _rack_summary(rack: Rack) -> dict[str, object]:
     return {
         "name": rack.name,
@@ -132,9 +143,23 @@ def rack_list(as_json: JsonOption = False) -> None:
     )
 
 
+SvgOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--svg", help="Draw the front and rear elevation with PDU loads as SVG into this file (instead of the table)."
+    ),
+]
+PngOption = Annotated[
+    Path | None, typer.Option("--png", help="Draw it as PNG into this file (needs headless Chromium).")
+]
+
+
 @rack_app.command("show")
-def rack_show(name: str, as_json: JsonOption = False) -> None:
-    """Draw a rack U by U with each device's power, then its PDUs and phase loads."""
+def rack_show(name: str, as_json: JsonOption = False, svg: SvgOption = None, png: PngOption = None) -> None:
+    """Draw a rack U by U with each device's power, then its PDUs and phase loads (--svg/--png: as a picture)."""
+    if svg is not None or png is not None:
+        _draw(name, svg, png)
+        return
     with transaction() as session:
         rack = queries.rack(session, name)
         slots, zero_u = elevation(rack)

@@ -93,9 +93,22 @@ def db_upgrade() -> None:
     _refuse_newer(db)
     if status.state == "current":
         output.line(f"schema {status.current} is current: nothing to do")
+    else:
+        upgrade(db)
+        output.line(f"schema upgraded from {status.current} to {schema_status(db).current}")
+    _queue_schema(db.url)
+
+
+def _queue_schema(url: str) -> None:
+    """On PostgreSQL with the workers extra installed: the job queue's own tables (procrastinate's schema)."""
+    from importlib.util import find_spec
+
+    if not url.startswith("postgresql") or find_spec("procrastinate") is None:
         return
-    upgrade(db)
-    output.line(f"schema upgraded from {status.current} to {schema_status(db).current}")
+    from rackctl.jobs.queue import ensure_schema
+
+    if ensure_schema(url):
+        output.line("job queue: procrastinate's schema applied")
 
 
 @db_app.command("grants")

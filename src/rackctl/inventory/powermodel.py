@@ -99,10 +99,10 @@ class PhaseLoad:
     watts: float
 
 
-def phase_loads(pdus: Iterable[Device]) -> list[PhaseLoad]:
+def phase_loads(pdus: Iterable[Device], lost_feed: str | None = None) -> list[PhaseLoad]:
     out: dict[tuple[str, str], float] = defaultdict(float)
     for pdu in pdus:
         for outlet in pdu.outlets:
             if outlet.power_port is not None:
-                out[(pdu.name, outlet.phase or "-")] += share_w(outlet.power_port)
+                out[(pdu.name, outlet.phase or "-")] += share_w(outlet.power_port, lost_feed)
     return [PhaseLoad(pdu, phase, watts) for (pdu, phase), watts in sorted(out.items())]

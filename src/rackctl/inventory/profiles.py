@@ -12,6 +12,7 @@ from rackctl.errors import Location, ValidationError
 from rackctl.inventory.models import Profile
 from rackctl.inventory.models.profile import PROFILE_FIELDS
 from rackctl.inventory.names import check_text, check_token
+from rackctl.inventory.serving import check_serving
 from rackctl.inventory.templates.schema import PROFILE_SCHEMA
 
 SECTIONS = ("extra", "firmware", "bios")  # JSON columns: a dotted path sets a value inside them
@@ -115,3 +116,6 @@ def _validate(data: dict[str, Any]) -> None:
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "profile"
         raise ValidationError(error.message, Location(field=where))
+    serving = (data.get("extra") or {}).get("serving")
+    if serving is not None:
+        check_serving(serving, lambda key: Location(field=f"extra.serving.{key}" if key else "extra.serving"))

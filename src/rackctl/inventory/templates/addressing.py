@@ -32,9 +32,11 @@ def used_addresses(session: Session) -> set[ipaddress.IPv4Address | ipaddress.IP
 def _free_subnets(pool: dict[str, Any], used: set[Any], count: int, where: Any) -> list[Any]:
     try:
         network = ipaddress.ip_network(pool["network"])
-        subnets = network.subnets(new_prefix=pool["prefix"])
     except ValueError as exc:
         raise ValidationError(str(exc), where) from None
+    if not network.prefixlen <= pool["prefix"] <= network.max_prefixlen:
+        raise ValidationError(f"prefix /{pool['prefix']} does not fit inside pool {network}", where)
+    subnets = network.subnets(new_prefix=pool["prefix"])
     # The subnets holding a used address, once: testing every used address against every candidate subnet
     # made each rack cost more than the one before (a hundred racks: seconds).
     taken = {

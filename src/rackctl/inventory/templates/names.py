@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from rackctl.errors import Location
 from rackctl.inventory.models.profile import PROFILE_FIELDS
 from rackctl.inventory.names import check_interface, check_name, check_text, check_token
+from rackctl.inventory.serving import check_serving
 
 if TYPE_CHECKING:
     from rackctl.inventory.templates.loader import RackTemplate
@@ -39,6 +42,14 @@ def check_template_names(template: RackTemplate) -> None:
         checks += _profile_checks(name, values)
     for check, label, value, path in checks:
         check(str(value), label, template.where(*path))
+    for name, values in (data.get("profiles") or {}).items():
+        serving = (values.get("extra") or {}).get("serving")
+        if serving is not None:
+            check_serving(serving, partial(_serving_location, template, name))
+
+
+def _serving_location(template: RackTemplate, profile: str, key: str) -> Location | None:
+    return template.where("profiles", profile, "extra", "serving", *([key] if key else []))
 
 
 def _profile_checks(name: str, values: dict[str, Any]) -> list[_Check]:

@@ -38,6 +38,9 @@ class Target:
     os_name: str = "ubuntu-22.04"
     boot: bool = False
     state: dict[str, str] = field(default_factory=dict)
+    # A bound, not a margin: a booted machine is used as soon as systemd says it is up; a loaded CI machine may
+    # need minutes for that, and a test that boots several gives each its own bound.
+    boot_timeout: float = 180
     process: subprocess.Popen[bytes] | None = None
     leader: int | None = None
     mounts: list[Path] = field(default_factory=list)
@@ -85,10 +88,10 @@ class Target:
         ]
         log = (self.workdir / "console.log").open("wb")
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        self.leader = self._wait_leader()
-        self._wait_running()
+        self.leader = self._wait_leader(self.boot_timeout)
+        self._wait_running(self.boot_timeout)
 
-    def _wait_leader(self, seconds: float = 20) -> int:
+    def _wait_leader(self, seconds: float) -> int:
         assert self.process is not None
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -101,7 +104,7 @@ class Target:
             time.sleep(0.05)
         raise Timeout(f"{self.name}: systemd-nspawn started no machine within {seconds:g}s")
 
-    def _wait_running(self, seconds: float = 180) -> None:
+    def _wait_running(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             done = subprocess.run(self.enter("systemctl", "is-system-running"), capture_output=True, text=True)

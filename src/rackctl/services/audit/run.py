@@ -32,9 +32,10 @@ class AuditOptions:
     retries: int = 1
     shard: Shard | None = None
     ssh: SshAccess = field(default_factory=SshAccess)
+    stop: fanout.Stop | None = field(default=None, compare=False)  # a queued job's deadline or abort
 
     def fanout(self) -> fanout.Options:
-        return fanout.Options(workers=self.workers, timeout=self.timeout, retries=self.retries)
+        return fanout.Options(workers=self.workers, timeout=self.timeout, retries=self.retries, stop=self.stop)
 
 
 def _not_audited(device: str, layer: Layer, message: str) -> Outcome:
@@ -126,14 +127,16 @@ def execute(plan: Plan, options: AuditOptions) -> list[Outcome]:
     return sorted(outcomes, key=lambda o: (o.device, order[o.layer]))
 
 
-def audit(db: Database, target: str, options: AuditOptions, actor: str) -> AuditReport:
-    """Audit the target devices on the chosen layers and record the run; returns the report."""
+def audit(db: Database, target: str, options: AuditOptions, actor: str, label: str = "") -> AuditReport:
+    """Audit the target devices on the chosen layers and record the run; returns the report.
+
+    `label` is what the run records as its targets (default: `target`; a queued job adds its id)."""
     started = utcnow()
     with db.transaction() as session:
         names = targets.resolve(session, target)
         plan = build_plan(session, names, options.layers, options.ssh, options.shard)
     outcomes = execute(plan, options)
-    report = AuditReport(target, options.layers, started, utcnow(), outcomes, str(options.shard or ""))
+    report = AuditReport(label or target, options.layers, started, utcnow(), outcomes, str(options.shard or ""))
     with db.transaction() as session:
         report.run_id = store.record(session, report, actor).id
     return report

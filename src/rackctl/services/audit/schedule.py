@@ -56,7 +56,7 @@ def rackctl_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "rackctl"]
 
 
-def _exec_line(argv: list[str]) -> str:
+def exec_line(argv: list[str]) -> str:
     # systemd expands % specifiers in ExecStart: a literal % must be doubled.
     return " ".join(shlex.quote(a) for a in argv).replace("%", "%%")
 
@@ -76,6 +76,15 @@ def credential(text: str) -> tuple[str, str]:
     return name, path
 
 
+def credential_lines(credentials: tuple[tuple[str, str], ...]) -> list[str]:
+    """LoadCredential= lines (with why) for a unit whose inventory references secrets as cred:NAME."""
+    if not credentials:
+        return ["# Secrets: reference them as cred:NAME and load them here, e.g. LoadCredential=bmc-password"]
+    lines = ["# Secrets as systemd credentials: inventory references cred:NAME read $CREDENTIALS_DIRECTORY/NAME."]
+    return lines + [f"LoadCredential={name}:{path}" if path else f"LoadCredential={name}" for name, path in
+                    credentials]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Schedule:
     name: str
@@ -84,11 +93,7 @@ class Schedule:
     credentials: tuple[tuple[str, str], ...] = ()  # (name, path): LoadCredential= lines for cred: references
 
     def credential_lines(self) -> list[str]:
-        if not self.credentials:
-            return ["# Secrets: reference them as cred:NAME and load them here, e.g. LoadCredential=bmc-password"]
-        lines = ["# Secrets as systemd credentials: inventory references cred:NAME read $CREDENTIALS_DIRECTORY/NAME."]
-        return lines + [f"LoadCredential={name}:{path}" if path else f"LoadCredential={name}" for name, path in
-                        self.credentials]  # fmt: skip
+        return credential_lines(self.credentials)
 
     def argv(self) -> list[str]:
         return [*rackctl_command(), "audit", *self.audit_args]
@@ -105,7 +110,7 @@ class Schedule:
             "# Settings (RACKCTL_DB_URL, RACKCTL_SSH_KEY ...) live in this file; secrets do not.",
             "EnvironmentFile=-/etc/rackctl/audit.env",
             *self.credential_lines(),
-            f"ExecStart={_exec_line(self.argv())}",
+            f"ExecStart={exec_line(self.argv())}",
             "# Exit 1 means drift was found: a result, not a failure of the service. 2 (could not audit) fails it.",
             "SuccessExitStatus=1",
             "",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from rackctl.errors import NotFound
 from rackctl.inventory.models import AuditFinding, AuditResult, AuditRun, AuditSighting
-from rackctl.services.audit.outcome import AuditReport, Outcome
+from rackctl.services.audit.outcome import NOT_AUDITED, AuditReport, Outcome
 from rackctl.types import Finding, Layer
 
 Key = tuple[str, str, str, str]
@@ -180,3 +180,20 @@ def changes_as_dicts(changes: Iterable[Change]) -> list[dict[str, str]]:
          "expected": c.expected, "observed": c.observed}
         for c in changes
     ]  # fmt: skip
+
+
+def load_report(session: Session, run_id: int) -> AuditReport:
+    """A stored run as the report its audit returned (for results read back, e.g. of a queued job)."""
+    row = run(session, run_id)
+    seen: dict[tuple[str, str], list[Finding]] = {}
+    for sighting in session.scalars(select(AuditSighting).where(AuditSighting.run_id == run_id)):
+        f = sighting.finding
+        finding = Finding(f.device, Layer(f.layer), f.check, sighting.expected, sighting.observed, sighting.severity,
+                          f.hint, f.subject)  # fmt: skip
+        seen.setdefault((f.device, f.layer.value), []).append(finding)
+    outcomes = [
+        Outcome(r.device, r.layer, r.outcome != NOT_AUDITED, tuple(seen.get((r.device, r.layer.value), ())), r.message)
+        for r in row.results
+    ]
+    layers = tuple(Layer(layer) for layer in row.layers)
+    return AuditReport(row.targets, layers, row.started_at, row.finished_at, outcomes, row.shard, row.id)

@@ -1,0 +1,37 @@
+"""The task queue's commands on a SQLite inventory (the default): refused in one line, nothing queued;
+`rackctl worker --write-unit` renders a systemd service that quotes what it is given."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import CliResult
+
+
+def test_the_queue_on_sqlite_is_one_line_and_the_direct_run_still_works(cli: Callable[..., CliResult]) -> None:
+    for args in (("audit", "@all", "--queue"), ("audit", "@all", "--wait"), ("worker", "--site", "fra1"),
+                 ("jobs", "list")):  # fmt: skip
+        result = cli(*args)
+        assert result.exit_code == 2, args
+        assert "the job queue needs PostgreSQL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_hostile_site_is_refused_before_it_becomes_a_queue_name(cli: Callable[..., CliResult]) -> None:
+    for site in ("fra1;rm -rf /", "fra1$(id)", "fr\u04301", "a" * 300):
+        result = cli("worker", "--site", site, "--dry-run")
+        assert result.exit_code == 2 and "--site" in result.stderr, site
+
+
+def test_the_unit_runs_the_worker_with_its_arguments_quoted(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    name = "w 1 $(reboot) `id` 100%"
+    result = cli("worker", "--site", "fra1", "--queues", "audit,bmc", "--name", name, "--write-unit",
+                 "--output", str(tmp_path), "--credential", "bmc-password")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "rackctl-worker-fra1.service").read_text()
+    exec_start = next(line for line in text.splitlines() if line.startswith("ExecStart="))
+    argv = shlex.split(exec_start.removeprefix("ExecStart=").replace("%%", "%"))
+    assert argv[argv.index("worker") + 1 :][:4] == ["--site", "fra1", "--queues", "audit,bmc"]
+    assert argv[argv.index("--name") + 1] == name
+    assert "LoadCredential=bmc-password" in text and "Restart=on-failure" in text
