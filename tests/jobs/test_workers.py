@@ -87,3 +87,20 @@ def test_a_worker_killed_mid_cycle_is_left_interrupted_never_repeated(
     assert f"rackctl:power.act[{job}]" not in workers.log("heir")
     shown = two_sites("jobs", "show", str(job))
     assert "interrupted" in shown.stdout and INTERRUPTED in shown.stdout
+
+
+def test_a_scheduled_audit_is_a_periodic_task_queueing_the_sites_racks(
+    two_sites: Callable[..., CliResult], workers: Workers, db: Database
+) -> None:
+    # procrastinate defers a periodic task's latest tick when a worker starts: no minute to wait for.
+    workers.start("w-fra1", "fra1", "--queues", "audit", "--audit-every", "1m", "--audit-layers", "bmc,pdu")
+
+    def scheduled() -> list[AuditRun]:
+        with db.transaction() as session:
+            return list(session.scalars(select(AuditRun).where(AuditRun.actor.startswith("schedule"))))
+
+    [run] = until(scheduled, "the scheduled audit's run")  # type: ignore[misc]
+    assert "gpu-r12-u[03,11,19,27]" in run.targets and "r13" not in run.targets and run.devices == 8
+    assert run.layers == ["bmc", "pdu"]
+    queues = {j["queue"] for j in _jobs(two_sites).values()}
+    assert queues == {"fra1.audit"}  # the tick and the rack's audit; nothing for ams1, which no worker serves

@@ -9,7 +9,7 @@ import typer
 from sqlalchemy import select
 
 from rackctl import targets
-from rackctl.cli import editing, output
+from rackctl.cli import complete, editing, output
 from rackctl.cli.common import JsonOption, actor, transaction
 from rackctl.errors import ValidationError
 from rackctl.inventory import devicetypes, queries
@@ -30,12 +30,17 @@ device_app.command("move")(editing.device_move)
 devicetype_app.command("remove")(editing.devicetype_remove)
 profile_app.command("edit")(editing.profile_edit)
 
-TargetsArg = Annotated[str, typer.Argument(help="Node set, e.g. gpu-r12-u[03,11], @rack:r12, @role:gpu-node.")]
+TargetsArg = Annotated[
+    str,
+    typer.Argument(autocompletion=complete.targets, help="Node set, e.g. gpu-r12-u[03,11], @rack:r12, @role:gpu-node."),
+]
 
 
 @device_app.command("list")
 def device_list(
-    target: Annotated[str, typer.Argument(help="Node set (default: every device).")] = "@all",
+    target: Annotated[
+        str, typer.Argument(autocompletion=complete.targets, help="Node set (default: every device).")
+    ] = "@all",
     as_json: JsonOption = False,
 ) -> None:
     """List devices with rack, U, role, state and profile."""
@@ -52,7 +57,10 @@ def device_list(
 
 
 @device_app.command("show")
-def device_show(name: str, as_json: JsonOption = False) -> None:
+def device_show(
+    name: Annotated[str, typer.Argument(autocompletion=complete.devices, help="The device to show.")],
+    as_json: JsonOption = False,
+) -> None:
     """Everything the inventory knows about one device, with its lifecycle history."""
     with transaction() as session:
         data = describe_device(queries.device(session, name))
@@ -101,7 +109,9 @@ def device_set(
     force: Annotated[bool, typer.Option(help="Allow a lifecycle jump that skips steps.")] = False,
     serial: Annotated[str | None, typer.Option(help="Serial number (one device only).")] = None,
     asset_tag: Annotated[str | None, typer.Option(help="Asset tag (one device only).")] = None,
-    profile: Annotated[str | None, typer.Option(help="Assign this profile ('' clears it).")] = None,
+    profile: Annotated[
+        str | None, typer.Option(autocompletion=complete.profiles, help="Assign this profile ('' clears it).")
+    ] = None,
     mgmt_address: Annotated[str | None, typer.Option(help="Management (BMC) address, one device only.")] = None,
     mgmt_port: Annotated[int | None, typer.Option(help="Management port, one device only.")] = None,
     mgmt_protocol: Annotated[MgmtProtocol | None, typer.Option(help="Management protocol.")] = None,

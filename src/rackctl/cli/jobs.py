@@ -14,8 +14,9 @@ from rackctl.cli.common import DryRunOption, JsonOption, state
 from rackctl.jobs import listing
 from rackctl.jobs import queue as queues
 from rackctl.jobs import worker as workers
+from rackctl.services.audit import report as render
 from rackctl.services.audit.jobs import SshAccess
-from rackctl.services.audit.schedule import credential
+from rackctl.services.audit.schedule import Interval, credential
 
 jobs_app = typer.Typer(help="Jobs on the task queue: list, show, cancel, retry.", no_args_is_help=True)
 JobArg = Annotated[int, typer.Argument(help="The job's id (rackctl jobs list).", min=1)]
@@ -41,11 +42,19 @@ def worker_cmd(
     credentials: Annotated[
         list[str] | None, typer.Option("--credential", help="With --write-unit: NAME or NAME=/path, for cred:NAME.")
     ] = None,
+    audit_every: Annotated[
+        str | None, typer.Option("--audit-every", help="Audit the sites every period (15m, 1h, 1d ...): queued jobs.")
+    ] = None,
+    audit_layers: Annotated[str, typer.Option("--audit-layers", help="Layers of the scheduled audits.")] = (
+        "bmc,host,switch,cabling,pdu"
+    ),
     dry_run: DryRunOption = False,
 ) -> None:
     """Run queued jobs for some sites and kinds until SIGINT/SIGTERM (needs a PostgreSQL inventory)."""
+    layers = tuple(layer.value for layer in render.layers_from(audit_layers))
+    every = Interval.parse(audit_every) if audit_every else None
     plan = workers.WorkerPlan(
-        queues.sites_from(site), queues.kinds_from(kinds), concurrency, name, job_timeout, stalled_after
+        queues.sites_from(site), queues.kinds_from(kinds), concurrency, name, job_timeout, stalled_after, every, layers
     )
     if write_unit or dry_run:
         _unit(plan, folder, tuple(credential(c) for c in credentials or []), dry_run)

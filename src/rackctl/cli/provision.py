@@ -14,7 +14,7 @@ import typer
 import yaml
 
 from rackctl import targets
-from rackctl.cli import output
+from rackctl.cli import complete, output
 from rackctl.cli.common import EXIT_FAILED, JsonOption, YesOption, actor, confirm, state, transaction
 from rackctl.cli.trust import TrustNewKeysOption, trust_new_keys
 from rackctl.errors import Location, ValidationError
@@ -110,7 +110,12 @@ def _show(outcomes: list[HostOutcome], check: bool, diff: bool) -> None:
 
 
 def provision_cmd(
-    target: Annotated[str, typer.Argument(help="Node set, e.g. gpu-r12-u[03,11] or @rack:r12&@role:gpu-node.")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            autocompletion=complete.targets, help="Node set, e.g. gpu-r12-u[03,11] or @rack:r12&@role:gpu-node."
+        ),
+    ],
     tags: Annotated[list[str] | None, typer.Option("--tags", help="Only these tags (burnin only when named).")] = None,
     skip_tags: Annotated[list[str] | None, typer.Option("--skip-tags", help="Leave out these tags.")] = None,
     check: Annotated[bool, typer.Option("--check", help="Change nothing; report what would change.")] = False,
@@ -167,7 +172,9 @@ def provision_cmd(
 
 
 def bringup_cmd(
-    target: Annotated[str, typer.Argument(help="Node set, e.g. @rack:r12&@role:gpu-node.")],
+    target: Annotated[
+        str, typer.Argument(autocompletion=complete.targets, help="Node set, e.g. @rack:r12&@role:gpu-node.")
+    ],
     stagger: Annotated[float, typer.Option("--stagger", min=0, help="Seconds between power-ons.")] = 5.0,
     ssh_timeout: Annotated[float, typer.Option("--ssh-timeout", min=1, help="Seconds to wait for SSH.")] = 900.0,
     override: OverrideOption = None,

@@ -9,7 +9,7 @@ import typer
 from rich.text import Text
 from sqlalchemy import select
 
-from rackctl.cli import editing, output
+from rackctl.cli import complete, editing, output
 from rackctl.cli.common import JsonOption, actor, state, transaction
 from rackctl.errors import Conflict
 from rackctl.inventory import powermodel as pm
@@ -60,7 +60,9 @@ def site_list(as_json: JsonOption = False) -> None:
 @rack_app.command("create")
 def rack_create(
     name: Annotated[str, typer.Argument(help="Rack name (a pod template derives its racks' names from it).")],
-    template: Annotated[str, typer.Option("--template", "-t", help="Template name or YAML path.")],
+    template: Annotated[
+        str, typer.Option("--template", "-t", autocompletion=complete.templates, help="Template name or YAML path.")
+    ],
     site: Annotated[str, typer.Option("--site", "-s", help="Site the rack stands in.")],
     as_json: JsonOption = False,
 ) -> None:
@@ -155,7 +157,12 @@ PngOption = Annotated[
 
 
 @rack_app.command("show")
-def rack_show(name: str, as_json: JsonOption = False, svg: SvgOption = None, png: PngOption = None) -> None:
+def rack_show(
+    name: Annotated[str, typer.Argument(autocompletion=complete.racks, help="The rack to draw.")],
+    as_json: JsonOption = False,
+    svg: SvgOption = None,
+    png: PngOption = None,
+) -> None:
     """Draw a rack U by U with each device's power, then its PDUs and phase loads (--svg/--png: as a picture)."""
     if svg is not None or png is not None:
         _draw(name, svg, png)

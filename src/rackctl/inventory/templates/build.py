@@ -10,15 +10,18 @@ from sqlalchemy.orm import Session
 
 from rackctl.drivers.pdu_families import AUTO
 from rackctl.errors import Conflict, NotFound, ValidationError
-from rackctl.inventory import fields
-from rackctl.inventory.components import populate
+from rackctl.inventory import bulk, fields
+from rackctl.inventory.bulk import Part
+from rackctl.inventory.components import Components, components_by_type
 from rackctl.inventory.lifecycle import record_initial_state
 from rackctl.inventory.models import (
     Device,
     DeviceType,
     Interface,
     ManagementEndpoint,
+    PduOutlet,
     PowerFeed,
+    PowerPort,
     Profile,
     Rack,
     Site,
@@ -35,7 +38,11 @@ from rackctl.types import DeviceRole, Face, MgmtProtocol, NodeState
 
 @dataclass
 class Built:
-    """Devices made from the template, in template order, with the template entry each came from."""
+    """Devices made from the template, in template order, with the template entry each came from.
+
+    Racks, feeds and devices are ORM objects; the many rows of their components (interfaces, power ports,
+    outlets, addresses, cables) are Parts, planned here and written in bulk at the end (inventory/bulk.py).
+    """
 
     session: Session
     template: RackTemplate
@@ -44,7 +51,30 @@ class Built:
     devices: list[Device] = field(default_factory=list)
     entry_of: dict[str, int] = field(default_factory=dict)
     site: str = ""
-    cabled: set[Interface] = field(default_factory=set)
+    cabled: set[Part] = field(default_factory=set)
+    parts: list[Part] = field(default_factory=list)
+    interfaces: dict[str, dict[str, Part]] = field(default_factory=dict)  # device name -> interface name -> row
+    power_ports: dict[str, list[Part]] = field(default_factory=dict)
+    outlets: dict[str, list[Part]] = field(default_factory=dict)
+    components: dict[int, Components] = field(default_factory=dict)  # what each device type gives, by its id
+
+    def add(self, model: type[Any], **values: Any) -> Part:
+        """Plan one component row (written with the others at the end)."""
+        part = Part(model, values)
+        self.parts.append(part)
+        return part
+
+    def interface(self, device: Device, name: str) -> Part | None:
+        return self.interfaces.get(device.name, {}).get(name)
+
+    def add_components(self, device: Device, dtype: DeviceType) -> None:
+        """Plan the interfaces, power ports and outlets the device's type declares."""
+        interfaces, ports, outlets = self.components[dtype.id]
+        named = self.interfaces.setdefault(device.name, {})
+        for values in interfaces:
+            named.setdefault(values["name"], self.add(Interface, device_id=device, **values))
+        self.power_ports[device.name] = [self.add(PowerPort, device_id=device, **values) for values in ports]
+        self.outlets[device.name] = [self.add(PduOutlet, pdu_id=device, **values) for values in outlets]
 
     def variables(self, device: Device, **more: Any) -> dict[str, Any]:
         rack = device.rack.name if device.rack else ""
@@ -73,6 +103,7 @@ def create_racks(session: Session, template: RackTemplate, name: str, site_name:
     built.racks = [_rack(session, template, site, rack_name) for rack_name in _rack_names(template, name)]
     profiles = _profiles(session, template)
     types = _device_types(session, template)
+    built.components = components_by_type(session, types.values())
     # One flush for the whole build, at the end: with autoflush every query and lazy load on the way
     # (name checks, device types' components) wrote the build so far, a dozen flushes per rack.
     with session.no_autoflush:
@@ -90,6 +121,7 @@ def create_racks(session: Session, template: RackTemplate, name: str, site_name:
         build_cables(built)
         build_power(built)
     session.flush()
+    bulk.write(session, built.parts)  # after the flush: the component rows refer to the devices' ids
     return built
 
 
@@ -217,7 +249,7 @@ def _new_device(
     _check_space(built, index, device)
     if "feed" in entry:
         device.power_feed = next(f for f in rack.feeds if f.name == entry["feed"])
-    populate(device, dtype)
+    built.add_components(device, dtype)
     if "management" in entry:
         device.mgmt = _management(entry["management"], built, index)
     return device
