@@ -20,13 +20,6 @@ Counts = Callable[[], dict[str, int]]
 GPUS = [f"gpu-r12-u{u:02d}" for u in (3, 11, 19, 27)]
 
 
-@pytest.fixture
-def r12(cli: Cli) -> Cli:
-    result = cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1")
-    assert result.exit_code == 0, result.stderr
-    return cli
-
-
 def _error(result: Any) -> str:
     lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("  hint: ")]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr

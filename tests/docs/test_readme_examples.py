@@ -22,6 +22,7 @@ LIVE_BMC = "needs live BMCs: tests/integration (ipmi_sim, sushy-tools) run these
 LIVE_HOST = "needs live hosts over SSH: tests/provision runs provisioning against nspawn and sshd hosts"
 LIVE_SWITCH = "needs live switches: tests/switch pushes to real sshd-backed switch simulators"
 LIVE_PDU = "needs live PDUs: tests/pdu runs these against snmpsim with recorded walks"
+QUEUE = "needs the PostgreSQL job queue and running workers: tests/jobs runs them on a real PostgreSQL server"
 SYNOPSIS = "a synopsis (placeholders, `|` alternatives, [optional] flags), not a command line"
 NOT_RUN = {
     'rackctl db grants --role ops_alice | psql "$OWNER_URL"': "pipes into psql on a live PostgreSQL server:"
@@ -70,6 +71,16 @@ NOT_RUN = {
     "rackctl audit diff 41 42": "needs audit runs 41 and 42, recorded by live audits",
     "rackctl audit schedule --every 1h @all": "writes unit files into /etc/systemd/system, outside the scratch folder",
     "rackctl audit serve --listen 127.0.0.1:9310": "a server that runs until stopped: tests/integration scrapes it",
+    "rackctl worker --site fra1 --queues audit,bmc --concurrency 4": QUEUE + " (a worker runs until stopped)",
+    "rackctl worker --site fra1 --write-unit [--output DIR] [--credential NAME[=PATH]]": SYNOPSIS,
+    "rackctl worker --site fra1 --audit-every 1h [--audit-layers bmc,pdu]": SYNOPSIS,
+    "rackctl audit @site:fra1,@site:ams1 --queue": QUEUE,
+    "rackctl audit @all --wait [--format json] [--wait-for 3600]": SYNOPSIS,
+    "rackctl power status|on|off|soft|cycle|reset @rack:r12 --queue | --follow": SYNOPSIS,
+    "rackctl jobs list [--queue fra1.audit] [--status failed] [--json]": SYNOPSIS,
+    "rackctl jobs show 17": QUEUE + " (job 17 must exist)",
+    "rackctl jobs cancel 17 [--abort]": SYNOPSIS,
+    "rackctl jobs retry 17": QUEUE + " (job 17 must exist)",
     "rackctl pdu status pdu-r12-a1": LIVE_PDU,
     "rackctl pdu off pdu-r12-a1:25-26,30 --yes": LIVE_PDU,
     "rackctl pdu cycle pdu-r12-a1,pdu-r12-b1:7": LIVE_PDU,

@@ -12,7 +12,7 @@ from rackctl import targets
 from rackctl.cli import complete, output
 from rackctl.cli.common import DryRunOption, JsonOption, YesOption, confirm, transaction
 from rackctl.errors import ValidationError
-from rackctl.inventory import placement, profiles, queries, removal
+from rackctl.inventory import edits, placement, profiles, queries, removal
 from rackctl.types import Face
 
 ForceOption = Annotated[
@@ -151,6 +151,25 @@ def device_move(
     data = {**plan.as_dict(), "dry_run": dry_run}
     shown = f"{name}: {_place(plan.before)} -> {_place(plan.after)}"
     _show_change(data, shown + "".join(f"; unplugged {p}" for p in plan.unplugged), dry_run, as_json)
+
+
+def rack_edit(
+    name: Annotated[str, typer.Argument(autocompletion=complete.racks, help="The rack to change.")],
+    pod: Annotated[str | None, typer.Option("--pod", help="Put it in this pod ('' takes it out).")] = None,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a rack's pod (what `@pod:NAME` selects)."""
+    if pod is None:
+        raise ValidationError("nothing to change", hint="give --pod NAME (or --pod '' to take it out of its pod)")
+    with transaction() as session:
+        before, after = edits.set_pod(queries.rack(session, name), pod)
+        _finish(session, dry_run)
+    data = {"rack": name, "changes": {"pod": [before, after]} if before != after else {}, "dry_run": dry_run}
+    text = (
+        f"rack {name}: pod: {_value(before)} -> {_value(after)}" if before != after else f"rack {name}: nothing changed"
+    )
+    _show_change(data, text, dry_run, as_json)
 
 
 def _place(where: dict[str, Any]) -> str:

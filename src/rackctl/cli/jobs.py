@@ -11,6 +11,7 @@ import typer
 
 from rackctl.cli import output
 from rackctl.cli.common import DryRunOption, JsonOption, state
+from rackctl.inventory.names import check_text, one_line
 from rackctl.jobs import listing
 from rackctl.jobs import queue as queues
 from rackctl.jobs import worker as workers
@@ -19,6 +20,7 @@ from rackctl.services.audit.jobs import SshAccess
 from rackctl.services.audit.schedule import Interval, credential
 
 jobs_app = typer.Typer(help="Jobs on the task queue: list, show, cancel, retry.", no_args_is_help=True)
+NAME_LIMIT = 48
 JobArg = Annotated[int, typer.Argument(help="The job's id (rackctl jobs list).", min=1)]
 
 
@@ -51,6 +53,8 @@ def worker_cmd(
     dry_run: DryRunOption = False,
 ) -> None:
     """Run queued jobs for some sites and kinds until SIGINT/SIGTERM (needs a PostgreSQL inventory)."""
+    # The name goes into logs and, for scheduled audits, into the recorded actor ("schedule (NAME)", 64 at most).
+    check_text(name, "--name", limit=NAME_LIMIT)
     layers = tuple(layer.value for layer in render.layers_from(audit_layers))
     every = Interval.parse(audit_every) if audit_every else None
     plan = workers.WorkerPlan(
@@ -61,8 +65,9 @@ def worker_cmd(
         return
     app = state()
     queues.conninfo(app.url)  # SQLite: one line before anything starts
-    who = name or socket.gethostname()
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {who} %(levelname)s %(name)s: %(message)s")
+    who = name or one_line(socket.gethostname(), NAME_LIMIT)
+    shown = who.replace("%", "%%")  # logging's own format: a literal % doubled
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {shown} %(levelname)s %(name)s: %(message)s")
     names = workers.queue_names(app.database(), plan)
     output.note(f"worker {who}: queues {','.join(names)}; {concurrency} job(s) at once (Ctrl-C stops)")
     ssh = SshAccess(app.settings.ssh_user, app.settings.ssh_key)

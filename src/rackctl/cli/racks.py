@@ -25,6 +25,7 @@ rack_app = typer.Typer(help="Racks: create from templates, list, draw, delete.",
 
 site_app.command("remove")(editing.site_remove)
 rack_app.command("delete")(editing.rack_delete)
+rack_app.command("edit")(editing.rack_edit)
 
 
 @site_app.command("add")
@@ -64,13 +65,14 @@ def rack_create(
         str, typer.Option("--template", "-t", autocompletion=complete.templates, help="Template name or YAML path.")
     ],
     site: Annotated[str, typer.Option("--site", "-s", help="Site the rack stands in.")],
+    pod: Annotated[str | None, typer.Option("--pod", help="Pod of the new racks (default: the template's).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a whole rack (or pod) from a template in one transaction."""
     check_name(name, "rack name")
     spec = load_template(template, state().settings.template_dirs)
     with transaction() as session:
-        built = create_racks(session, spec, name, site, actor())
+        built = create_racks(session, spec, name, site, actor(), pod)
         summary = {
             "template": spec.name,
             "racks": [r.name for r in built.racks],
@@ -116,6 +118,7 @@ def _rack_summary(rack: Rack) -> dict[str, object]:
         "cooling": rack.cooling_kind.value,
         "cooling_limit_kw": rack.cooling_limit_kw,
         "template": rack.template,
+        "pod": rack.pod,
     }
 
 
@@ -129,11 +132,12 @@ def rack_list(as_json: JsonOption = False) -> None:
         return
     output.table(
         "Racks",
-        ["rack", "site", "devices", "draw kW", "capacity kW", "cooling", "template"],
+        ["rack", "site", "pod", "devices", "draw kW", "capacity kW", "cooling", "template"],
         [
             (
                 r["name"],
                 r["site"],
+                r["pod"] or "",
                 r["devices"],
                 r["draw_kw"],
                 r["power_capacity_kw"],

@@ -18,10 +18,12 @@ LIMIT = 200
 OPERATORS = ",&!^"
 
 
-def starting(session: Session, column: InstrumentedAttribute[str], prefix: str) -> list[str]:
+def starting(
+    session: Session, column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None], prefix: str
+) -> list[str]:
     """Stored values of `column` that start with `prefix` (matched literally, `%` and `_` included)."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    query = select(column).where(column.like(f"{escaped}%", escape="\\")).order_by(column).limit(LIMIT)
+    query = select(column).distinct().where(column.like(f"{escaped}%", escape="\\")).order_by(column).limit(LIMIT)
     return list(session.scalars(query))
 
 
@@ -36,6 +38,7 @@ GROUPS: dict[str, Callable[[Session, str], list[str]]] = {
     "state": _enum(NodeState),
     "profile": lambda s, p: starting(s, Profile.name, p),
     "site": lambda s, p: starting(s, Site.name, p),
+    "pod": lambda s, p: starting(s, Rack.pod, p),
     "type": lambda s, p: starting(s, DeviceType.slug, p),
 }
 

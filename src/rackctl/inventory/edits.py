@@ -1,4 +1,4 @@
-"""Changes a technician makes to devices by hand: state, profile, identity, management endpoint."""
+"""Changes a technician makes by hand: a device's state, profile, identity, management endpoint; a rack's pod."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from rackctl.errors import Location, ValidationError
 from rackctl.inventory import fields as checks
 from rackctl.inventory import queries
 from rackctl.inventory.lifecycle import change_state
-from rackctl.inventory.models import Device, ManagementEndpoint
-from rackctl.inventory.names import check_text, check_token
+from rackctl.inventory.models import Device, ManagementEndpoint, Rack
+from rackctl.inventory.names import check_name, check_text, check_token
 from rackctl.inventory.platforms import check_platform
 from rackctl.secrets import check_reference
 from rackctl.types import MgmtProtocol, NodeState
@@ -157,3 +157,10 @@ def _update_mgmt(device: Device, changes: DeviceChanges) -> bool:
     if changes.mgmt_protocol is not None and changed:
         mgmt.detected_protocol = None
     return changed
+
+
+def set_pod(rack: Rack, pod: str) -> tuple[str | None, str | None]:
+    """Put `rack` in pod `pod` ('' takes it out of any); (before, after)."""
+    before = rack.pod
+    rack.pod = check_name(pod, "--pod") if pod else None
+    return before, rack.pod
