@@ -54,8 +54,8 @@ NOT_RUN = {
     "rackctl provision @state:provisioned --tags burnin": LIVE_HOST + " (nodes already provisioned)",
     "rackctl provision @state:in-service --allow-in-service": LIVE_HOST + " (nodes already in service)",
     "rackctl provision gpu-r12-u03 --timeout 3600": LIVE_HOST,
-    "rackctl provision gpu-r12-u03 -i conn.yml -e extra.yml --known-hosts hosts.keys": LIVE_HOST
-    + " (and the operator's own conn.yml, extra.yml and host keys)",
+    "rackctl provision gpu-r12-u03 -i conn.yml -e extra.yml --trust-new-keys": LIVE_HOST
+    + " (and the operator's own conn.yml and extra.yml)",
     "rackctl bringup '@rack:r12&@role:gpu-node'": LIVE_BMC + " and hosts: tests/integration runs bring-up on the lab",
     "rackctl switch render leaf-r12-a [--out DIR] [--json]": SYNOPSIS,
     "rackctl switch diff @role:leaf": LIVE_SWITCH,

@@ -6,15 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-import pytest
-
 from tests.conftest import CliResult
-
-
-@pytest.fixture
-def rack(cli: Callable[..., CliResult]) -> Callable[..., CliResult]:
-    assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
-    return cli
 
 
 def _listed(cli: Callable[..., CliResult]) -> dict[int, dict[str, object]]:
@@ -22,28 +14,28 @@ def _listed(cli: Callable[..., CliResult]) -> dict[int, dict[str, object]]:
 
 
 def test_queued_jobs_wait_on_their_sites_queue_and_can_be_cancelled_and_queued_again(
-    rack: Callable[..., CliResult],
+    r12: Callable[..., CliResult],
 ) -> None:
-    result = rack("power", "off", "@rack:r12", "--queue", "--yes", "--json")
+    result = r12("power", "off", "@rack:r12", "--queue", "--yes", "--json")
     assert result.exit_code == 0, result.stderr
     [queued] = json.loads(result.stdout)
     assert queued["queue"] == "fra1.bmc" and queued["targets"] == "gpu-r12-u[03,11,19,27]"
     job = queued["job"]
-    assert _listed(rack)[job]["status"] == "todo"
-    assert rack("jobs", "cancel", str(job)).exit_code == 0
-    assert _listed(rack)[job]["status"] == "cancelled"
-    again = rack("jobs", "cancel", str(job))
+    assert _listed(r12)[job]["status"] == "todo"
+    assert r12("jobs", "cancel", str(job)).exit_code == 0
+    assert _listed(r12)[job]["status"] == "cancelled"
+    again = r12("jobs", "cancel", str(job))
     assert again.exit_code == 2 and f"job {job} cannot be cancelled" in again.stderr
-    retried = rack("jobs", "retry", str(job))
+    retried = r12("jobs", "retry", str(job))
     assert retried.exit_code == 0
     new = int(retried.stdout.split()[-1])
-    assert _listed(rack)[new]["status"] == "todo" and _listed(rack)[new]["target"] == "gpu-r12-u[03,11,19,27]"
-    shown = rack("jobs", "show", str(new), "--json").json()
+    assert _listed(r12)[new]["status"] == "todo" and _listed(r12)[new]["target"] == "gpu-r12-u[03,11,19,27]"
+    shown = r12("jobs", "show", str(new), "--json").json()
     assert shown["arguments"]["action"] == "off" and shown["events"][0]["type"] == "deferred"  # type: ignore[index]
 
 
-def test_a_wait_that_gives_up_reports_every_device_not_audited(rack: Callable[..., CliResult]) -> None:
-    result = rack("audit", "@rack:r12", "--layers", "bmc", "--wait", "--wait-for", "1", "--format", "json")
+def test_a_wait_that_gives_up_reports_every_device_not_audited(r12: Callable[..., CliResult]) -> None:
+    result = r12("audit", "@rack:r12", "--layers", "bmc", "--wait", "--wait-for", "1", "--format", "json")
     assert result.exit_code == 2
     report = json.loads(result.stdout)
     reasons = {r["reason"] for r in report["not_audited"]}

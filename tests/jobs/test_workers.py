@@ -86,6 +86,8 @@ def test_a_worker_killed_mid_cycle_is_left_interrupted_never_repeated(
         unknown = [r.target for r in operation.results if r.detail.get("outcome") == "unknown"]
     assert "gpu-r12-u03" in unknown  # the slow node cannot have finished: its state is unknown, for a person
     assert f"rackctl:power.act[{job}]" not in workers.log("heir")
+    assert [j["id"] for j in two_sites("jobs", "list", "--status", "interrupted", "--json").json()] == [job]  # type: ignore[union-attr]
+    assert two_sites("jobs", "list", "--status", "failed", "--json").json() == []
     shown = two_sites("jobs", "show", str(job))
     assert "interrupted" in shown.stdout and INTERRUPTED in shown.stdout
 

@@ -95,7 +95,9 @@ def _row_dict(row: listing.JobRow) -> dict[str, Any]:
 @jobs_app.command("list")
 def list_cmd(
     queue: Annotated[str | None, typer.Option("--queue", help="Only this queue, e.g. fra1.audit.")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="todo, doing, succeeded, failed, cancelled.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="todo, doing, succeeded, failed, interrupted, cancelled.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many, newest first.")] = 50,
     as_json: JsonOption = False,
 ) -> None:

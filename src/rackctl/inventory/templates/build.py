@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from rackctl.drivers.pdu_families import AUTO
 from rackctl.errors import Conflict, NotFound, ValidationError
-from rackctl.inventory import bulk
+from rackctl.inventory import bulk, fields
 from rackctl.inventory.bulk import Part
 from rackctl.inventory.components import Components, components_by_type
 from rackctl.inventory.lifecycle import record_initial_state
@@ -283,6 +283,11 @@ def _management(spec: dict[str, Any], built: Built, index: int) -> ManagementEnd
         if (spec.get("options") or {}).get(key):
             where = built.template.where("devices", index, "management", "options", key)
             check_reference(str(spec["options"][key]), str(where))
+    options = dict(spec.get("options") or {})
+    for key, check in (("tls_fingerprint", fields.tls_fingerprint), ("scheme", fields.redfish_scheme)):
+        if options.get(key):  # the checks `device set` applies, the value kept as it stores it
+            where = built.template.where("devices", index, "management", "options", key)
+            options[key] = check(str(options[key]), where)
     return ManagementEndpoint(
         protocol=MgmtProtocol(spec["protocol"]),
         address="",  # filled from the management pool, or by hand, or by the lab
@@ -290,7 +295,7 @@ def _management(spec: dict[str, Any], built: Built, index: int) -> ManagementEnd
         username=spec.get("username", ""),
         credential_ref=credential,
         verify_tls=spec.get("verify_tls", True),
-        options=dict(spec.get("options") or {}),
+        options=options,
     )
 
 
