@@ -1,7 +1,7 @@
 """Target expressions as cluster operators write them, resolved against the inventory.
 
 `gpu-r12-u[01-08]`, `@rack:r12`, `@role:gpu-node`, `@state:failed`, `@profile:h100-serving`,
-`@site:fra1`, `@type:h100-sxm-8gpu`, `@all`; `,` is a union, `&` an intersection, `!` an exclusion,
+`@site:fra1`, `@pod:p1`, `@type:h100-sxm-8gpu`, `@all`; `,` is a union, `&` an intersection, `!` an exclusion,
 `^` a symmetric difference, applied from left to right without precedence (ClusterShell's rule).
 
 Ranges are ClusterShell's NodeSet. Groups are not: a group's members are the names the inventory
@@ -54,6 +54,7 @@ _SOURCES: dict[str, Callable[[Session, str], Iterable[str]]] = {
     "state": _by_enum(Device.state, NodeState),
     "profile": lambda s, g: s.scalars(select(Device.name).join(Profile).where(Profile.name == g)),
     "site": lambda s, g: s.scalars(select(Device.name).join(Rack).join(Site).where(Site.name == g)),
+    "pod": lambda s, g: s.scalars(select(Device.name).join(Rack).where(Rack.pod == g)),
     "type": lambda s, g: s.scalars(select(Device.name).join(DeviceType).where(DeviceType.slug == g)),
 }
 _OPERATORS: dict[str, Callable[[set[str], set[str]], set[str]]] = {

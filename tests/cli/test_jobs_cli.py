@@ -24,6 +24,12 @@ def test_a_hostile_site_is_refused_before_it_becomes_a_queue_name(cli: Callable[
         assert result.exit_code == 2 and "--site" in result.stderr, site
 
 
+def test_a_worker_name_that_is_not_one_printable_line_is_refused(cli: Callable[..., CliResult]) -> None:
+    for name in ("w1\nExecStartPre=/bin/sh", "w\u202e1", "w" * 49):
+        result = cli("worker", "--site", "fra1", "--name", name, "--dry-run")
+        assert result.exit_code == 2 and "--name" in result.stderr, name
+
+
 def test_the_unit_runs_the_worker_with_its_arguments_quoted(cli: Callable[..., CliResult], tmp_path: Path) -> None:
     name = "w 1 $(reboot) `id` 100%"
     result = cli("worker", "--site", "fra1", "--queues", "audit,bmc", "--name", name, "--write-unit",

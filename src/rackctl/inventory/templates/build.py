@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from rackctl.drivers.pdu_families import AUTO
 from rackctl.errors import Conflict, NotFound, ValidationError
-from rackctl.inventory import bulk
+from rackctl.inventory import bulk, fields
 from rackctl.inventory.bulk import Part
 from rackctl.inventory.components import Components, components_by_type
 from rackctl.inventory.lifecycle import record_initial_state
@@ -93,14 +93,18 @@ class Built:
         )
 
 
-def create_racks(session: Session, template: RackTemplate, name: str, site_name: str, actor: str) -> Built:
-    """Create every rack of the template under `name`; the caller's transaction makes it atomic."""
+def create_racks(
+    session: Session, template: RackTemplate, name: str, site_name: str, actor: str, pod: str | None = None
+) -> Built:
+    """Create every rack of the template under `name`, in `pod` (default: the template's `pod:` pattern);
+    the caller's transaction makes it atomic."""
     site = session.scalars(select(Site).where(Site.name == site_name)).one_or_none()
     if site is None:
         raise NotFound(f"no site named '{site_name}'", hint="rackctl site add NAME")
     check_name(name, "rack name")
     built = Built(session, template, name, site=site.name)
-    built.racks = [_rack(session, template, site, rack_name) for rack_name in _rack_names(template, name)]
+    pod = check_name(pod, "--pod") if pod is not None else _pod_name(template, name, site.name)
+    built.racks = [_rack(session, template, site, rack_name, pod) for rack_name in _rack_names(template, name)]
     profiles = _profiles(session, template)
     types = _device_types(session, template)
     built.components = components_by_type(session, types.values())
@@ -133,7 +137,14 @@ def _rack_names(template: RackTemplate, name: str) -> list[str]:
     ]
 
 
-def _rack(session: Session, template: RackTemplate, site: Site, name: str) -> Rack:
+def _pod_name(template: RackTemplate, name: str, site: str) -> str | None:
+    pattern = template.data.get("pod")
+    if pattern is None:
+        return None
+    return check_name(render(pattern, {"pod": name, "site": site}), "pod name", template.where("pod"))
+
+
+def _rack(session: Session, template: RackTemplate, site: Site, name: str, pod: str | None) -> Rack:
     if session.scalars(select(Rack).where(Rack.name == name)).first():
         raise Conflict(f"rack '{name}' already exists")
     spec = template.data["rack"]
@@ -145,6 +156,7 @@ def _rack(session: Session, template: RackTemplate, site: Site, name: str) -> Ra
         cooling_kind=spec["cooling"]["kind"],
         cooling_limit_kw=spec["cooling"]["limit_kw"],
         template=template.name,
+        pod=pod,
     )
     rack.feeds = [
         PowerFeed(
@@ -271,6 +283,11 @@ def _management(spec: dict[str, Any], built: Built, index: int) -> ManagementEnd
         if (spec.get("options") or {}).get(key):
             where = built.template.where("devices", index, "management", "options", key)
             check_reference(str(spec["options"][key]), str(where))
+    options = dict(spec.get("options") or {})
+    for key, check in (("tls_fingerprint", fields.tls_fingerprint), ("scheme", fields.redfish_scheme)):
+        if options.get(key):  # the checks `device set` applies, the value kept as it stores it
+            where = built.template.where("devices", index, "management", "options", key)
+            options[key] = check(str(options[key]), where)
     return ManagementEndpoint(
         protocol=MgmtProtocol(spec["protocol"]),
         address="",  # filled from the management pool, or by hand, or by the lab
@@ -278,7 +295,7 @@ def _management(spec: dict[str, Any], built: Built, index: int) -> ManagementEnd
         username=spec.get("username", ""),
         credential_ref=credential,
         verify_tls=spec.get("verify_tls", True),
-        options=dict(spec.get("options") or {}),
+        options=options,
     )
 
 
