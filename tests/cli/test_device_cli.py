@@ -79,6 +79,8 @@ def test_device_show(r12: Cli) -> None:
         "username": "admin",
         "credential": "env:RACKCTL_BMC_PASSWORD",
         "verify_tls": True,
+        "scheme": None,
+        "tls_fingerprint": None,
     }
     interfaces = {i["name"]: i for i in shown["interfaces"]}
     assert interfaces["ens1f0np0"]["peer"] == "leaf-r12-a:Ethernet1/1" and interfaces["ens1f0np0"]["bond"] == "bond0"

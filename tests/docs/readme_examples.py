@@ -13,6 +13,18 @@ from rackctl.cli import output
 from rackctl.cli.app import app
 
 README = Path(__file__).parents[2] / "README.md"
+# The examples that need live devices and run on the lab instead (tests/integration/test_readme_lab.py), in
+# README order: a later one may depend on an earlier one's effect (outlets switched off).
+ON_THE_LAB = [
+    "rackctl power status gpu-r12-u[03,11,19,27]",
+    "rackctl power on @rack:r12 --stagger 5s --batch 4",
+    "rackctl power cycle @rack:r12 --dry-run",
+    "rackctl pdu status pdu-r12-a1",
+    "rackctl pdu off pdu-r12-a1:25-26,30 --yes",
+    "rackctl pdu probe @rack:r12",
+    "rackctl pdu readings pdu-r12-a1 --json",
+    "rackctl power restore @rack:r12",
+]
 _BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 
 

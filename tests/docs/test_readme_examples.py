@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from readme_examples import blocks, example_blocks, run
+from readme_examples import ON_THE_LAB, blocks, example_blocks, run
 
 LIVE_BMC = "needs live BMCs: tests/integration (ipmi_sim, sushy-tools) run these commands"
 LIVE_HOST = "needs live hosts over SSH: tests/provision runs provisioning against nspawn and sshd hosts"
@@ -24,12 +24,11 @@ LIVE_SWITCH = "needs live switches: tests/switch pushes to real sshd-backed swit
 LIVE_PDU = "needs live PDUs: tests/pdu runs these against snmpsim with recorded walks"
 QUEUE = "needs the PostgreSQL job queue and running workers: tests/jobs runs them on a real PostgreSQL server"
 SYNOPSIS = "a synopsis (placeholders, `|` alternatives, [optional] flags), not a command line"
+ON_LAB = "needs live devices: runs on the lab instead, in tests/integration/test_readme_lab.py"
 NOT_RUN = {
+    **dict.fromkeys(ON_THE_LAB, ON_LAB),
     'rackctl db grants --role ops_alice | psql "$OWNER_URL"': "pipes into psql on a live PostgreSQL server:"
     " tests/inventory/test_grants.py applies the same grants to one",
-    "rackctl power status gpu-r12-u[03,11,19,27]": LIVE_BMC,
-    "rackctl power on @rack:r12 --stagger 5s --batch 4": LIVE_BMC,
-    "rackctl power cycle @rack:r12 --dry-run": LIVE_BMC + " (a dry run reads each node's power state now)",
     "rackctl power off|soft|cycle|reset TARGETS [--yes] [--wait 30]": SYNOPSIS,
     "rackctl boot pxe|disk|bios|cd TARGETS [--once|--persistent] [--legacy] [--dry-run] [--yes]": SYNOPSIS,
     "rackctl sensors TARGETS [--details]": SYNOPSIS,
@@ -55,8 +54,8 @@ NOT_RUN = {
     "rackctl provision @state:provisioned --tags burnin": LIVE_HOST + " (nodes already provisioned)",
     "rackctl provision @state:in-service --allow-in-service": LIVE_HOST + " (nodes already in service)",
     "rackctl provision gpu-r12-u03 --timeout 3600": LIVE_HOST,
-    "rackctl provision gpu-r12-u03 -i conn.yml -e extra.yml --known-hosts hosts.keys": LIVE_HOST
-    + " (and the operator's own conn.yml, extra.yml and host keys)",
+    "rackctl provision gpu-r12-u03 -i conn.yml -e extra.yml --trust-new-keys": LIVE_HOST
+    + " (and the operator's own conn.yml and extra.yml)",
     "rackctl bringup '@rack:r12&@role:gpu-node'": LIVE_BMC + " and hosts: tests/integration runs bring-up on the lab",
     "rackctl switch render leaf-r12-a [--out DIR] [--json]": SYNOPSIS,
     "rackctl switch diff @role:leaf": LIVE_SWITCH,
@@ -81,14 +80,9 @@ NOT_RUN = {
     "rackctl jobs show 17": QUEUE + " (job 17 must exist)",
     "rackctl jobs cancel 17 [--abort]": SYNOPSIS,
     "rackctl jobs retry 17": QUEUE + " (job 17 must exist)",
-    "rackctl pdu status pdu-r12-a1": LIVE_PDU,
-    "rackctl pdu off pdu-r12-a1:25-26,30 --yes": LIVE_PDU,
     "rackctl pdu cycle pdu-r12-a1,pdu-r12-b1:7": LIVE_PDU,
-    "rackctl pdu probe @rack:r12": LIVE_PDU,
-    "rackctl pdu readings pdu-r12-a1 --json": LIVE_PDU,
     "rackctl power cycle gpu-r12-u03 --via pdu": LIVE_PDU + " and BMCs",
     "rackctl pdu verify-feeds gpu-r12-u03": LIVE_PDU + " and BMCs",
-    "rackctl power restore @rack:r12": LIVE_BMC + " and PDUs",
 }
 BLOCKS = example_blocks()
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from rackctl import targets
 from rackctl.cli import complete, editing, output
 from rackctl.cli.common import JsonOption, actor, transaction
+from rackctl.errors import ValidationError
 from rackctl.inventory import devicetypes, queries
 from rackctl.inventory.describe import describe_device, device_row
 from rackctl.inventory.edits import DeviceChanges, update_devices
@@ -119,8 +120,20 @@ def device_set(
     platform: Annotated[
         str | None, typer.Option(help="Platform: a switch OS, a PDU's MIB family or 'auto' ('' clears it).")
     ] = None,
+    tls_fingerprint: Annotated[
+        str | None,
+        typer.Option(help="Pin the Redfish BMC's certificate: its SHA-256 (openssl x509 -fingerprint -sha256)."),
+    ] = None,
+    clear_tls_fingerprint: Annotated[
+        bool, typer.Option("--clear-tls-fingerprint", help="Remove the pin (the CA chain is checked again).")
+    ] = False,
+    redfish_scheme: Annotated[
+        str | None, typer.Option(help="Redfish over https, or http (credentials then travel in clear text).")
+    ] = None,
 ) -> None:
     """Change devices: lifecycle state, profile, identity, management endpoint."""
+    if clear_tls_fingerprint and tls_fingerprint is not None:
+        raise ValidationError("give --tls-fingerprint or --clear-tls-fingerprint, not both")
     changes = DeviceChanges(
         state=state_,
         reason=reason,
@@ -134,6 +147,8 @@ def device_set(
         mgmt_username=mgmt_username,
         mgmt_credential=mgmt_credential,
         platform=platform,
+        tls_fingerprint="" if clear_tls_fingerprint else tls_fingerprint,
+        redfish_scheme=redfish_scheme,
     )
     with transaction() as session:
         found = queries.devices(session, targets.resolve(session, target))

@@ -5,7 +5,7 @@
     verdicts = [judge(t, r) for ...]             # new, same, changed (both fingerprints) or unreachable
     pin(session, actor, command, verdicts, ...)  # pins new keys (changed ones only when replacing): logged
     trust_new(db, actor, command, names, opts)   # `--trust-new-keys`: all of that for devices with no pin
-    write_known_hosts(session, names, path)      # an OpenSSH known_hosts file (0600) for Ansible
+    write_known_hosts(session, names, path)      # an OpenSSH known_hosts file (0600) of the pins
 
 A device is reached over SSH at its management address when that endpoint speaks SSH (switches), else at
 its host address (port 22), as audits, `cabling check` and Ansible reach it. Keys belong to the device,
@@ -218,8 +218,8 @@ def known_hosts_lines(session: Session, names: Sequence[str]) -> list[str]:
 def write_known_hosts(session: Session, names: Sequence[str], path: Path) -> int:
     """Write an OpenSSH known_hosts file (0600, atomically) of the devices' pinned keys; returns its lines.
 
-    For Ansible (`ANSIBLE_SSH_ARGS=-o UserKnownHostsFile=PATH -o StrictHostKeyChecking=yes`): devices with
-    nothing pinned get no line, so SSH refuses them until someone runs `rackctl trust`.
+    For OpenSSH (`-o UserKnownHostsFile=PATH -o StrictHostKeyChecking=yes`; provisioning writes the same lines
+    into each run's folder): devices with nothing pinned get no line, so ssh refuses them until `rackctl trust`.
     """
     lines = known_hosts_lines(session, names)
     write_private(path, "".join(line + "\n" for line in lines))
