@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rackctl.config import Settings, load_settings
 from rackctl.drivers.pdu_families import AUTO
 from rackctl.errors import Conflict, NotFound, ValidationError
 from rackctl.inventory import bulk, fields
@@ -58,6 +60,11 @@ class Built:
     outlets: dict[str, list[Part]] = field(default_factory=dict)
     components: dict[int, Components] = field(default_factory=dict)  # what each device type gives, by its id
 
+    @cached_property
+    def settings(self) -> Settings:
+        """The settings the references are checked against, read once per build (not once per device)."""
+        return load_settings()
+
     def add(self, model: type[Any], **values: Any) -> Part:
         """Plan one component row (written with the others at the end)."""
         part = Part(model, values)
@@ -89,7 +96,7 @@ class Built:
     def render_name(self, pattern: str, variables: dict[str, Any], *where: str | int) -> str:
         """A name the template makes (a device's), held to the name rule where the pattern is written."""
         return check_name(
-            self.render(pattern, variables, *where), f"{where[0].rstrip('s')} name", self.template.where(*where)
+            self.render(pattern, variables, *where), f"{str(where[0]).rstrip('s')} name", self.template.where(*where)
         )
 
 
@@ -278,11 +285,12 @@ def _platform(entry: dict[str, Any]) -> str | None:
 def _management(spec: dict[str, Any], built: Built, index: int) -> ManagementEndpoint:
     credential = spec.get("credential", "")
     if credential:
-        check_reference(credential, str(built.template.where("devices", index, "management", "credential")))
+        where = built.template.where("devices", index, "management", "credential")
+        check_reference(credential, str(where), built.settings)
     for key in REFERENCE_OPTIONS:  # the SNMPv3 privacy key and the enable secret are references too
         if (spec.get("options") or {}).get(key):
             where = built.template.where("devices", index, "management", "options", key)
-            check_reference(str(spec["options"][key]), str(where))
+            check_reference(str(spec["options"][key]), str(where), built.settings)
     options = dict(spec.get("options") or {})
     for key, check in (("tls_fingerprint", fields.tls_fingerprint), ("scheme", fields.redfish_scheme)):
         if options.get(key):  # the checks `device set` applies, the value kept as it stores it
