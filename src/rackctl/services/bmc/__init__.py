@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,9 +17,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, selectinload
 
-from rackctl import fanout
+from rackctl import fanout, fanout_loop
 from rackctl import targets as targets_module
 from rackctl.drivers import rmcp
+from rackctl.drivers.base import PowerReadAsync
 from rackctl.drivers.registry import driver_class
 from rackctl.errors import ConfigError, ConnectError, NotFound, RackctlError, Unsupported
 from rackctl.fanout_forked import can_fork, run_forked
@@ -115,8 +116,11 @@ def _tcp_open(address: str, port: int, timeout: float) -> bool:
 
 def reachable(targets: Sequence[BmcTarget], timeout: float = 1.0) -> set[str]:
     """Names of the targets whose BMC answers at all: an RMCP ping for IPMI, a TCP connect otherwise."""
-    ipmi = {(t.endpoint.address, t.endpoint.port or 623): t.name for t in targets if t.protocol != MgmtProtocol.REDFISH}
-    answered = {ipmi[a] for a in rmcp.ping_many(ipmi, timeout=timeout)} if ipmi else set()
+    ipmi: dict[tuple[str, int], list[str]] = {}  # nodes may share a BMC address (another user, a chassis)
+    for t in targets:
+        if t.protocol != MgmtProtocol.REDFISH:
+            ipmi.setdefault((t.endpoint.address, t.endpoint.port or 623), []).append(t.name)
+    answered = {name for a in rmcp.ping_many(ipmi, timeout=timeout) for name in ipmi[a]} if ipmi else set()
     others = [t for t in targets if t.protocol != MgmtProtocol.IPMI and t.name not in answered]
     with ThreadPoolExecutor(max_workers=64) as pool:
         opened = pool.map(
@@ -149,16 +153,44 @@ def probe_protocol(endpoint: Endpoint, timeout: float = 2.0) -> MgmtProtocol:
 
 
 def with_driver(operation: Callable[[Any], T]) -> Callable[[BmcTarget], T]:
-    """Wrap a driver operation so each call opens, uses and always closes one session."""
+    """Wrap a driver operation so each call opens, uses and always closes one session (its coroutine
+    variant, from `on_loop`, wrapped the same way)."""
 
     def run(target: BmcTarget) -> T:
         with driver_for(target) as bmc:
             return operation(bmc)
 
+    variant = getattr(operation, _ON_LOOP, None)
+    if variant is not None:
+        setattr(run, _ON_LOOP, _with_driver_async(variant))
+    return run
+
+
+def _with_driver_async(operation: Callable[[Any], Awaitable[T]]) -> Callable[[BmcTarget], Awaitable[T]]:
+    async def run(target: BmcTarget) -> T:
+        bmc = driver_for(target)
+        try:
+            await bmc.open_async()
+            return await operation(bmc)
+        finally:
+            bmc.__exit__(None, None, None)  # also when cancelled at the deadline: the session is closed
+
     return run
 
 
 _ONE_LOOP = "_rackctl_one_loop"
+_ON_LOOP = "_rackctl_on_loop"
+
+
+def on_loop(variant: Callable[[Any], Awaitable[Any]]) -> Callable[[F], F]:
+    """Mark a one-loop operation that has a coroutine `variant` for PowerReadAsync drivers: a fan-out
+    over such BMCs runs the variant as tasks on the driver's loop (`fanout_loop`), no thread per target."""
+
+    def mark(operation: F) -> F:
+        setattr(operation, _ON_LOOP, variant)
+        return one_loop(operation)
+
+    return mark
 
 
 def one_loop(operation: F) -> F:
@@ -206,11 +238,23 @@ def _fan_out(
     """One process, or for a large IPMI fleet one process per core: pyghmi pushes every session through
     a single I/O thread, so more threads do not help but more processes do (`forkable`: pyghmi may be used)."""
     names = [t.name for t in live]
+    variant, loop_driver = getattr(operation, _ON_LOOP, None), _async_driver(live)
+    if variant is not None and loop_driver is not None:
+        return fanout_loop.run(variant, live, loop_driver.event_loop(), names, options)
     processes = os.cpu_count() or 1
     large_ipmi = len(live) >= FORK_FROM and all(t.protocol == MgmtProtocol.IPMI for t in live)
     if forkable and large_ipmi and processes > 1 and can_fork("pyghmi.ipmi.private.session", "iothread"):
         return run_forked(operation, live, names, options, processes)
     return fanout.run(operation, live, names, options)
+
+
+def _async_driver(live: list[BmcTarget]) -> Any:
+    """The driver class of every target when they share one that reads power as coroutines, else None."""
+    protocols = {t.protocol for t in live}
+    if len(protocols) != 1 or MgmtProtocol.AUTO in protocols:
+        return None
+    cls = driver_class("rackctl.bmc", protocols.pop().value)
+    return cls if issubclass(cls, PowerReadAsync) else None
 
 
 def record(db: Database, actor: str, outcome: Outcome) -> None:
