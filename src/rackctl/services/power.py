@@ -84,8 +84,8 @@ def preview(kind: PowerAction) -> Callable[[Any], PowerResult]:
     return one_loop(apply)
 
 
-async def _status_async(bmc: Any) -> PowerResult:
-    require(bmc, PowerReadAsync)
+async def _status_async(bmc: PowerReadAsync) -> PowerResult:
+    # Only run for drivers whose class is a PowerReadAsync (services.bmc checks it once per fan-out).
     return _status(await bmc.power_state_async())
 
 

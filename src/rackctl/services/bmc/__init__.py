@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from rackctl import fanout, fanout_loop
 from rackctl import targets as targets_module
+from rackctl.config import Settings, load_settings
 from rackctl.drivers import rmcp
 from rackctl.drivers.base import PowerReadAsync
 from rackctl.drivers.registry import driver_class
@@ -28,7 +29,7 @@ from rackctl.inventory import queries
 from rackctl.inventory.db import Database, utcnow
 from rackctl.inventory.models import Device
 from rackctl.services import journal, leases, oplog
-from rackctl.services.endpoints import management_endpoint, unresolvable
+from rackctl.services.endpoints import Known, management_endpoint, unresolvable
 from rackctl.services.oplog import TargetResult
 from rackctl.types import BMC_PROTOCOLS, DeviceRole, Endpoint, MgmtProtocol
 
@@ -63,12 +64,13 @@ class Outcome:
         return [oplog.target_result(r) for r in self.results]
 
 
-def endpoint_of(device: Device) -> Endpoint:
-    """The device's BMC as a driver value, with its secret resolved now (never stored resolved)."""
+def endpoint_of(device: Device, settings: Settings | None = None, known: Known | None = None) -> Endpoint:
+    """The device's BMC as a driver value, its secret read when first needed (never stored resolved);
+    `settings` and `known` as `management_endpoint` takes them, for many devices at once."""
     mgmt = device.mgmt
     if mgmt is not None and mgmt.address and mgmt.protocol not in BMC_PROTOCOLS:
         raise ConfigError(f"{device.name} is managed over {mgmt.protocol}, not through a BMC")
-    endpoint = management_endpoint(device)
+    endpoint = management_endpoint(device, settings=settings, known=known)
     if endpoint is None:
         raise ConfigError(
             f"{device.name} has no BMC address in the inventory", hint="rackctl device set --mgmt-address"
@@ -92,13 +94,17 @@ def split_nodes(session: Session, names: Sequence[str]) -> tuple[list[str], list
 def load_targets(session: Session, names: Sequence[str]) -> tuple[list[BmcTarget], list[fanout.Result[Any]], list[str]]:
     """Endpoints for the named nodes, failed results for nodes that cannot be targeted, and the
     names of devices that have no BMC at all (switches, PDUs), which are left out."""
-    targets, refused, skipped = [], [], []
+    targets: list[BmcTarget] = []
+    refused: list[fanout.Result[Any]] = []
+    skipped: list[str] = []
+    known: Known = {}  # a credential many nodes share is checked and read once
+    settings = load_settings()  # the secret policy, read once for all nodes
     for device in queries.devices(session, names, selectinload(Device.mgmt)):
         if not has_bmc(device):
             skipped.append(device.name)
             continue
         try:
-            endpoint = endpoint_of(device)
+            endpoint = endpoint_of(device, settings, known)
         except RackctlError as exc:
             refused.append(fanout.Result(device.name, error=exc, attempts=0))
             continue
