@@ -41,11 +41,17 @@ async def attempts(fn: Callable[[T], Awaitable[R]], item: T, name: str, options:
         await asyncio.sleep(options.retry_delay)
 
 
-async def _all(state: RunState[T, R], fn: Callable[[T], Awaitable[R]]) -> None:
+Admit = Callable[[T], Awaitable[BaseException | None]]
+
+
+async def _all(state: RunState[T, R], fn: Callable[[T], Awaitable[R]], admit: Admit[T] | None) -> None:
     slots = asyncio.Semaphore(max(1, state.options.workers))
     stop = state.options.stop
 
     async def one(index: int) -> None:
+        if admit is not None and (refusal := await admit(state.items[index])) is not None:
+            state.keep(index, Result(state.labels[index], error=refusal))
+            return
         async with slots:
             if stop:
                 return  # no new target starts after a stop: its result says NotStarted
@@ -74,12 +80,16 @@ def run(
     loop: asyncio.AbstractEventLoop,
     names: Sequence[str] | None = None,
     options: Options | None = None,
+    admit: Admit[T] | None = None,
 ) -> list[Result[R]]:
-    """fn over every item as tasks on `loop` (running in another thread), at most `options.workers` at once."""
+    """fn over every item as tasks on `loop` (running in another thread), at most `options.workers` at once.
+
+    `admit(item)`, awaited before an item waits for a slot, may refuse it: its error is the item's result
+    (a BMC that does not answer a ping), and the others start as soon as each is admitted."""
     options = options or Options()
     labels = list(names) if names is not None else [str(i) for i in items]
     state: RunState[T, R] = RunState(None, items, labels, options)
-    future = asyncio.run_coroutine_threadsafe(_all(state, fn), loop)
+    future = asyncio.run_coroutine_threadsafe(_all(state, fn, admit), loop)
     state.wait([_Pending(future)])
     future.cancel()  # after an abandoned stop or the grace period: targets still running end here
     return state.close()

@@ -173,3 +173,23 @@ def test_no_retry_after_a_stop(run: Run[object]) -> None:
 
     results = run(work, ["x"], timeout=1, retries=3, retry_delay=0, stop=stop)
     assert calls == ["x"] and results[0].attempts == 1
+
+
+def test_an_item_admit_refuses_gets_that_refusal_and_is_never_run(loop: asyncio.AbstractEventLoop) -> None:
+    ran: list[str] = []
+
+    async def work(item: str) -> str:
+        ran.append(item)
+        return item
+
+    async def admit(item: str) -> BaseException | None:
+        await asyncio.sleep(0.01 if item == "late" else 0)  # admitted later than the others
+        return ConnectError(f"{item} does not answer") if item == "dead" else None
+
+    results = fanout_loop.run(work, ["late", "dead", "ok"], loop, options=fanout.Options(timeout=5), admit=admit)
+    assert [(r.target, r.ok, r.message) for r in results] == [
+        ("late", True, ""),
+        ("dead", False, "dead does not answer"),
+        ("ok", True, ""),
+    ]
+    assert sorted(ran) == ["late", "ok"]

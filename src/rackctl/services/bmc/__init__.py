@@ -7,6 +7,7 @@ transaction open, and results are recorded in another short transaction.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from rackctl import fanout, fanout_loop
 from rackctl import targets as targets_module
 from rackctl.config import Settings, load_settings
-from rackctl.drivers import rmcp
+from rackctl.drivers import rmcp, rmcp_async
 from rackctl.drivers.base import PowerReadAsync
 from rackctl.drivers.registry import driver_class
 from rackctl.errors import ConfigError, ConnectError, NotFound, RackctlError, Unsupported
@@ -125,7 +126,7 @@ def reachable(targets: Sequence[BmcTarget], timeout: float = 1.0) -> set[str]:
     ipmi: dict[tuple[str, int], list[str]] = {}  # nodes may share a BMC address (another user, a chassis)
     for t in targets:
         if t.protocol != MgmtProtocol.REDFISH:
-            ipmi.setdefault((t.endpoint.address, t.endpoint.port or 623), []).append(t.name)
+            ipmi.setdefault(_rmcp_address(t), []).append(t.name)
     answered = {name for a in rmcp.ping_many(ipmi, timeout=timeout) for name in ipmi[a]} if ipmi else set()
     others = [t for t in targets if t.protocol != MgmtProtocol.IPMI and t.name not in answered]
     with ThreadPoolExecutor(max_workers=64) as pool:
@@ -223,9 +224,14 @@ def execute(
     outcome = Outcome(command)
     unknown = unresolvable(t.endpoint.address for t in targets) if precheck else {}
     named = [t for t in targets if t.endpoint.address not in unknown]
-    alive = reachable(named, timeout=min(1.0, options.timeout)) if precheck else {t.name for t in targets}
-    live = [t for t in named if t.name in alive]
-    done = {r.target: r for r in _fan_out(operation, live, options, forkable)}
+    ping_s = min(1.0, options.timeout)
+    on_loop = _on_loop(operation, named)
+    if on_loop is not None:  # each session starts at its own BMC's pong: none waits for the slowest ping
+        done = {r.target: r for r in on_loop(named, options, ping_s if precheck else None)}
+    else:
+        alive = reachable(named, timeout=ping_s) if precheck else {t.name for t in targets}
+        live = [t for t in named if t.name in alive]
+        done = {r.target: r for r in _fan_out(operation, live, options, forkable)}
     for target in targets:
         address = target.endpoint.address
         why = f"BMC {address} does not answer"
@@ -244,14 +250,49 @@ def _fan_out(
     """One process, or for a large IPMI fleet one process per core: pyghmi pushes every session through
     a single I/O thread, so more threads do not help but more processes do (`forkable`: pyghmi may be used)."""
     names = [t.name for t in live]
-    variant, loop_driver = getattr(operation, _ON_LOOP, None), _async_driver(live)
-    if variant is not None and loop_driver is not None:
-        return fanout_loop.run(variant, live, loop_driver.event_loop(), names, options)
     processes = os.cpu_count() or 1
     large_ipmi = len(live) >= FORK_FROM and all(t.protocol == MgmtProtocol.IPMI for t in live)
     if forkable and large_ipmi and processes > 1 and can_fork("pyghmi.ipmi.private.session", "iothread"):
         return run_forked(operation, live, names, options, processes)
     return fanout.run(operation, live, names, options)
+
+
+OnLoop = Callable[[list[BmcTarget], fanout.Options, "float | None"], list[fanout.Result[Any]]]
+
+
+def _on_loop(operation: Callable[[BmcTarget], Any], targets: list[BmcTarget]) -> OnLoop | None:
+    """For an operation with a coroutine variant (`on_loop`) over BMCs whose driver runs it: the run as
+    tasks on the driver's loop, each target admitted at its ping's answer (ping_s None: not pinged)."""
+    variant, driver = getattr(operation, _ON_LOOP, None), _async_driver(targets)
+    if variant is None or driver is None:
+        return None
+
+    def run(live: list[BmcTarget], options: fanout.Options, ping_s: float | None) -> list[fanout.Result[Any]]:
+        admit = _Pongs(live, ping_s).refusal if ping_s is not None else None
+        return fanout_loop.run(variant, live, driver.event_loop(), [t.name for t in live], options, admit)
+
+    return run
+
+
+class _Pongs:
+    """The targets' presence pings, sent (on the loop) when the first target asks for its answer."""
+
+    def __init__(self, targets: list[BmcTarget], timeout: float) -> None:
+        self._addresses = {_rmcp_address(t) for t in targets}
+        self._timeout = timeout
+        self._answers: asyncio.Future[dict[tuple[str, int], asyncio.Future[bool]]] | None = None
+
+    async def refusal(self, target: BmcTarget) -> BaseException | None:
+        if self._answers is None:
+            self._answers = asyncio.ensure_future(rmcp_async.pinged(self._addresses, self._timeout))
+        answers = await asyncio.shield(self._answers)  # shared by every target: one's cancellation is its own
+        if await asyncio.shield(answers[_rmcp_address(target)]):
+            return None
+        return ConnectError(f"BMC {target.endpoint.address} does not answer")
+
+
+def _rmcp_address(target: BmcTarget) -> tuple[str, int]:
+    return target.endpoint.address, target.endpoint.port or 623
 
 
 def _async_driver(live: list[BmcTarget]) -> Any:
