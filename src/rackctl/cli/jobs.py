@@ -84,6 +84,12 @@ def _unit(plan: workers.WorkerPlan, folder: Path, loaded: tuple[tuple[str, str],
     output.line(f"enable it: systemctl daemon-reload && systemctl enable --now {unit_name}.service")
 
 
+def _url() -> str:
+    """The inventory's URL, once it is known to be PostgreSQL (SQLite: one line, before anything is opened)."""
+    queues.conninfo(state().url)
+    return state().url
+
+
 def _row_dict(row: listing.JobRow) -> dict[str, Any]:
     return {
         "id": row.id, "queue": row.queue, "task": row.task, "status": row.status, "attempts": row.attempts,
@@ -102,7 +108,7 @@ def list_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Jobs, newest first: queue, task, state, attempts, targets."""
-    rows = listing.jobs(state().url, state().database(), queue, status, limit)
+    rows = listing.jobs(_url(), state().database(), queue, status, limit)
     if as_json:
         output.emit_json([_row_dict(r) for r in rows])
         return
@@ -114,7 +120,7 @@ def list_cmd(
 @jobs_app.command("show")
 def show_cmd(job_id: JobArg, as_json: JsonOption = False) -> None:
     """One job: its arguments, its events, and what it recorded in the operation log."""
-    row, events = listing.job(state().url, state().database(), job_id)
+    row, events = listing.job(_url(), state().database(), job_id)
     operations = listing.operations(state().database(), job_id)
     if as_json:
         output.emit_json({**_row_dict(row), "arguments": row.arguments, "operations": operations,
@@ -135,12 +141,12 @@ def cancel_cmd(
     ),
 ) -> None:
     """Cancel a job that has not started (--abort: ask a running one to stop)."""
-    listing.cancel(state().url, job_id, abort)
+    listing.cancel(_url(), job_id, abort)
     output.line(f"job {job_id}: " + ("abort requested" if abort else "cancelled"))
 
 
 @jobs_app.command("retry")
 def retry_cmd(job_id: JobArg) -> None:
     """Run an ended job again (a new job, same task, queue and arguments)."""
-    new_id = listing.retry(state().url, state().database(), job_id)
+    new_id = listing.retry(_url(), state().database(), job_id)
     output.line(f"job {job_id} queued again as job {new_id}")

@@ -179,11 +179,14 @@ def bringup_cmd(
     ssh_timeout: Annotated[float, typer.Option("--ssh-timeout", min=1, help="Seconds to wait for SSH.")] = 900.0,
     override: OverrideOption = None,
     extra_vars: ExtraVarsOption = None,
+    trust_new: TrustNewKeysOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """BMC -> PXE once -> staggered power-on -> SSH -> provision -> burn-in -> validated; resumable per node."""
     spec = run_spec(target, override, extra_vars)
-    settings = bringup_service.Settings(run=spec, stagger_s=stagger, ssh_timeout_s=ssh_timeout)
+    settings = bringup_service.Settings(
+        run=spec, stagger_s=stagger, ssh_timeout_s=ssh_timeout, trust_new_keys_by=actor() if trust_new else ""
+    )
     workers = state().settings.workers
     reports = bringup_service.bringup(state().database(), list(spec.hosts), settings, actor(), workers)
     if as_json:
