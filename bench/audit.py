@@ -53,8 +53,8 @@ def inventory(folder: Path, nodes: int) -> Database:
     return db
 
 
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -107,13 +107,15 @@ def run(nodes: int, workers: int) -> None:
             layers=(Layer.HOST, Layer.CABLING),
             workers=workers,
             timeout=60.0,
-            ssh=SshAccess("root", str(lab.keys.client), str(lab.known_hosts)),
+            ssh=SshAccess("root", str(lab.keys.client)),  # host keys: pinned in the inventory by point_inventory
         )
         target = ",".join(names[:nodes])
         started, cpu = time.perf_counter(), _cpu_seconds()
         report = audit(db, target, options, "bench")
         rackctl_s, rackctl_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+        children = _cpu_seconds(resource.RUSAGE_CHILDREN)
         reference_s = openssh(lab, workers)
+        reference_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - children  # the ssh clients
     finally:
         lab.stop()
     print(f"{nodes} hosts, {workers} at once (lab up in {lab_up:.1f} s)")
@@ -126,13 +128,14 @@ def run(nodes: int, workers: int) -> None:
         f"  rackctl's own CPU: {rackctl_cpu:.2f} s, {rackctl_cpu / nodes * 1000:.1f} ms per host "
         "(the rest is the hosts' probes, which here share this machine's cores)"
     )
-    print(f"  ratio rackctl/openssh:               {rackctl_s / reference_s:6.2f}")
+    print(f"  the ssh clients' CPU: {reference_cpu:.2f} s, {reference_cpu / nodes * 1000:.1f} ms per host")
+    print(f"  ratio rackctl/openssh: wall {rackctl_s / reference_s:.2f}, client CPU {rackctl_cpu / reference_cpu:.2f}")
 
 
 def bmc_layer(nodes: int, workers: int) -> None:
     """`rackctl audit --layers bmc` over a fleet of simulated BMCs (identity, firmware, power, sensors, SEL)."""
     from bench import fleet
-    from bench.oob_fanout import ipmipower_status
+    from bench.oob_fanout import ipmipower_config, ipmipower_status
     from rackctl.lab import core
 
     built = fleet.build(nodes)
@@ -142,8 +145,9 @@ def bmc_layer(nodes: int, workers: int) -> None:
         started = time.perf_counter()
         report = audit(built.db, ",".join(built.nodes), AuditOptions(layers=(Layer.BMC,), workers=workers), "bench")
         ours = time.perf_counter() - started
-        password = (lab.folder / "secrets" / "bmc-password").read_text().strip()
-        theirs, _ = ipmipower_status([lab.bmcs[n].address for n in built.nodes], password, 10.0)
+        password = Path(core.secret_file(lab, "bmc-password")).read_text().strip()
+        config = ipmipower_config(Path(lab.secret_folder), password)
+        theirs, _ = ipmipower_status([lab.bmcs[n].address for n in built.nodes], config, 10.0)
         audited = sum(o.audited for o in report.outcomes)
         print(
             f"BMC layer, {nodes} BMCs: rackctl audit {ours:.1f} s ({audited} audited, "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,6 +47,9 @@ def rackctl_status(built: fleet.Fleet, timeout: float, workers: int) -> tuple[fl
 def rackctl_cli_status(built: fleet.Fleet, timeout: float) -> tuple[float, int]:
     """`rackctl power status NODES` in a fresh process, its table printed to a pipe."""
     env = {**os.environ, "RACKCTL_DB_URL": built.db.url, "PYTHONPATH": SRC, "RACKCTL_ACTOR": "bench"}
+    # As installed: with its bytecode cached (a dev shell's PYTHONDONTWRITEBYTECODE=1 would make every
+    # start compile rackctl's modules again, ~0.3 s of CPU no installed copy pays). measure() warms it up.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     nodes = targets.fold(built.nodes)
     argv = [sys.executable, "-m", "rackctl", "power", "status", nodes, "--timeout", f"{timeout:g}"]
     started = time.perf_counter()
@@ -75,22 +79,36 @@ def ipmipower_status(addresses: list[str], config: Path, timeout: float) -> tupl
     return elapsed, answered
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of the children it waited for (the rackctl command, ipmipower)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def measure(runs: dict[str, Run], rounds: int) -> dict[str, float]:
-    """Each run once per round, alternating; prints the median, every round and the load average."""
+    """Each run once per round, alternating; prints the medians (wall, CPU), every round and the load average.
+
+    CPU counts what the contender itself burns (not the simulated BMCs'): on a loaded machine wall time
+    follows its CPU share, so the CPU ratio is the one that carries from machine to machine."""
     times: dict[str, list[float]] = {label: [] for label in runs}
+    cpus: dict[str, list[float]] = {label: [] for label in runs}
     counts: dict[str, list[int]] = {label: [] for label in runs}
     loads = []
+    for run in runs.values():  # one untimed round: caches (bytecode, ARP, the BMCs' own) as in daily use
+        run()
     for _ in range(rounds):
         for label, run in runs.items():
             loads.append(os.getloadavg()[0])
+            cpu = _cpu()
             elapsed, ok = run()
+            cpus[label].append(_cpu() - cpu)
             times[label].append(elapsed)
             counts[label].append(ok)
     medians = {label: statistics.median(values) for label, values in times.items()}
     for label, values in times.items():
         print(
             f"  {label:<34} median {medians[label]:6.2f} s  (rounds: {', '.join(f'{t:.2f}' for t in values)}; "
-            f"answered {min(counts[label])}-{max(counts[label])})"
+            f"answered {min(counts[label])}-{max(counts[label])}); CPU median {statistics.median(cpus[label]):.2f} s"
         )
     print(f"  load average during the rounds: {min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} CPUs")
     return medians
@@ -104,8 +122,8 @@ def ipmi_phase(args: argparse.Namespace, state_dir: Path) -> None:
     lab = core.up(built.db, state_dir, core.LabOptions("bench", tuple(built.racks), hosts=False))
     print(f"lab up: {len(lab.bmcs)} ipmi_sim BMCs in {time.perf_counter() - started:.1f} s")
     try:
-        password = (lab.folder / "secrets" / "bmc-password").read_text().strip()
-        config = ipmipower_config(lab.folder / "secrets", password)
+        password = Path(core.secret_file(lab, "bmc-password")).read_text().strip()
+        config = ipmipower_config(Path(lab.secret_folder), password)
         addresses = [lab.bmcs[n].address for n in built.nodes]
         label = "rackctl power status" + (" (CLI)" if args.cli else " (service)")
         runs: dict[str, Run] = {

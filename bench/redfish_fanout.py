@@ -73,7 +73,7 @@ def main() -> None:
         import urllib3
 
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        password = (lab.folder / "secrets" / "bmc-password").read_text().strip()
+        password = Path(core.secret_file(lab, "bmc-password")).read_text().strip()
         bases = [f"https://{lab.bmcs[n].address}:{lab.bmcs[n].port}" for n in built.nodes]
         label = "rackctl power status" + (" (CLI)" if args.cli else " (service)")
         runs: dict[str, Run] = {

@@ -29,10 +29,11 @@ class Fleet:
     nodes: list[str]
 
 
-def build(nodes: int, protocol: str = "ipmi", folder: Path | None = None) -> Fleet:
-    """An inventory holding `nodes` 1U servers, forty to a rack, whose BMCs speak `protocol`."""
+def build(nodes: int, protocol: str = "ipmi", folder: Path | None = None, url: str = "") -> Fleet:
+    """An inventory holding `nodes` 1U servers, forty to a rack, whose BMCs speak `protocol` (in a scratch
+    SQLite file, or in the empty database at `url`)."""
     folder = folder or Path(tempfile.mkdtemp(prefix="rackctl-fleet-"))
-    db = Database(f"sqlite:///{folder / 'inventory.db'}")
+    db = Database(url or f"sqlite:///{folder / 'inventory.db'}")
     upgrade(db)
     text = (HERE / "fleet-rack-40.yaml").read_text().replace("protocol: ipmi", f"protocol: {protocol}")
     template = parse_template(text, str(HERE / "fleet-rack-40.yaml"))

@@ -137,3 +137,23 @@ def test_ipmi_firmware_is_the_bmc_version_and_the_profile_columns_are_a_baseline
     # the lab's ipmi_sim says firmware 1.0 (Get Device ID); the profile's bmc_firmware is 1.02.04
     assert [(s["kind"], s["wanted"]["version"]) for s in value["steps"]] == [("bmc", "1.02.04")]
     assert value["missing"] == ["bios"]  # IPMI names no BIOS version
+
+
+def test_a_shared_password_is_not_rotated_while_another_run_holds_one_of_its_bmcs(fleet, secret_folder, db: Database):
+    from rackctl.services import leases
+
+    run = fleet(nodes=2, username="Administrator")
+    shared = _secret(secret_folder, "shared.pw")
+    for node in run.servers:
+        _point(run, node, shared)
+    lease = leases.acquire(db, ["gpu-r12-u03"], "cycled", "alice")
+    try:
+        result = run.cli("bmc", "rotate", "gpu-r12-u[03,11]", "--shared", "--yes", "--json")
+    finally:
+        lease.release()
+    assert result.exit_code == 1
+    rows = {r["target"]: r["error"] for r in result.json()}
+    assert rows["gpu-r12-u03"].startswith("gpu-r12-u03 is being cycled by alice since ")
+    assert rows["gpu-r12-u11"] == "not rotated: its shared password is also on gpu-r12-u03, which another run holds"
+    assert not any(server.made("PATCH", ACCOUNT) for server in run.servers.values())
+    assert shared.read_text() == PASSWORD + "\n"

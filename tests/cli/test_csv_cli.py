@@ -8,17 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 Cli = Callable[..., Any]
 Counts = Callable[[], dict[str, int]]
-
-
-@pytest.fixture
-def r12(cli: Cli) -> Cli:
-    result = cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1")
-    assert result.exit_code == 0, result.stderr
-    return cli
 
 
 def _sheet(tmp_path: Path, text: str, name: str = "sheet.csv") -> str:

@@ -20,13 +20,6 @@ Counts = Callable[[], dict[str, int]]
 GPUS = [f"gpu-r12-u{u:02d}" for u in (3, 11, 19, 27)]
 
 
-@pytest.fixture
-def r12(cli: Cli) -> Cli:
-    result = cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1")
-    assert result.exit_code == 0, result.stderr
-    return cli
-
-
 def _error(result: Any) -> str:
     lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("  hint: ")]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
@@ -86,6 +79,8 @@ def test_device_show(r12: Cli) -> None:
         "username": "admin",
         "credential": "env:RACKCTL_BMC_PASSWORD",
         "verify_tls": True,
+        "scheme": None,
+        "tls_fingerprint": None,
     }
     interfaces = {i["name"]: i for i in shown["interfaces"]}
     assert interfaces["ens1f0np0"]["peer"] == "leaf-r12-a:Ethernet1/1" and interfaces["ens1f0np0"]["bond"] == "bond0"

@@ -141,8 +141,9 @@ def test_rack_create_list_and_show(cli: Cli) -> None:
         "cooling": "air",
         "cooling_limit_kw": 45.0,
         "template": "h100-4node-air",
+        "pod": None,
     }
-    assert racks["p1a"]["cooling"] == "rear-door" and racks["p1a"]["devices"] == 13
+    assert racks["p1a"]["cooling"] == "rear-door" and racks["p1a"]["devices"] == 13 and racks["p1a"]["pod"] == "p1"
 
 
 def test_rack_show_draws_the_elevation(cli: Cli) -> None:

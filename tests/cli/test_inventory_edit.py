@@ -18,13 +18,6 @@ Counts = Callable[[], dict[str, int]]
 GPUS = ["gpu-r12-u03", "gpu-r12-u11", "gpu-r12-u19", "gpu-r12-u27"]
 
 
-@pytest.fixture
-def r12(cli: Cli) -> Cli:
-    result = cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1")
-    assert result.exit_code == 0, result.stderr
-    return cli
-
-
 def _refused(result: Any, message: str) -> None:
     assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr
     assert message in result.stderr, result.stderr

@@ -10,10 +10,11 @@ from pathlib import Path
 from tests.conftest import CliResult
 
 
-def test_the_queue_on_sqlite_is_one_line_and_the_direct_run_still_works(cli: Callable[..., CliResult]) -> None:
+def test_the_queue_on_sqlite_is_one_line(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    sqlite = f"sqlite:///{tmp_path / 'inventory.db'}"  # SQLite whichever backend the suite runs on
     for args in (("audit", "@all", "--queue"), ("audit", "@all", "--wait"), ("worker", "--site", "fra1"),
                  ("jobs", "list")):  # fmt: skip
-        result = cli(*args)
+        result = cli("--db", sqlite, *args)
         assert result.exit_code == 2, args
         assert "the job queue needs PostgreSQL" in result.stderr and "Traceback" not in result.stderr
 
@@ -22,6 +23,12 @@ def test_a_hostile_site_is_refused_before_it_becomes_a_queue_name(cli: Callable[
     for site in ("fra1;rm -rf /", "fra1$(id)", "fr\u04301", "a" * 300):
         result = cli("worker", "--site", site, "--dry-run")
         assert result.exit_code == 2 and "--site" in result.stderr, site
+
+
+def test_a_worker_name_that_is_not_one_printable_line_is_refused(cli: Callable[..., CliResult]) -> None:
+    for name in ("w1\nExecStartPre=/bin/sh", "w\u202e1", "w" * 49):
+        result = cli("worker", "--site", "fra1", "--name", name, "--dry-run")
+        assert result.exit_code == 2 and "--name" in result.stderr, name
 
 
 def test_the_unit_runs_the_worker_with_its_arguments_quoted(cli: Callable[..., CliResult], tmp_path: Path) -> None:

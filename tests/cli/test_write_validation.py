@@ -16,13 +16,6 @@ Cli = Callable[..., Any]
 Counts = Callable[[], dict[str, int]]
 
 
-@pytest.fixture
-def r12(cli: Cli) -> Cli:
-    result = cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1")
-    assert result.exit_code == 0, result.stderr
-    return cli
-
-
 def _one_error(result: Any) -> str:
     lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("  hint: ")]
     assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith("error: "), result.stderr

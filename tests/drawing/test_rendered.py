@@ -49,8 +49,9 @@ def _inside(inner: Box, outer: Box) -> bool:
 
 def _has_ink(image: Image.Image, box: Box) -> bool:
     """Whether the screenshot holds dark pixels (glyphs) inside `box`."""
-    crop = image.convert("L").crop(tuple(round(v) for v in box))
-    return crop.getextrema()[0] < 110
+    left, top, right, bottom = (round(v) for v in box)
+    darkest = image.convert("L").crop((left, top, right, bottom)).getextrema()[0]  # (min, max) in mode L
+    return isinstance(darkest, int) and darkest < 110
 
 
 def test_labels_render_inside_their_devices_without_overlap(r12: Cli, tmp_path: Path) -> None:

@@ -27,13 +27,6 @@ def _changes(db: Database, **where: Any) -> list[Change]:
         return list(session.scalars(query))
 
 
-@pytest.fixture
-def r12(cli: Cli) -> Cli:
-    result = cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1")
-    assert result.exit_code == 0, result.stderr
-    return cli
-
-
 def test_every_write_path_is_recorded_with_who_and_which_command(
     cli: Cli, empty_db_url: str, db: Database, tmp_path: Path
 ) -> None:

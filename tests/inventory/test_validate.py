@@ -53,8 +53,10 @@ def test_a_clean_rack_passes_every_check_with_its_figures(db: Database, build: B
     assert checks[("feed-load", "r12/A")].message == (
         "21.1 kW normal, 42.1 kW with the other feed lost, limit 57.5 kW (80% of 71.9 kW)"
     )
+    # NVIDIA's figures in the shipped type: 10.2 kW maximum, six 3.3 kW supplies, running on three.
     assert checks[("redundancy", "gpu-r12-u03")].message == (
-        "6 supplies over feeds A, B; supply rating unknown (psu_rating_w): not checked"
+        "with feed A lost, 10.2 kW on 3 supplies: 3.4 kW each, over their 3.3 kW rating;"
+        " it runs power-capped to 9.9 kW (its vendor's minimum is 3 supplies)"
     )
     assert checks[("duplicates", "inventory")].message == "addresses, MACs and serials unique"
     gpu_cabling = [c for c in checks.values() if c.check == "cabling"]
@@ -102,8 +104,11 @@ def _unplugged(session: Session) -> None:
 
 
 def _supplies_of(watts: int) -> Breakage:
+    """Supplies of `watts` on a type whose vendor says nothing about running on fewer of them."""
+
     def rate(session: Session) -> None:
-        session.scalars(select(DeviceType).where(DeviceType.slug == "hgx-h100-8gpu")).one().psu_rating_w = watts
+        dtype = session.scalars(select(DeviceType).where(DeviceType.slug == "hgx-h100-8gpu")).one()
+        dtype.psu_rating_w, dtype.psu_min_running = watts, None
 
     rate.__name__ = f"_supplies_of_{watts}"
     return rate
@@ -135,7 +140,8 @@ BREAKAGES = [
         "gpu-r12-u03",
         ["with feed A lost, 10.2 kW on 3 supplies: 3.4 kW each, over their 1.7 kW rating", "capped to 5.1 kW"],
     ),
-    # NVIDIA's DGX H100 user guide: six 3.3 kW supplies for 10.2 kW, "4+2": one feed is not enough.
+    # NVIDIA's DGX H100 user guide: six 3.3 kW supplies for 10.2 kW, "4+2": one feed is not enough at full
+    # power; without the vendor's word that it runs on three, that is an outage.
     (_supplies_of(3300), "redundancy", "gpu-r12-u27", ["3.4 kW each, over their 3.3 kW rating"]),
     (_rated_unknown, "pdu-load", "pdu-r12-b2", ["rating unknown (device type pdu-3ph-415v-63a-36)"]),
 ]
@@ -277,4 +283,18 @@ def test_supplies_that_carry_the_load_on_one_feed_pass(db: Database, build: Buil
     assert checks[("redundancy", "gpu-r12-u03")].ok
     assert checks[("redundancy", "gpu-r12-u03")].message == (
         "6 supplies over feeds A, B; at most 3.4 kW per supply, rated 3.5 kW"
+    )
+
+
+def test_a_device_below_its_vendors_minimum_of_supplies_fails(db: Database, build: Build) -> None:
+    build("r12")
+
+    def four_needed(session: Session) -> None:
+        session.scalars(select(DeviceType).where(DeviceType.slug == "hgx-h100-8gpu")).one().psu_min_running = 4
+
+    _break(db, four_needed)
+    failed = {(c.check, c.subject): c.message for c in _failed(db)}
+    assert failed[("redundancy", "gpu-r12-u03")] == (
+        "with feed A lost, 10.2 kW on 3 supplies: 3.4 kW each, over their 3.3 kW rating"
+        " (the node is power-capped to 9.9 kW or stops)"
     )

@@ -52,9 +52,13 @@ class Workers:
     folder: Path
     running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def start(self, name: str, site: str, *extra: str) -> subprocess.Popen[bytes]:
+    def start(self, name: str, site: str, *extra: str, netns: str = "", db_url: str = "") -> subprocess.Popen[bytes]:
+        """A worker for `site`; with `netns`, inside that network namespace (then reaching the database
+        through `db_url`, e.g. its Unix socket, which no namespace confines)."""
         log = (self.folder / f"{name}.log").open("wb")
+        env = {**self.env, "RACKCTL_DB_URL": db_url} if db_url else self.env
         args = [
+            *(["ip", "netns", "exec", netns] if netns else []),
             sys.executable,
             "-m",
             "rackctl",
@@ -67,7 +71,7 @@ class Workers:
             "3",
             *extra,
         ]
-        process = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.running[name] = process
         until(lambda: "Starting worker" in self.log(name) or process.poll() is not None, f"worker {name} to start")
         assert process.poll() is None, self.log(name)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from rackctl.inventory.db import Database
 from rackctl.inventory.models import AuditRun, Operation
 from rackctl.jobs.recovery import INTERRUPTED, WORKER_DIED
+from rackctl.services import leases
 from tests.conftest import CliResult
 from tests.jobs.conftest import Workers, until
 
@@ -85,5 +86,40 @@ def test_a_worker_killed_mid_cycle_is_left_interrupted_never_repeated(
         unknown = [r.target for r in operation.results if r.detail.get("outcome") == "unknown"]
     assert "gpu-r12-u03" in unknown  # the slow node cannot have finished: its state is unknown, for a person
     assert f"rackctl:power.act[{job}]" not in workers.log("heir")
+    assert [j["id"] for j in two_sites("jobs", "list", "--status", "interrupted", "--json").json()] == [job]  # type: ignore[union-attr]
+    assert two_sites("jobs", "list", "--status", "failed", "--json").json() == []
     shown = two_sites("jobs", "show", str(job))
     assert "interrupted" in shown.stdout and INTERRUPTED in shown.stdout
+
+
+def test_a_scheduled_audit_is_a_periodic_task_queueing_the_sites_racks(
+    two_sites: Callable[..., CliResult], workers: Workers, db: Database
+) -> None:
+    # procrastinate defers a periodic task's latest tick when a worker starts: no minute to wait for.
+    workers.start("w-fra1", "fra1", "--queues", "audit", "--audit-every", "1m", "--audit-layers", "bmc,pdu")
+
+    def scheduled() -> list[AuditRun]:
+        with db.transaction() as session:
+            return list(session.scalars(select(AuditRun).where(AuditRun.actor.startswith("schedule"))))
+
+    [run] = until(scheduled, "the scheduled audit's run")  # type: ignore[misc]
+    assert "gpu-r12-u[03,11,19,27]" in run.targets and "r13" not in run.targets and run.devices == 8
+    assert run.layers == ["bmc", "pdu"]
+    queues = {j["queue"] for j in _jobs(two_sites).values()}
+    assert queues == {"fra1.audit"}  # the tick and the rack's audit; nothing for ams1, which no worker serves
+
+
+def test_a_worker_leaves_a_device_another_run_holds_alone(
+    two_sites: Callable[..., CliResult], workers: Workers, db: Database
+) -> None:
+    assert two_sites("power", "on", "@rack:r12").exit_code == 0
+    workers.start("w-fra1", "fra1", "--queues", "bmc")
+    lease = leases.acquire(db, ["gpu-r12-u11"], "cycled", "alice")  # a person, or another worker, at it now
+    try:
+        result = two_sites("power", "cycle", "@rack:r12", "--follow", "--yes", "--json")
+    finally:
+        lease.release()
+    assert result.exit_code == 1
+    by_node = {r["target"]: r for r in json.loads(result.stdout)}
+    assert by_node["gpu-r12-u11"]["error"].startswith("gpu-r12-u11 is being cycled by alice since")
+    assert [n for n, r in by_node.items() if r["ok"]] == ["gpu-r12-u03", "gpu-r12-u19", "gpu-r12-u27"]

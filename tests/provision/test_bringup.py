@@ -3,14 +3,18 @@ real sshd on loopback as what the SSH wait sees; and the out-of-band steps again
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+from rackctl.inventory import queries
 from rackctl.inventory.db import Database
 from rackctl.lab import core, faults
 from rackctl.lab import state as lab_state
 from rackctl.services import oplog
-from rackctl.services.bringup import Settings, bringup, plan
+from rackctl.services.bringup import Settings, bringup, plan, steps
+from rackctl.services.bringup.steps import Node
+from rackctl.services.provision import RunSpec
 from rackctl.types import NodeState
 from tests.provision.harness import Fleet, Lab, free_port, node_state, set_profile, set_state, spec
 
@@ -106,3 +110,28 @@ def test_plan_resumes_from_each_state() -> None:
     assert [s.name for s in plan(NodeState.POWERED)] == ["ssh", "provision", "burnin"]
     assert [s.name for s in plan(NodeState.PROVISIONED)] == ["ssh", "burnin"]
     assert plan(NodeState.VALIDATED) == []
+
+
+def test_the_ssh_wait_pins_the_installed_node_s_key_only_with_trust_new_keys(
+    inventory: Database, sshd: int, sshd_host_key: Path, tmp_path: Path
+) -> None:
+    """A freshly installed node presents a key nobody has seen: `bringup --trust-new-keys` pins the one that
+    answers where bring-up reaches it (logged); without it nothing is pinned and provisioning will refuse."""
+    node = "gpu-r12-u11"
+    run = RunSpec(hosts=(), db_url=inventory.url, state_dir=tmp_path / "ansible")
+    waiting = Node(node, NodeState.POWERED, 0, Settings(run=run, ssh_timeout_s=20), "127.0.0.1", sshd)
+    assert steps.wait_for_ssh(waiting) == steps.StepResult(True) and _pins(inventory, node) == []
+    trusting = replace(waiting, settings=replace(waiting.settings, trust_new_keys_by="tester"))
+    fingerprint = subprocess.run(["ssh-keygen", "-lf", str(sshd_host_key)], capture_output=True, text=True, check=True)
+    expected = fingerprint.stdout.split()[1]  # as OpenSSH prints it
+    assert steps.wait_for_ssh(trusting) == steps.StepResult(True, f"trusted ssh-ed25519 {expected}")
+    assert _pins(inventory, node) == [expected]
+    assert steps.wait_for_ssh(trusting) == steps.StepResult(True)  # pinned already: nothing more to trust
+    with inventory.transaction() as session:
+        [entry] = oplog.recent(session, 1)
+        assert entry.command == "bringup --trust-new-keys" and entry.results[0].message == f"trusted {expected}"
+
+
+def _pins(db: Database, node: str) -> list[str]:
+    with db.transaction() as session:
+        return [k.fingerprint for k in queries.device(session, node).host_keys]

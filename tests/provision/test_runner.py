@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from rackctl.errors import PlaybookError
+from rackctl.inventory import queries
 from rackctl.inventory.db import Database
-from rackctl.services import oplog
+from rackctl.services import hostkeys, leases, oplog
 from rackctl.services.provision import Cancel, RunSpec, run_playbook
 from rackctl.types import NodeState
 from tests.provision.harness import Lab, copy_inventory, node_state, run, set_profile, set_state, spec
@@ -154,9 +155,10 @@ def test_batches_stop_once_a_batch_fails_too_often(inventory: Database, lab: Lab
         db.dispose()
 
 
-def test_unknown_ssh_host_keys_are_refused_and_known_ones_let_through(
+def test_ssh_host_keys_come_from_the_inventory_pins_under_the_node_s_name(
     inventory: Database, sshd: int, sshd_host_key: Path, tmp_path: Path
 ) -> None:
+    """The override reaches the node at another address and port than the inventory's: the pin still applies."""
     override = tmp_path / "ssh.yml"
     override.write_text(
         yaml.safe_dump(
@@ -174,13 +176,18 @@ def test_unknown_ssh_host_keys_are_refused_and_known_ones_let_through(
             }
         )
     )
-    empty = tmp_path / "known_hosts"
-    empty.write_text("")
-    [refused] = run(inventory, (NODE,), override, tmp_path / "a", known_hosts=empty)
-    assert refused.unreachable and "Host key verification failed" in refused.message
+    before = node_state(inventory, NODE)
+    [refused] = run(inventory, (NODE,), override, tmp_path / "a")
+    assert refused.unreachable and not refused.reached
+    assert refused.message == (
+        f"{NODE}: no SSH host key is pinned in the inventory; nothing was sent to it "
+        f"(to trust it: rackctl trust {NODE}, or provision --trust-new-keys)"
+    )
+    assert node_state(inventory, NODE) == before  # the play never ran: the node's state is not the run's to move
     kind, key = sshd_host_key.read_text().split()[:2]
-    empty.write_text(f"[127.0.0.1]:{sshd} {kind} {key}\n")
-    [known] = run(inventory, (NODE,), override, tmp_path / "b", known_hosts=empty)
+    with inventory.transaction() as session:
+        hostkeys.pin_known(session, "tester", [queries.device(session, NODE)], kind, key, "test")
+    [known] = run(inventory, (NODE,), override, tmp_path / "b")
     assert known.unreachable and "Host key verification failed" not in known.message
     assert "Permission denied" in known.message
 
@@ -188,3 +195,33 @@ def test_unknown_ssh_host_keys_are_refused_and_known_ones_let_through(
 def test_a_missing_inventory_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(PlaybookError, match="cannot read the inventory for the run"):
         run_playbook(RunSpec(hosts=(NODE,), db_url=f"sqlite:///{tmp_path / 'none.db'}", state_dir=tmp_path))
+
+
+def test_a_node_another_run_holds_is_left_out_of_the_play_and_the_others_run(
+    inventory: Database, tmp_path: Path
+) -> None:
+    other = "gpu-r12-u11"
+    playbook = tmp_path / "mark.yml"
+    playbook.write_text(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n"
+        f"    - ansible.builtin.command: touch {tmp_path}/ran-{{{{ inventory_hostname }}}}\n"
+    )
+    override = tmp_path / "local.yml"
+    local = {"ansible_connection": "local", "ansible_python_interpreter": "python3"}
+    override.write_text(yaml.safe_dump({"all": {"hosts": {NODE: local, other: local}}}))
+    before = node_state(inventory, NODE)
+    lease = leases.acquire(inventory, [NODE], "cycled", "alice")
+    try:
+        held, free = run(inventory, (NODE, other), override, tmp_path / "ansible", playbook=str(playbook))
+    finally:
+        lease.release()
+    assert (held.ok, held.reached) == (False, False)
+    assert held.message.startswith(f"{NODE} is being cycled by alice since ")
+    assert free.ok, free.message
+    assert not (tmp_path / f"ran-{NODE}").exists() and (tmp_path / f"ran-{other}").exists()
+    assert node_state(inventory, NODE) == before  # never touched: its state is not this run's to move
+    with inventory.transaction() as session:
+        [entry] = oplog.recent(session, 1)
+        assert entry.targets == [NODE, other]  # the intent: written before the play, naming both
+        assert {r.target: r.ok for r in entry.results} == {NODE: False, other: True}
+        assert entry.end is not None and entry.end.ok is False

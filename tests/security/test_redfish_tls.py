@@ -6,6 +6,7 @@ fingerprints are what OpenSSL prints for them (`openssl x509 -fingerprint -sha25
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -148,3 +149,91 @@ def test_shipped_templates_verify_tls(template: str) -> None:
     managed = [d["management"] for d in devices if "management" in d]
     assert managed and all(m.get("verify_tls", True) for m in managed)
     assert all(m.get("options", {}).get("scheme", "https") == "https" for m in managed)
+
+
+NODE = "gpu-r12-u03"
+
+
+@pytest.fixture
+def redfish_node(r12: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Callable[[MockupServer], None]:
+    """Point NODE's BMC endpoint at a mockup (Redfish, this suite's password) through `device set`."""
+    monkeypatch.setenv("RACKCTL_BMC_PASSWORD", PASSWORD)
+
+    def point(server: MockupServer) -> None:
+        args = ["--mgmt-address", server.address, "--mgmt-port", str(server.port), "--mgmt-protocol", "redfish"]
+        result = r12("device", "set", NODE, *args)
+        assert result.exit_code == 0, result.stderr
+
+    return point
+
+
+def test_device_set_pins_and_unpins_a_bmc_certificate(
+    r12: Callable[..., Any], redfish_node: Callable[[MockupServer], None], bmc: Callable[..., MockupServer], certs: Any
+) -> None:
+    server = bmc("self-signed")
+    redfish_node(server)
+    assert r12("power", "status", NODE).exit_code == 1  # self-signed, nothing pinned: not trusted
+    pin = openssl_fingerprint(certs["files"]["self-signed"][0])
+    typed = "SHA256:" + pin.replace(":", "").lower()  # any usual notation; stored as openssl prints it
+    assert r12("device", "set", NODE, "--tls-fingerprint", typed).exit_code == 0
+    assert r12("device", "show", NODE, "--json").json()["mgmt"]["tls_fingerprint"] == pin
+    assert r12("power", "status", NODE).exit_code == 0
+    changes = r12("log", "--kind", "management-endpoint", "--json").json()
+    assert any((c.get("after") or {}).get("options", {}).get("tls_fingerprint") == pin for c in changes), changes
+    cleared = r12("device", "set", NODE, "--clear-tls-fingerprint")
+    assert cleared.exit_code == 0, cleared.stderr
+    assert r12("device", "show", NODE, "--json").json()["mgmt"]["tls_fingerprint"] is None
+    assert r12("power", "status", NODE).exit_code == 1
+
+
+def test_device_set_says_when_redfish_goes_over_plain_http(
+    r12: Callable[..., Any], redfish_node: Callable[[MockupServer], None], bmc: Callable[..., MockupServer]
+) -> None:
+    server = bmc(None)
+    redfish_node(server)
+    assert r12("power", "status", NODE).exit_code == 1
+    assert credentials_seen(server) == []
+    assert r12("device", "set", NODE, "--redfish-scheme", "http").exit_code == 0
+    assert r12("device", "show", NODE, "--json").json()["mgmt"]["scheme"] == "http"
+    assert r12("power", "status", NODE).exit_code == 0
+    assert r12("device", "set", NODE, "--redfish-scheme", "https").exit_code == 0
+    assert r12("power", "status", NODE).exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--tls-fingerprint", "$(id)"),
+        ("--tls-fingerprint", "AB:CD\nscheme: http"),
+        ("--tls-fingerprint", "0" * 63),
+        ("--tls-fingerprint", "\uff10" * 64),  # full-width digits look like hex to a person
+        ("--tls-fingerprint", "SHA256:" + "ab" * 200),
+        ("--redfish-scheme", "ftp"),
+        ("--redfish-scheme", "http`id`"),
+        ("--redfish-scheme", ""),
+    ],
+)
+def test_device_set_refuses_what_is_not_a_pin_or_a_scheme(
+    r12: Callable[..., Any],
+    redfish_node: Callable[[MockupServer], None],
+    bmc: Callable[..., MockupServer],
+    option: str,
+    value: str,
+) -> None:
+    redfish_node(bmc("self-signed"))
+    before = r12("device", "show", NODE, "--json").json()["mgmt"]
+    result = r12("device", "set", NODE, option, value)
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) <= 2, result.stderr
+    assert f"field '{option}'" in result.stderr and "Traceback" not in result.stderr
+    assert r12("device", "show", NODE, "--json").json()["mgmt"] == before
+
+
+def test_a_template_pin_is_checked_like_device_set(r12: Callable[..., Any], tmp_path: Path) -> None:
+    data = json.loads(json.dumps(load_template("h100-4node-air").data))  # plain dicts, no line tracking
+    node = next(d for d in data["devices"] if d.get("management", {}).get("protocol") == "ipmi")
+    node["management"]["options"] = {"tls_fingerprint": "not-a-fingerprint"}
+    path = tmp_path / "pinned.yaml"
+    path.write_text(json.dumps(data))  # YAML is a superset of JSON
+    result = r12("rack", "create", "r13", "-t", str(path), "-s", "fra1")
+    assert result.exit_code == 2 and "not a SHA-256 certificate fingerprint" in result.stderr
+    assert "tls_fingerprint" in result.stderr

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from rackctl.inventory import queries
 from rackctl.inventory.db import Database
@@ -24,6 +25,7 @@ from rackctl.inventory.templates.loader import load_template
 from rackctl.lab import hostlab
 from rackctl.lab.hostlab import HostLab
 from rackctl.services import hostkeys
+from rackctl.services.provision import HostOutcome, RunSpec, provision
 
 Cli = Callable[..., Any]
 NODE = "gpu-r12-u03"
@@ -185,3 +187,72 @@ def test_known_hosts_written_for_ansible_is_what_openssh_enforces(
     with db.transaction() as session:
         assert hostkeys.write_known_hosts(session, [NODE], path) == 0
     assert "Host key verification failed" in _openssh(lab, path).stderr
+
+
+# A play that only proves it ran: it leaves a file (the lab host shares this machine's file system).
+MARKER_PLAY = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Leave a mark
+      ansible.builtin.raw: touch {marker}
+"""
+
+
+def _provision(db: Database, lab: HostLab, tmp_path: Path, run: str) -> tuple[HostOutcome, Path]:
+    """Provision the lab node over real SSH (Ansible's ssh connection) with a play that leaves a mark."""
+    marker = tmp_path / f"ran-{run}"
+    play = tmp_path / f"play-{run}.yml"
+    play.write_text(MARKER_PLAY.format(marker=marker))
+    override = tmp_path / "ssh.yml"
+    connection = {"ansible_user": "root", "ansible_ssh_private_key_file": str(lab.keys.client)}
+    override.write_text(yaml.safe_dump({"all": {"vars": connection}}))
+    spec = RunSpec((NODE,), db.url, tmp_path / "ansible", playbook=str(play), overrides=(override,))
+    [outcome] = provision(db, spec, "tester")
+    return outcome, marker
+
+
+def test_provision_refuses_a_host_presenting_another_key_before_the_play(
+    rack: Cli, db: Database, lab: HostLab, impostor: Path, tmp_path: Path
+) -> None:
+    pin(db, lab.keys.host.with_suffix(".pub"))
+    known, marker = _provision(db, lab, tmp_path, "pinned")
+    assert known.ok, known.message
+    assert marker.exists()
+    # The run above left ssh's master connection open for 60 s; the changed pin must not ride on it.
+    pin(db, impostor)
+    with db.transaction() as session:
+        before = queries.device(session, NODE).state
+    refused, marker = _provision(db, lab, tmp_path, "impostor")
+    pinned, presented = ssh_keygen_fingerprint(impostor), ssh_keygen_fingerprint(lab.keys.host.with_suffix(".pub"))
+    assert (refused.ok, refused.unreachable, refused.reached) == (False, True, False)
+    assert refused.message == (
+        f"{NODE}: SSH HOST KEY CHANGED: the inventory pins {pinned}, the host presented {presented.split()[1]}. "
+        f"Someone may be impersonating it; nothing was sent to it (if it was reinstalled: rackctl trust {NODE} "
+        "--replace)"
+    )
+    assert not marker.exists()
+    with db.transaction() as session:
+        assert queries.device(session, NODE).state == before
+
+
+def test_provision_trust_new_keys_pins_first_contact_and_is_logged(
+    rack: Cli, db: Database, lab: HostLab, tmp_path: Path
+) -> None:
+    pin(db, None)
+    refused, marker = _provision(db, lab, tmp_path, "unpinned")
+    assert refused.reached is False and "no SSH host key is pinned in the inventory" in refused.message
+    assert f"rackctl trust {NODE}" in refused.message and not marker.exists()
+    override = tmp_path / "ssh.yml"
+    args = ("--trust-new-keys", "--check", "--tags", "none-such", "-i", str(override), "--json")
+    result = rack("provision", NODE, *args)
+    (outcome,) = result.json()
+    # Pinned, then connected: the play ran (whether the lab host's facts satisfy site.yml is not this test's).
+    assert outcome["reached"] and "SSH host key" not in outcome["message"], outcome
+    presented = ssh_keygen_fingerprint(lab.keys.host.with_suffix(".pub"))
+    assert f"trusted the SSH host key of {NODE}" in result.stderr
+    assert rack("trust", NODE, "--list", "--json").json()[0]["pinned"] == [presented]
+    log = rack("log", "--kind", "operation", "--json").json()
+    assert [e["results"][0]["message"] for e in log if e["command"] == "provision --trust-new-keys"] == [
+        f"trusted {presented.split()[1]}"
+    ]

@@ -110,11 +110,11 @@ COMMANDS = MappingProxyType(
             " 2 not audited.",
         ),
         "worker": Lazy(
-        "rackctl.cli.jobs:worker_cmd",
-        "Run queued jobs for some sites and kinds until SIGINT/SIGTERM (needs a PostgreSQL inventory).",
-    ),
-    "jobs": Lazy("rackctl.cli.jobs:jobs_app", "Jobs on the task queue: list, show, cancel, retry."),
-    "trust": Lazy(
+            "rackctl.cli.jobs:worker_cmd",
+            "Run queued jobs for some sites and kinds until SIGINT/SIGTERM (needs a PostgreSQL inventory).",
+        ),
+        "jobs": Lazy("rackctl.cli.jobs:jobs_app", "Jobs on the task queue: list, show, cancel, retry."),
+        "trust": Lazy(
             "rackctl.cli.trust:trust_cmd",
             "Show each device's SSH host key fingerprint and pin it after confirmation; changed keys are refused.",
         ),

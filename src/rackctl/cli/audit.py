@@ -13,7 +13,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from rackctl import targets
-from rackctl.cli import output
+from rackctl.cli import complete, output
 from rackctl.cli.common import DryRunOption, JsonOption, actor, state, transaction
 from rackctl.cli.fanout_view import QueueOption, WaitForOption
 from rackctl.cli.trust import TrustNewKeysOption, trust_new_keys
@@ -54,7 +54,9 @@ class Format(StrEnum):
     JUNIT = "junit"
 
 
-TargetsArg = Annotated[str, typer.Argument(help="Node set to audit (default: everything).")]
+TargetsArg = Annotated[
+    str, typer.Argument(autocompletion=complete.targets, help="Node set to audit (default: everything).")
+]
 LayersOption = Annotated[str, typer.Option("--layers", "-l", help="Comma-separated: bmc,host,switch,cabling,pdu.")]
 ShardOption = Annotated[str | None, typer.Option("--shard", help="Audit slice i of n of the devices, e.g. 2/4.")]
 
@@ -155,7 +157,9 @@ def _not_audited_rows(outcomes: list[Outcome]) -> list[tuple[str, str, str]]:
 
 @audit_app.command("history")
 def history_cmd(
-    target: Annotated[str | None, typer.Argument(help="Only these devices (default: all).")] = None,
+    target: Annotated[
+        str | None, typer.Argument(autocompletion=complete.targets, help="Only these devices (default: all).")
+    ] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only findings not yet resolved.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs to list.")] = 10,
     as_json: JsonOption = False,
@@ -272,6 +276,8 @@ def schedule_cmd(
             output.line(f"wrote {path}")
         output.line(f"enable it: systemctl daemon-reload && systemctl enable --now {name}.timer")
     output.line(f"cron equivalent: {plan.cron_line()}")
+    if state().url.startswith("postgresql"):
+        output.note(f"on PostgreSQL the sites' workers can run it instead: rackctl worker --audit-every {every}")
 
 
 @audit_app.command("serve")

@@ -119,12 +119,14 @@ def bmc_inventory(
 ) -> None:
     """What the BMCs report (model, serial, firmware, PSUs, MACs), checked against the inventory."""
     results = run_nodes("bmc inventory", target, oob.read_inventory, fanout_options(workers, timeout, retries))
-    mismatches = update_inventory(state().database(), actor(), results, update)
+    checked = update_inventory(state().database(), actor(), results, update)
+    mismatches = checked.mismatches
     if as_json:
         output.emit_json(
             {
                 "nodes": [plain(r.value) if r.ok else {"target": r.target, "error": r.message} for r in results],
                 "mismatches": [plain(m) for m in mismatches],
+                "skipped": [plain(s) for s in checked.skipped],
             }
         )
     else:
@@ -147,6 +149,8 @@ def bmc_inventory(
                 ["node", "field", "inventory", "BMC says"],
                 [(m.device, m.field, m.expected, m.observed) for m in mismatches],
             )
+        for skipped in checked.skipped:
+            output.note(f"warning: {skipped.device}: {skipped}")
         for failed in (r for r in results if not r.ok):
             output.error(f"{failed.target}: {failed.message}")
     finish(results)

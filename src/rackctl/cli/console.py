@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from rackctl.cli import output
+from rackctl.cli import complete, output
 from rackctl.cli.common import actor, transaction
 from rackctl.console_escape import HELP, EscapeFilter
 from rackctl.errors import Unsupported
@@ -42,7 +42,9 @@ def _write(data: bytes) -> None:
 
 
 def console_cmd(
-    node: Annotated[str, typer.Argument(help="The node whose serial console to attach to.")],
+    node: Annotated[
+        str, typer.Argument(autocompletion=complete.devices, help="The node whose serial console to attach to.")
+    ],
     escape: Annotated[str, typer.Option(help="Escape character (then . to quit, ? for help).")] = "~",
 ) -> None:
     """Attach to a node's serial console (IPMI Serial over LAN). End with ~. at the start of a line."""

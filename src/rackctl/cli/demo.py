@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from rackctl.cli import output
+from rackctl.cli import complete, output
 
 DEMO_NODE = "gpu-r12-u11"
 
@@ -51,7 +51,9 @@ def _steps(template: str) -> list[tuple[str, list[str], bool]]:
 
 
 def demo(
-    template: Annotated[str, typer.Option("--template", "-t", help="Rack template to build.")] = "h100-4node-air",
+    template: Annotated[
+        str, typer.Option("--template", "-t", autocompletion=complete.templates, help="Rack template to build.")
+    ] = "h100-4node-air",
     keep: Annotated[Path | None, typer.Option(help="Keep the scratch inventory in this folder.")] = None,
 ) -> None:
     """Build a rack from a template, bring up its simulators, power it on in sequence, recover a hung BMC at the

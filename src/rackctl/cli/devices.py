@@ -9,8 +9,9 @@ import typer
 from sqlalchemy import select
 
 from rackctl import targets
-from rackctl.cli import editing, output
+from rackctl.cli import complete, editing, output
 from rackctl.cli.common import JsonOption, actor, transaction
+from rackctl.errors import ValidationError
 from rackctl.inventory import devicetypes, queries
 from rackctl.inventory.describe import describe_device, device_row
 from rackctl.inventory.edits import DeviceChanges, update_devices
@@ -29,12 +30,17 @@ device_app.command("move")(editing.device_move)
 devicetype_app.command("remove")(editing.devicetype_remove)
 profile_app.command("edit")(editing.profile_edit)
 
-TargetsArg = Annotated[str, typer.Argument(help="Node set, e.g. gpu-r12-u[03,11], @rack:r12, @role:gpu-node.")]
+TargetsArg = Annotated[
+    str,
+    typer.Argument(autocompletion=complete.targets, help="Node set, e.g. gpu-r12-u[03,11], @rack:r12, @role:gpu-node."),
+]
 
 
 @device_app.command("list")
 def device_list(
-    target: Annotated[str, typer.Argument(help="Node set (default: every device).")] = "@all",
+    target: Annotated[
+        str, typer.Argument(autocompletion=complete.targets, help="Node set (default: every device).")
+    ] = "@all",
     as_json: JsonOption = False,
 ) -> None:
     """List devices with rack, U, role, state and profile."""
@@ -51,7 +57,10 @@ def device_list(
 
 
 @device_app.command("show")
-def device_show(name: str, as_json: JsonOption = False) -> None:
+def device_show(
+    name: Annotated[str, typer.Argument(autocompletion=complete.devices, help="The device to show.")],
+    as_json: JsonOption = False,
+) -> None:
     """Everything the inventory knows about one device, with its lifecycle history."""
     with transaction() as session:
         data = describe_device(queries.device(session, name))
@@ -100,7 +109,9 @@ def device_set(
     force: Annotated[bool, typer.Option(help="Allow a lifecycle jump that skips steps.")] = False,
     serial: Annotated[str | None, typer.Option(help="Serial number (one device only).")] = None,
     asset_tag: Annotated[str | None, typer.Option(help="Asset tag (one device only).")] = None,
-    profile: Annotated[str | None, typer.Option(help="Assign this profile ('' clears it).")] = None,
+    profile: Annotated[
+        str | None, typer.Option(autocompletion=complete.profiles, help="Assign this profile ('' clears it).")
+    ] = None,
     mgmt_address: Annotated[str | None, typer.Option(help="Management (BMC) address, one device only.")] = None,
     mgmt_port: Annotated[int | None, typer.Option(help="Management port, one device only.")] = None,
     mgmt_protocol: Annotated[MgmtProtocol | None, typer.Option(help="Management protocol.")] = None,
@@ -109,8 +120,20 @@ def device_set(
     platform: Annotated[
         str | None, typer.Option(help="Platform: a switch OS, a PDU's MIB family or 'auto' ('' clears it).")
     ] = None,
+    tls_fingerprint: Annotated[
+        str | None,
+        typer.Option(help="Pin the Redfish BMC's certificate: its SHA-256 (openssl x509 -fingerprint -sha256)."),
+    ] = None,
+    clear_tls_fingerprint: Annotated[
+        bool, typer.Option("--clear-tls-fingerprint", help="Remove the pin (the CA chain is checked again).")
+    ] = False,
+    redfish_scheme: Annotated[
+        str | None, typer.Option(help="Redfish over https, or http (credentials then travel in clear text).")
+    ] = None,
 ) -> None:
     """Change devices: lifecycle state, profile, identity, management endpoint."""
+    if clear_tls_fingerprint and tls_fingerprint is not None:
+        raise ValidationError("give --tls-fingerprint or --clear-tls-fingerprint, not both")
     changes = DeviceChanges(
         state=state_,
         reason=reason,
@@ -124,6 +147,8 @@ def device_set(
         mgmt_username=mgmt_username,
         mgmt_credential=mgmt_credential,
         platform=platform,
+        tls_fingerprint="" if clear_tls_fingerprint else tls_fingerprint,
+        redfish_scheme=redfish_scheme,
     )
     with transaction() as session:
         found = queries.devices(session, targets.resolve(session, target))

@@ -9,10 +9,10 @@ import typer
 from sqlalchemy.orm import Session
 
 from rackctl import targets
-from rackctl.cli import output
+from rackctl.cli import complete, output
 from rackctl.cli.common import DryRunOption, JsonOption, YesOption, confirm, transaction
 from rackctl.errors import ValidationError
-from rackctl.inventory import placement, profiles, queries, removal
+from rackctl.inventory import edits, placement, profiles, queries, removal
 from rackctl.types import Face
 
 ForceOption = Annotated[
@@ -59,7 +59,12 @@ def _remove(plan: removal.Removal, what: str, session: Session, dry_run: bool, y
 
 
 def device_remove(
-    target: Annotated[str, typer.Argument(help="Node set of devices to remove, e.g. gpu-r12-u03 or @rack:r12.")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            autocompletion=complete.targets, help="Node set of devices to remove, e.g. gpu-r12-u03 or @rack:r12."
+        ),
+    ],
     force: ForceOption = False,
     dry_run: DryRunOption = False,
     yes: YesOption = False,
@@ -75,7 +80,9 @@ def device_remove(
 
 
 def rack_delete(
-    name: Annotated[str, typer.Argument(help="The rack to delete, with everything in it.")],
+    name: Annotated[
+        str, typer.Argument(autocompletion=complete.racks, help="The rack to delete, with everything in it.")
+    ],
     force: ForceOption = False,
     dry_run: DryRunOption = False,
     yes: YesOption = False,
@@ -101,7 +108,7 @@ def site_remove(
 
 
 def devicetype_remove(
-    slug: Annotated[str, typer.Argument(help="A device type no device uses.")],
+    slug: Annotated[str, typer.Argument(autocompletion=complete.device_types, help="A device type no device uses.")],
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -113,7 +120,7 @@ def devicetype_remove(
 
 
 def device_rename(
-    name: Annotated[str, typer.Argument(help="The device's current name.")],
+    name: Annotated[str, typer.Argument(autocompletion=complete.devices, help="The device's current name.")],
     new: Annotated[str, typer.Argument(help="Its new name (letters, digits, . _ -).")],
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
@@ -126,8 +133,10 @@ def device_rename(
 
 
 def device_move(
-    name: Annotated[str, typer.Argument(help="The device to move.")],
-    rack: Annotated[str | None, typer.Option("--rack", help="To this rack (default: where it is).")] = None,
+    name: Annotated[str, typer.Argument(autocompletion=complete.devices, help="The device to move.")],
+    rack: Annotated[
+        str | None, typer.Option("--rack", autocompletion=complete.racks, help="To this rack (default: where it is).")
+    ] = None,
     u: Annotated[int | None, typer.Option("--u", help="Lowest U it will occupy.")] = None,
     face: Annotated[Face | None, typer.Option("--face", help="front or rear.")] = None,
     dry_run: DryRunOption = False,
@@ -144,12 +153,31 @@ def device_move(
     _show_change(data, shown + "".join(f"; unplugged {p}" for p in plan.unplugged), dry_run, as_json)
 
 
+def rack_edit(
+    name: Annotated[str, typer.Argument(autocompletion=complete.racks, help="The rack to change.")],
+    pod: Annotated[str | None, typer.Option("--pod", help="Put it in this pod ('' takes it out).")] = None,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a rack's pod (what `@pod:NAME` selects)."""
+    if pod is None:
+        raise ValidationError("nothing to change", hint="give --pod NAME (or --pod '' to take it out of its pod)")
+    with transaction() as session:
+        before, after = edits.set_pod(queries.rack(session, name), pod)
+        _finish(session, dry_run)
+    data = {"rack": name, "changes": {"pod": [before, after]} if before != after else {}, "dry_run": dry_run}
+    text = (
+        f"rack {name}: pod: {_value(before)} -> {_value(after)}" if before != after else f"rack {name}: nothing changed"
+    )
+    _show_change(data, text, dry_run, as_json)
+
+
 def _place(where: dict[str, Any]) -> str:
     return f"{where['rack']} U{where['u']} {where['face']}" if where["u"] else f"{where['rack']} 0U"
 
 
 def profile_edit(
-    name: Annotated[str, typer.Argument(help="The profile to change.")],
+    name: Annotated[str, typer.Argument(autocompletion=complete.profiles, help="The profile to change.")],
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="FIELD=VALUE, e.g. nvidia_driver=570.133.20 or extra.vlans.tenant=100."),

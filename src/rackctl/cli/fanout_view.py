@@ -14,7 +14,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rackctl import fanout, interrupts, targets
-from rackctl.cli import output
+from rackctl.cli import complete, output
 from rackctl.cli.common import EXIT_FAILED, EXIT_OK, actor, confirm, state, transaction
 from rackctl.errors import NotFound, NotStarted, Unknown
 from rackctl.services.bmc import run_on_nodes, split_nodes
@@ -26,7 +26,10 @@ QueueOption = Annotated[bool, typer.Option("--queue", help="Put one job per rack
 WaitForOption = Annotated[
     float, typer.Option("--wait-for", min=1, help="With --wait/--follow: seconds to follow the jobs before giving up.")
 ]
-TargetsArg = Annotated[str, typer.Argument(help="Node set: gpu-r12-u[03,11], @rack:r12, @role:gpu-node ...")]
+TargetsArg = Annotated[
+    str,
+    typer.Argument(autocompletion=complete.targets, help="Node set: gpu-r12-u[03,11], @rack:r12, @role:gpu-node ..."),
+]
 PROGRESS_FROM = 8  # targets; fewer finish too fast for a bar to help
 
 

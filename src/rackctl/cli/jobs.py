@@ -11,13 +11,16 @@ import typer
 
 from rackctl.cli import output
 from rackctl.cli.common import DryRunOption, JsonOption, state
+from rackctl.inventory.names import check_text, one_line
 from rackctl.jobs import listing
 from rackctl.jobs import queue as queues
 from rackctl.jobs import worker as workers
+from rackctl.services.audit import report as render
 from rackctl.services.audit.jobs import SshAccess
-from rackctl.services.audit.schedule import credential
+from rackctl.services.audit.schedule import Interval, credential
 
 jobs_app = typer.Typer(help="Jobs on the task queue: list, show, cancel, retry.", no_args_is_help=True)
+NAME_LIMIT = 48
 JobArg = Annotated[int, typer.Argument(help="The job's id (rackctl jobs list).", min=1)]
 
 
@@ -41,19 +44,30 @@ def worker_cmd(
     credentials: Annotated[
         list[str] | None, typer.Option("--credential", help="With --write-unit: NAME or NAME=/path, for cred:NAME.")
     ] = None,
+    audit_every: Annotated[
+        str | None, typer.Option("--audit-every", help="Audit the sites every period (15m, 1h, 1d ...): queued jobs.")
+    ] = None,
+    audit_layers: Annotated[str, typer.Option("--audit-layers", help="Layers of the scheduled audits.")] = (
+        "bmc,host,switch,cabling,pdu"
+    ),
     dry_run: DryRunOption = False,
 ) -> None:
     """Run queued jobs for some sites and kinds until SIGINT/SIGTERM (needs a PostgreSQL inventory)."""
+    # The name goes into logs and, for scheduled audits, into the recorded actor ("schedule (NAME)", 64 at most).
+    check_text(name, "--name", limit=NAME_LIMIT)
+    layers = tuple(layer.value for layer in render.layers_from(audit_layers))
+    every = Interval.parse(audit_every) if audit_every else None
     plan = workers.WorkerPlan(
-        queues.sites_from(site), queues.kinds_from(kinds), concurrency, name, job_timeout, stalled_after
+        queues.sites_from(site), queues.kinds_from(kinds), concurrency, name, job_timeout, stalled_after, every, layers
     )
     if write_unit or dry_run:
         _unit(plan, folder, tuple(credential(c) for c in credentials or []), dry_run)
         return
     app = state()
     queues.conninfo(app.url)  # SQLite: one line before anything starts
-    who = name or socket.gethostname()
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {who} %(levelname)s %(name)s: %(message)s")
+    who = name or one_line(socket.gethostname(), NAME_LIMIT)
+    shown = who.replace("%", "%%")  # logging's own format: a literal % doubled
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {shown} %(levelname)s %(name)s: %(message)s")
     names = workers.queue_names(app.database(), plan)
     output.note(f"worker {who}: queues {','.join(names)}; {concurrency} job(s) at once (Ctrl-C stops)")
     ssh = SshAccess(app.settings.ssh_user, app.settings.ssh_key)
@@ -70,6 +84,12 @@ def _unit(plan: workers.WorkerPlan, folder: Path, loaded: tuple[tuple[str, str],
     output.line(f"enable it: systemctl daemon-reload && systemctl enable --now {unit_name}.service")
 
 
+def _url() -> str:
+    """The inventory's URL, once it is known to be PostgreSQL (SQLite: one line, before anything is opened)."""
+    queues.conninfo(state().url)
+    return state().url
+
+
 def _row_dict(row: listing.JobRow) -> dict[str, Any]:
     return {
         "id": row.id, "queue": row.queue, "task": row.task, "status": row.status, "attempts": row.attempts,
@@ -81,12 +101,14 @@ def _row_dict(row: listing.JobRow) -> dict[str, Any]:
 @jobs_app.command("list")
 def list_cmd(
     queue: Annotated[str | None, typer.Option("--queue", help="Only this queue, e.g. fra1.audit.")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="todo, doing, succeeded, failed, cancelled.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="todo, doing, succeeded, failed, interrupted, cancelled.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many, newest first.")] = 50,
     as_json: JsonOption = False,
 ) -> None:
     """Jobs, newest first: queue, task, state, attempts, targets."""
-    rows = listing.jobs(state().url, state().database(), queue, status, limit)
+    rows = listing.jobs(_url(), state().database(), queue, status, limit)
     if as_json:
         output.emit_json([_row_dict(r) for r in rows])
         return
@@ -98,7 +120,7 @@ def list_cmd(
 @jobs_app.command("show")
 def show_cmd(job_id: JobArg, as_json: JsonOption = False) -> None:
     """One job: its arguments, its events, and what it recorded in the operation log."""
-    row, events = listing.job(state().url, state().database(), job_id)
+    row, events = listing.job(_url(), state().database(), job_id)
     operations = listing.operations(state().database(), job_id)
     if as_json:
         output.emit_json({**_row_dict(row), "arguments": row.arguments, "operations": operations,
@@ -119,12 +141,12 @@ def cancel_cmd(
     ),
 ) -> None:
     """Cancel a job that has not started (--abort: ask a running one to stop)."""
-    listing.cancel(state().url, job_id, abort)
+    listing.cancel(_url(), job_id, abort)
     output.line(f"job {job_id}: " + ("abort requested" if abort else "cancelled"))
 
 
 @jobs_app.command("retry")
 def retry_cmd(job_id: JobArg) -> None:
     """Run an ended job again (a new job, same task, queue and arguments)."""
-    new_id = listing.retry(state().url, state().database(), job_id)
+    new_id = listing.retry(_url(), state().database(), job_id)
     output.line(f"job {job_id} queued again as job {new_id}")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from rackctl import fanout
-from rackctl.cli import output
+from rackctl.cli import complete, output
 from rackctl.cli.common import DryRunOption, JsonOption, YesOption, actor, confirm, state, transaction
 from rackctl.cli.fanout_view import (
     RetriesOption,
@@ -196,7 +196,10 @@ def pdu_probe(
 
 @pdu_app.command("verify-feeds")
 def pdu_verify_feeds(
-    node: Annotated[str, typer.Argument(help="The node whose power cords to check, e.g. gpu-r12-u03.")],
+    node: Annotated[
+        str,
+        typer.Argument(autocompletion=complete.devices, help="The node whose power cords to check, e.g. gpu-r12-u03."),
+    ],
     settle: Annotated[
         float, typer.Option("--settle", min=1, help="Seconds to wait for the BMC to see a change.")
     ] = 15.0,

@@ -9,7 +9,7 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from rackctl.cli import output
+from rackctl.cli import complete, output
 from rackctl.cli.common import EXIT_FAILED, JsonOption, state
 from rackctl.errors import InventoryError
 from rackctl.inventory.db import redact_url
@@ -22,7 +22,10 @@ plan_app = typer.Typer(
     no_args_is_help=True,
 )
 
-_TemplateOption = Annotated[str | None, typer.Option("--template", "-t", help="Rack template name or YAML path.")]
+_TemplateOption = Annotated[
+    str | None,
+    typer.Option("--template", "-t", autocompletion=complete.templates, help="Rack template name or YAML path."),
+]
 
 
 def _money(value: float) -> str:
@@ -150,7 +153,10 @@ def _rack_plan(template: str | None, count: int | None = None, gpus: int | None 
 
 @plan_app.command("rack")
 def plan_rack(
-    template: Annotated[str, typer.Option("--template", "-t", help="Rack template name or YAML path.")],
+    template: Annotated[
+        str,
+        typer.Option("--template", "-t", autocompletion=complete.templates, help="Rack template name or YAML path."),
+    ],
     count: Annotated[
         int | None, typer.Option("--count", "-n", help="GPU nodes wanted (default: one template's worth).")
     ] = None,

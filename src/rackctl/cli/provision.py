@@ -14,8 +14,9 @@ import typer
 import yaml
 
 from rackctl import targets
-from rackctl.cli import output
+from rackctl.cli import complete, output
 from rackctl.cli.common import EXIT_FAILED, JsonOption, YesOption, actor, confirm, state, transaction
+from rackctl.cli.trust import TrustNewKeysOption, trust_new_keys
 from rackctl.errors import Location, ValidationError
 from rackctl.services import bringup as bringup_service
 from rackctl.services.provision import Cancel, HostOutcome, RunSpec, provision
@@ -45,10 +46,6 @@ OverrideOption = Annotated[
     typer.Option("--inventory-override", "-i", help="Extra Ansible inventory file (connection details)."),
 ]
 ExtraVarsOption = Annotated[Path | None, typer.Option("--extra-vars", "-e", help="YAML file of extra variables.")]
-KnownHostsOption = Annotated[
-    Path | None,
-    typer.Option("--known-hosts", help="known_hosts file with the nodes' SSH host keys (default: your own)."),
-]
 # A node count or a percentage, as Ansible's `serial` takes it.
 _BATCH = re.compile(r"^([1-9][0-9]*|([1-9][0-9]?|100)%)$")
 
@@ -60,15 +57,11 @@ def check_batch(value: str) -> str:
     return value
 
 
-def run_spec(
-    target: str, override: list[Path] | None, extra_vars: Path | None, known_hosts: Path | None = None
-) -> RunSpec:
-    """The playbook run both commands share: resolved targets, state folder, overrides, forks, host keys."""
+def run_spec(target: str, override: list[Path] | None, extra_vars: Path | None) -> RunSpec:
+    """The playbook run both commands share: resolved targets, state folder, overrides, forks."""
     settings = state().settings
     with transaction() as session:
         names = targets.resolve(session, target)
-    if known_hosts is not None and not known_hosts.is_file():
-        raise ValidationError(f"--known-hosts {known_hosts}: no such file")
     return RunSpec(
         hosts=tuple(names),
         db_url=state().url,
@@ -76,7 +69,6 @@ def run_spec(
         extra_vars=load_extra_vars(extra_vars),
         overrides=tuple(override or ()),
         forks=max(1, min(settings.workers, 64)),
-        known_hosts=known_hosts,
     )
 
 
@@ -118,7 +110,12 @@ def _show(outcomes: list[HostOutcome], check: bool, diff: bool) -> None:
 
 
 def provision_cmd(
-    target: Annotated[str, typer.Argument(help="Node set, e.g. gpu-r12-u[03,11] or @rack:r12&@role:gpu-node.")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            autocompletion=complete.targets, help="Node set, e.g. gpu-r12-u[03,11] or @rack:r12&@role:gpu-node."
+        ),
+    ],
     tags: Annotated[list[str] | None, typer.Option("--tags", help="Only these tags (burnin only when named).")] = None,
     skip_tags: Annotated[list[str] | None, typer.Option("--skip-tags", help="Leave out these tags.")] = None,
     check: Annotated[bool, typer.Option("--check", help="Change nothing; report what would change.")] = False,
@@ -138,12 +135,12 @@ def provision_cmd(
     allow_in_service: Annotated[
         bool, typer.Option("--allow-in-service", help="Also change nodes in service (a pin change reboots them).")
     ] = False,
-    known_hosts: KnownHostsOption = None,
+    trust_new: TrustNewKeysOption = False,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Converge nodes to their profile's pinned stack (driver, Fabric Manager, CUDA, DCGM, network, serving)."""
-    spec = run_spec(target, override, extra_vars, known_hosts)
+    spec = run_spec(target, override, extra_vars)
     spec = replace(
         spec,
         tags=_split(tags or []),
@@ -160,6 +157,8 @@ def provision_cmd(
             f" {batch} at a time?",
             yes,
         )
+    if trust_new:
+        trust_new_keys(target, "provision")
     with cancel_on_interrupt() as cancel:
         outcomes = provision(
             state().database(), spec, actor(), None if as_json else _progress, allow_in_service, cancel
@@ -173,16 +172,21 @@ def provision_cmd(
 
 
 def bringup_cmd(
-    target: Annotated[str, typer.Argument(help="Node set, e.g. @rack:r12&@role:gpu-node.")],
+    target: Annotated[
+        str, typer.Argument(autocompletion=complete.targets, help="Node set, e.g. @rack:r12&@role:gpu-node.")
+    ],
     stagger: Annotated[float, typer.Option("--stagger", min=0, help="Seconds between power-ons.")] = 5.0,
     ssh_timeout: Annotated[float, typer.Option("--ssh-timeout", min=1, help="Seconds to wait for SSH.")] = 900.0,
     override: OverrideOption = None,
     extra_vars: ExtraVarsOption = None,
+    trust_new: TrustNewKeysOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """BMC -> PXE once -> staggered power-on -> SSH -> provision -> burn-in -> validated; resumable per node."""
     spec = run_spec(target, override, extra_vars)
-    settings = bringup_service.Settings(run=spec, stagger_s=stagger, ssh_timeout_s=ssh_timeout)
+    settings = bringup_service.Settings(
+        run=spec, stagger_s=stagger, ssh_timeout_s=ssh_timeout, trust_new_keys_by=actor() if trust_new else ""
+    )
     workers = state().settings.workers
     reports = bringup_service.bringup(state().database(), list(spec.hosts), settings, actor(), workers)
     if as_json:

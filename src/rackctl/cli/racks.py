@@ -9,7 +9,7 @@ import typer
 from rich.text import Text
 from sqlalchemy import select
 
-from rackctl.cli import editing, output
+from rackctl.cli import complete, editing, output
 from rackctl.cli.common import JsonOption, actor, state, transaction
 from rackctl.errors import Conflict
 from rackctl.inventory import powermodel as pm
@@ -25,6 +25,7 @@ rack_app = typer.Typer(help="Racks: create from templates, list, draw, delete.",
 
 site_app.command("remove")(editing.site_remove)
 rack_app.command("delete")(editing.rack_delete)
+rack_app.command("edit")(editing.rack_edit)
 
 
 @site_app.command("add")
@@ -60,15 +61,18 @@ def site_list(as_json: JsonOption = False) -> None:
 @rack_app.command("create")
 def rack_create(
     name: Annotated[str, typer.Argument(help="Rack name (a pod template derives its racks' names from it).")],
-    template: Annotated[str, typer.Option("--template", "-t", help="Template name or YAML path.")],
+    template: Annotated[
+        str, typer.Option("--template", "-t", autocompletion=complete.templates, help="Template name or YAML path.")
+    ],
     site: Annotated[str, typer.Option("--site", "-s", help="Site the rack stands in.")],
+    pod: Annotated[str | None, typer.Option("--pod", help="Pod of the new racks (default: the template's).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a whole rack (or pod) from a template in one transaction."""
     check_name(name, "rack name")
     spec = load_template(template, state().settings.template_dirs)
     with transaction() as session:
-        built = create_racks(session, spec, name, site, actor())
+        built = create_racks(session, spec, name, site, actor(), pod)
         summary = {
             "template": spec.name,
             "racks": [r.name for r in built.racks],
@@ -114,6 +118,7 @@ def _rack_summary(rack: Rack) -> dict[str, object]:
         "cooling": rack.cooling_kind.value,
         "cooling_limit_kw": rack.cooling_limit_kw,
         "template": rack.template,
+        "pod": rack.pod,
     }
 
 
@@ -127,11 +132,12 @@ def rack_list(as_json: JsonOption = False) -> None:
         return
     output.table(
         "Racks",
-        ["rack", "site", "devices", "draw kW", "capacity kW", "cooling", "template"],
+        ["rack", "site", "pod", "devices", "draw kW", "capacity kW", "cooling", "template"],
         [
             (
                 r["name"],
                 r["site"],
+                r["pod"] or "",
                 r["devices"],
                 r["draw_kw"],
                 r["power_capacity_kw"],
@@ -155,7 +161,12 @@ PngOption = Annotated[
 
 
 @rack_app.command("show")
-def rack_show(name: str, as_json: JsonOption = False, svg: SvgOption = None, png: PngOption = None) -> None:
+def rack_show(
+    name: Annotated[str, typer.Argument(autocompletion=complete.racks, help="The rack to draw.")],
+    as_json: JsonOption = False,
+    svg: SvgOption = None,
+    png: PngOption = None,
+) -> None:
     """Draw a rack U by U with each device's power, then its PDUs and phase loads (--svg/--png: as a picture)."""
     if svg is not None or png is not None:
         _draw(name, svg, png)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from rackctl import targets
-from rackctl.cli import output
+from rackctl.cli import complete, output
 from rackctl.cli.common import EXIT_FAILED, DryRunOption, JsonOption, transaction
 from rackctl.errors import ValidationError
 from rackctl.inventory import changelog, queries
@@ -30,7 +30,10 @@ class ChangeAction(StrEnum):
 
 
 def validate_cmd(
-    target: Annotated[str, typer.Argument(help="Node set; its racks are checked (default: everything).")] = "@all",
+    target: Annotated[
+        str,
+        typer.Argument(autocompletion=complete.targets, help="Node set; its racks are checked (default: everything)."),
+    ] = "@all",
     as_json: JsonOption = False,
     failures_only: Annotated[bool, typer.Option("--failures", help="Show failed checks only.")] = False,
 ) -> None:
@@ -55,7 +58,9 @@ def validate_cmd(
 
 @export_app.command("ansible-inventory")
 def export_ansible(
-    target: Annotated[str, typer.Argument(help="Node set to export (default: everything).")] = "@all",
+    target: Annotated[
+        str, typer.Argument(autocompletion=complete.targets, help="Node set to export (default: everything).")
+    ] = "@all",
 ) -> None:
     """Print Ansible's dynamic inventory JSON (groups by rack, role, state, profile)."""
     with transaction() as session:
@@ -148,7 +153,6 @@ def log_cmd(
             for e in entries
         ],
     )
-
 
 
 def _result_cell(entry: dict[str, Any]) -> Any:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from rackctl import fanout, targets
-from rackctl.cli import output
+from rackctl.cli import complete, output
 from rackctl.cli.common import EXIT_FAILED, JsonOption, YesOption, actor, state, transaction
 from rackctl.cli.fanout_view import interruptible
 from rackctl.cli.trust import TrustNewKeysOption, trust_new_keys
@@ -23,7 +23,12 @@ switch_app = typer.Typer(
 )
 cabling_app = typer.Typer(help="Check that cables are where the plan says.", no_args_is_help=True)
 
-SwitchesArg = Annotated[list[str], typer.Argument(help="Switches (node sets), e.g. leaf-r12-a leaf-r12-b @role:leaf.")]
+SwitchesArg = Annotated[
+    list[str],
+    typer.Argument(
+        autocompletion=complete.targets, help="Switches (node sets), e.g. leaf-r12-a leaf-r12-b @role:leaf."
+    ),
+]
 # Applying a configuration takes longer than a BMC call: at least this long per switch.
 PUSH_TIMEOUT_S = 300.0
 
@@ -160,7 +165,10 @@ def _push_row(result: fanout.Result[ops.PushOutcome]) -> dict[str, Any]:
 
 @cabling_app.command("check")
 def cabling_check(
-    target: Annotated[str, typer.Argument(help="Node set whose cables to check (default: everything).")] = "@all",
+    target: Annotated[
+        str,
+        typer.Argument(autocompletion=complete.targets, help="Node set whose cables to check (default: everything)."),
+    ] = "@all",
     as_json: JsonOption = False,
     ssh_user: Annotated[str, typer.Option(envvar="RACKCTL_SSH_USER", help="User for SSH to hosts.")] = "root",
     ssh_key: Annotated[str, typer.Option(envvar="RACKCTL_SSH_KEY", help="Private key for SSH to hosts.")] = "",

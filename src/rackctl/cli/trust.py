@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from rackctl import fanout, targets
-from rackctl.cli import output
+from rackctl.cli import complete, output
 from rackctl.cli.common import EXIT_FAILED, JsonOption, YesOption, actor, confirm, state, transaction
 from rackctl.services import hostkeys
 from rackctl.services.hostkeys import Judgement, SshTarget, Verdict
@@ -23,7 +23,9 @@ TrustNewKeysOption = Annotated[
 
 
 def trust_cmd(
-    target: Annotated[str, typer.Argument(help="Devices (node set) whose SSH host keys to pin.")],
+    target: Annotated[
+        str, typer.Argument(autocompletion=complete.targets, help="Devices (node set) whose SSH host keys to pin.")
+    ],
     yes: YesOption = False,
     replace: Annotated[
         bool, typer.Option("--replace", help="Also replace changed keys (check the new one on the host first).")

@@ -15,22 +15,20 @@ Per endpoint (ManagementEndpoint columns and options):
 from __future__ import annotations
 
 import os
-import re
 import ssl
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
+from rackctl.drivers.tlsnotation import SCHEMES, fingerprint_hex
 from rackctl.errors import AuthError, ConfigError, ConnectError
 from rackctl.types import Endpoint
-
-_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def scheme(endpoint: Endpoint) -> str:
     chosen = str(endpoint.options.get("scheme") or "https").lower()
-    if chosen not in ("http", "https"):
+    if chosen not in SCHEMES:
         raise ConfigError(f"{endpoint.name}: management option scheme '{chosen}' is neither https nor http")
     return chosen
 
@@ -47,8 +45,8 @@ def pinned_fingerprint(endpoint: Endpoint) -> str | None:
     raw = endpoint.options.get("tls_fingerprint")
     if not raw:
         return None
-    text = str(raw).lower().removeprefix("sha256:").replace(":", "").strip()
-    if not _HEX.fullmatch(text):
+    text = fingerprint_hex(str(raw))
+    if text is None:
         raise ConfigError(
             f"{endpoint.name}: management option tls_fingerprint is not a SHA-256 fingerprint",
             hint="openssl s_client -connect BMC:443 </dev/null | openssl x509 -noout -fingerprint -sha256",

@@ -9,7 +9,7 @@ RACKCTL_ACTOR or the login name), the command from `session.info["command"]` (el
 
 Models opt out with `__changelog__ = False` (the operation log, audits, lifecycle history: records of
 what happened, not inventory). ORM bulk UPDATE/DELETE statements would bypass the history and are
-refused; ORM bulk INSERTs are recorded from their parameters.
+refused; ORM bulk INSERTs (inventory/bulk.py) are recorded from their parameters.
 """
 
 from __future__ import annotations
@@ -166,7 +166,8 @@ def _bulk(state: ORMExecuteState) -> None:
     rows: list[dict[str, Any]] = list(given) if isinstance(given, list | tuple) else [dict(given or {})]
     pending = _pending(state.session)
     for row in rows:
-        values = {k: plain(v) for k, v in row.items()}
+        # NULLs left out, as a flushed object's snapshot leaves out the columns nobody set (bulk.py fills them).
+        values = {k: plain(v) for k, v in row.items() if v is not None}
         key = ("bulk", next(_bulk_keys))
         pending[key] = Pending("create", mapper.class_, values.get("id"), {}, values, dict(values))
 

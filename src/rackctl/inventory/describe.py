@@ -64,6 +64,8 @@ def describe_device(device: Device) -> dict[str, Any]:
             "username": mgmt.username,
             "credential": mgmt.credential_ref,
             "verify_tls": mgmt.verify_tls,
+            "scheme": (mgmt.options or {}).get("scheme"),
+            "tls_fingerprint": (mgmt.options or {}).get("tls_fingerprint"),
         }
         if mgmt
         else None,

@@ -16,6 +16,7 @@ OVERRIDE_KEYS = {
     "inrush_w",
     "rated_power_w",
     "psu_rating_w",
+    "psu_min_running",
     "gpu_model",
     "gpu_count",
     "airflow",
@@ -62,7 +63,7 @@ def check_override(values: Any, source: str, root: Any, path: list[str | int]) -
 
 def _check_override_values(values: dict[str, Any], source: str) -> None:
     # Checked here, in the file they come from: once merged with the other overrides they have no line.
-    for key in ("max_draw_w", "inrush_w", "rated_power_w", "psu_rating_w", "gpu_count", "weight_kg"):
+    for key in ("max_draw_w", "inrush_w", "rated_power_w", "psu_rating_w", "psu_min_running", "gpu_count", "weight_kg"):
         number(values, key, source)
     number(values, "u_height", source, limit=MAX_U)
     for key in ("airflow", "gpu_model"):

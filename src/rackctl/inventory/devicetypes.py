@@ -177,6 +177,7 @@ def _fill_scalars(dtype: DeviceType, data: Any, extra: dict[str, Any], source: s
     dtype.inrush_w = _number(extra, "inrush_w", source, int)
     dtype.rated_power_w = _number(extra, "rated_power_w", source, int)
     dtype.psu_rating_w = _number(extra, "psu_rating_w", source, int)
+    dtype.psu_min_running = _number(extra, "psu_min_running", source, int)
     dtype.source = source
 
 

@@ -1,4 +1,4 @@
-"""Changes a technician makes to devices by hand: state, profile, identity, management endpoint."""
+"""Changes a technician makes by hand: a device's state, profile, identity, management endpoint; a rack's pod."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from rackctl.errors import Location, ValidationError
 from rackctl.inventory import fields as checks
 from rackctl.inventory import queries
 from rackctl.inventory.lifecycle import change_state
-from rackctl.inventory.models import Device, ManagementEndpoint
-from rackctl.inventory.names import check_text, check_token
+from rackctl.inventory.models import Device, ManagementEndpoint, Rack
+from rackctl.inventory.names import check_name, check_text, check_token
 from rackctl.inventory.platforms import check_platform
 from rackctl.secrets import check_reference
 from rackctl.types import MgmtProtocol, NodeState
 
 _ONE_DEVICE_ONLY = ("serial", "asset_tag", "mgmt_address", "mgmt_port")
+_MGMT_FIELDS = ("mgmt_", "tls_fingerprint", "redfish_scheme")
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,12 @@ class DeviceChanges:
     mgmt_username: str | None = None
     mgmt_credential: str | None = None
     platform: str | None = None  # '' clears it (a PDU then detects its family: auto)
+    # Redfish: the BMC certificate's SHA-256 pin ('' removes it) and https/http (endpoint options).
+    tls_fingerprint: str | None = None
+    redfish_scheme: str | None = None
 
     def touches_mgmt(self) -> bool:
-        return any(getattr(self, f.name) is not None for f in fields(self) if f.name.startswith("mgmt_"))
+        return any(getattr(self, f.name) is not None for f in fields(self) if f.name.startswith(_MGMT_FIELDS))
 
     def given(self) -> list[str]:
         """The options given, as typed (`--serial`)."""
@@ -54,10 +58,12 @@ def update_devices(session: Session, devices: list[Device], changes: DeviceChang
     if not changes.given():
         raise ValidationError(
             "nothing to change",
-            hint="give --state, --profile, --serial, --asset-tag, --platform or a --mgmt-... option",
+            hint="give --state, --profile, --serial, --asset-tag, --platform, a --mgmt-... option, --tls-fingerprint"
+            " or --redfish-scheme",
         )
     if len(devices) > 1:
         given = [f"--{f.replace('_', '-')}" for f in _ONE_DEVICE_ONLY if getattr(changes, f) is not None]
+        given += ["--tls-fingerprint"] if changes.tls_fingerprint else []  # one BMC's certificate; clearing: any
         if given:
             raise ValidationError(f"{', '.join(given)} name(s) one device only, not {len(devices)}")
     _check_values(session, devices, changes)
@@ -77,6 +83,7 @@ def _check_values(session: Session, devices: list[Device], changes: DeviceChange
     if changes.platform and changes.platform.strip():
         for device in devices:
             check_platform(device.role, changes.platform)
+    endpoint_options(changes)
     if changes.mgmt_port is not None:
         checks.port(changes.mgmt_port, Location(field="--mgmt-port"))
     if changes.mgmt_address is not None:
@@ -119,6 +126,17 @@ def _assign(target: object, name: str, value: object) -> bool:
     return True
 
 
+def endpoint_options(changes: DeviceChanges) -> dict[str, str | None]:
+    """The endpoint options the changes set, checked (None: the option is removed)."""
+    wanted: dict[str, str | None] = {}
+    if changes.tls_fingerprint is not None:
+        pin = changes.tls_fingerprint
+        wanted["tls_fingerprint"] = checks.tls_fingerprint(pin, Location(field="--tls-fingerprint")) if pin else None
+    if changes.redfish_scheme is not None:
+        wanted["scheme"] = checks.redfish_scheme(changes.redfish_scheme, Location(field="--redfish-scheme"))
+    return wanted
+
+
 def _update_mgmt(device: Device, changes: DeviceChanges) -> bool:
     mgmt = device.mgmt or ManagementEndpoint(address="", protocol=MgmtProtocol.AUTO)
     changed = device.mgmt is None
@@ -133,6 +151,16 @@ def _update_mgmt(device: Device, changes: DeviceChanges) -> bool:
     for name, value in wanted.items():
         if value is not None:
             changed |= _assign(mgmt, name, value)
+    options = {**(mgmt.options or {}), **endpoint_options(changes)}
+    # A new dict, not an edit in place: SQLAlchemy (and so the change log) sees only a replaced JSON value.
+    changed |= _assign(mgmt, "options", {k: v for k, v in options.items() if v is not None})
     if changes.mgmt_protocol is not None and changed:
         mgmt.detected_protocol = None
     return changed
+
+
+def set_pod(rack: Rack, pod: str) -> tuple[str | None, str | None]:
+    """Put `rack` in pod `pod` ('' takes it out of any); (before, after)."""
+    before = rack.pod
+    rack.pod = check_name(pod, "--pod") if pod else None
+    return before, rack.pod

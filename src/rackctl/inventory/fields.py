@@ -11,6 +11,7 @@ import ipaddress
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rackctl.drivers.tlsnotation import SCHEMES, fingerprint_hex, fingerprint_shown
 from rackctl.errors import Location, ValidationError
 from rackctl.inventory.models import Device, Interface, IpAddress, ManagementEndpoint
 from rackctl.inventory.names import shown
@@ -42,6 +43,26 @@ def ip_address(value: str, where: Location) -> str:
     except ValueError:
         raise ValidationError(f"{shown(value)} is not an IP address", where) from None
     return text
+
+
+def tls_fingerprint(value: str, where: Location) -> str:
+    """A BMC certificate pin: its SHA-256 in any usual notation, kept as openssl prints it (`AB:CD:...`)."""
+    hex_digits = fingerprint_hex(value)
+    if hex_digits is None:
+        raise ValidationError(
+            f"{shown(value)} is not a SHA-256 certificate fingerprint (64 hex digits, colons and SHA256: allowed)",
+            where,
+            hint="openssl s_client -connect BMC:443 </dev/null | openssl x509 -noout -fingerprint -sha256",
+        )
+    return fingerprint_shown(hex_digits)
+
+
+def redfish_scheme(value: str, where: Location) -> str:
+    """How Redfish is reached: https, or http only where the inventory says so (credentials in clear text)."""
+    chosen = value.strip().lower()
+    if chosen not in SCHEMES:
+        raise ValidationError(f"{shown(value)} is neither https nor http", where)
+    return chosen
 
 
 def owners(session: Session) -> dict[tuple[str, str], str]:

@@ -9,7 +9,7 @@ included) and the values of ORM bulk INSERT/UPDATE statements, which skip attrib
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy import event
@@ -115,7 +115,18 @@ def check_values(model: type, values: Mapping[str, Any]) -> None:
     """Check a row's values given as a mapping (a bulk statement's parameters)."""
     for attribute, check in GUARDED.get(model, {}).items():
         if attribute in values:
-            check(values[attribute], _label(model, attribute))
+            value = values[attribute]
+            if value is None or isinstance(value, str | int | float):
+                _passes(model, attribute, value)
+            else:
+                check(value, _label(model, attribute))
+
+
+@lru_cache(maxsize=8192, typed=True)
+def _passes(model: type, attribute: str, value: str | float | None) -> None:
+    """The check of one plain value, remembered once passed (a refusal raises, so is never remembered):
+    a bulk write of a hundred racks repeats the same port and type names thousands of times."""
+    GUARDED[model][attribute](value, _label(model, attribute))
 
 
 def _rows(state: ORMExecuteState) -> Iterable[Mapping[str, Any]]:

@@ -152,7 +152,8 @@ def check_redundancy(rack: Rack) -> Iterable[Check]:
 
 def _supplies(device: Device, feeds: list[str]) -> Check:
     """Each supply must carry its share of the device's draw with any one feed lost, not only exist on
-    every feed: six 3.3 kW supplies of a 10.2 kW server leave 3.4 kW each on the three that remain."""
+    every feed: six 3.3 kW supplies of a 10.2 kW server leave 3.4 kW each on the three that remain. A device
+    whose vendor documents running power-capped on that few supplies (`psu_min_running`) survives the loss."""
     ports, rating = device.power_ports, device.device_type.psu_rating_w
     spread = f"{len(ports)} supplies over feeds {', '.join(feeds)}"
     if not rating:
@@ -161,15 +162,18 @@ def _supplies(device: Device, feeds: list[str]) -> Check:
     cases = {lost: [p for p in ports if pm.feed_of(p) != lost] for lost in feeds} if len(feeds) > 1 else {}
     per_supply = {lost: draw / len(live) for lost, live in cases.items()} | {None: draw / len(ports)}
     lost, worst = max(per_supply.items(), key=lambda item: item[1])
-    if worst > rating:
-        when = f"with feed {lost} lost, " if lost else ""
-        live = len(cases[lost]) if lost else len(ports)
-        message = (
-            f"{when}{_kw(draw)} on {live} supplies: {_kw(worst)} each, over their {_kw(rating)} rating"
-            f" (the node is power-capped to {_kw(rating * live)} or stops)"
-        )
-        return Check("redundancy", device.name, False, message)
-    return Check("redundancy", device.name, True, f"{spread}; at most {_kw(worst)} per supply, rated {_kw(rating)}")
+    if worst <= rating:
+        return Check("redundancy", device.name, True, f"{spread}; at most {_kw(worst)} per supply, rated {_kw(rating)}")
+    live = len(cases[lost]) if lost else len(ports)
+    when = f"with feed {lost} lost, " if lost else ""
+    over = f"{when}{_kw(draw)} on {live} supplies: {_kw(worst)} each, over their {_kw(rating)} rating"
+    floor = device.device_type.psu_min_running
+    if lost and floor and live >= floor:
+        capped = f"; it runs power-capped to {_kw(rating * live)} (its vendor's minimum is {floor} supplies)"
+        return Check("redundancy", device.name, True, over + capped)
+    return Check(
+        "redundancy", device.name, False, over + f" (the node is power-capped to {_kw(rating * live)} or stops)"
+    )
 
 
 def check_cooling(rack: Rack) -> Iterable[Check]:

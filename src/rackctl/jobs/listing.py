@@ -70,9 +70,12 @@ def _interrupted(db: Database, ids: list[int]) -> set[int]:
 
 def jobs(url: str, db: Database, queue: str | None = None, status: str | None = None, limit: int = 50,
          job_id: int | None = None) -> list[JobRow]:  # fmt: skip
-    """The newest jobs first, filtered by queue and status."""
-    rows = _query(url, LIST_SQL, queue=queue, status=status, id=job_id, limit=limit)
+    """The newest jobs first, filtered by queue and status ("interrupted": failed jobs recovery.py ended)."""
+    asked = "failed" if status == "interrupted" else status
+    rows = _query(url, LIST_SQL, queue=queue, status=asked, id=job_id, limit=limit)
     failed = _interrupted(db, [r["id"] for r in rows if r["status"] == "failed"])
+    if status in ("failed", "interrupted"):
+        rows = [r for r in rows if (r["id"] in failed) == (status == "interrupted")]
     return [
         JobRow(r["id"], r["queue_name"], r["task_name"], "interrupted" if r["id"] in failed else r["status"],
                r["attempts"], r["worker_id"], r["deferred_at"], r["changed_at"], r["args"] or {})

@@ -16,7 +16,7 @@ from rackctl import fanout
 from rackctl.errors import Interrupted
 from rackctl.inventory.db import Database
 from rackctl.jobs import guard
-from rackctl.jobs.queue import AUDIT, POWER_ACT, POWER_READ, tag
+from rackctl.jobs.queue import AUDIT, POWER_ACT, POWER_READ, SCHEDULED_AUDIT, tag
 from rackctl.services import power
 from rackctl.services.audit.jobs import SshAccess
 from rackctl.services.audit.run import AuditOptions, audit
@@ -34,6 +34,7 @@ class WorkerSetup:
     ssh: SshAccess
     job_timeout: float
     name: str
+    url: str = ""  # the inventory's, for jobs that queue more jobs (scheduled audits)
 
 
 class JobStopped(Interrupted):
@@ -106,17 +107,35 @@ def power_act(
     return _power(context, action, names, label, options, actor, wait)
 
 
+def scheduled_audit(context: Any, timestamp: int, site: str, layers: list[str]) -> dict[str, Any]:
+    """A periodic tick: queue one audit job per rack of the site (the same jobs `audit --queue` queues)."""
+    from rackctl import targets
+    from rackctl.jobs.fleet import audit_jobs
+
+    setup = _setup(context)
+    with setup.db.transaction() as session:
+        names = targets.resolve(session, f"@site:{site}")
+    options = AuditOptions(tuple(Layer(layer) for layer in layers), ssh=setup.ssh)
+    jobs = audit_jobs(setup.url, setup.db, names, options, f"schedule ({setup.name})")
+    return {"jobs": [j.job_id for j in jobs], "tick": timestamp}
+
+
 def register(app: Any) -> None:
     """Register rackctl's tasks on `app` (reads retried by the queue when the job itself fails)."""
-    for name, function, retry in ((AUDIT, audit_rack, READS_RETRIED), (POWER_READ, power_read, READS_RETRIED),
-                                  (POWER_ACT, power_act, False)):  # fmt: skip
+    every: tuple[tuple[str, Any, Any], ...] = (
+        (AUDIT, audit_rack, READS_RETRIED),
+        (POWER_READ, power_read, READS_RETRIED),
+        (POWER_ACT, power_act, False),
+        (SCHEDULED_AUDIT, scheduled_audit, False),
+    )
+    for name, function, retry in every:
         app.task(name=name, pass_context=True, retry=retry)(function)
 
 
 def repeatable(task_name: str, task_kwargs: dict[str, Any]) -> bool:
     """Whether a job cut off by its worker's death may simply run again: reads, and power actions that
     read the state first (on, off, soft: a second run finds the state reached and does nothing)."""
-    if task_name in (AUDIT, POWER_READ):
+    if task_name in (AUDIT, POWER_READ, SCHEDULED_AUDIT):
         return True
     if task_name == POWER_ACT:
         return PowerAction(task_kwargs["action"]) not in power.NOT_RETRIED

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -19,7 +20,7 @@ from rackctl.jobs import queue as queues
 from rackctl.jobs import recovery
 from rackctl.jobs.tasks import WorkerSetup
 from rackctl.services.audit.jobs import SshAccess
-from rackctl.services.audit.schedule import credential_lines, exec_line, rackctl_command
+from rackctl.services.audit.schedule import Interval, credential_lines, exec_line, rackctl_command
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class WorkerPlan:
     name: str = ""
     job_timeout: float = 1800.0  # a job still running after this is stopped (guard.py)
     stalled_after: float = 30.0  # a worker silent this long is dead; its jobs are recovered
+    audit_every: Interval | None = None  # scheduled audits of the plan's sites, as periodic tasks
+    audit_layers: tuple[str, ...] = ()
 
     @property
     def heartbeat(self) -> float:
@@ -41,20 +44,40 @@ class WorkerPlan:
         kinds = ["--queues", ",".join(k.value for k in self.kinds)]
         named = ["--name", self.name] if self.name else []
         return [*sites, *kinds, "--concurrency", str(self.concurrency), *named,
-                "--job-timeout", f"{self.job_timeout:g}", "--stalled-after", f"{self.stalled_after:g}"]  # fmt: skip
+                "--job-timeout", f"{self.job_timeout:g}", "--stalled-after", f"{self.stalled_after:g}",
+                *(["--audit-every", str(self.audit_every), "--audit-layers", ",".join(self.audit_layers)]
+                  if self.audit_every else [])]  # fmt: skip
 
 
 def queue_names(db: Database, plan: WorkerPlan) -> list[str]:
     """The queues the plan serves: its sites' (every site and the unracked devices when none is named)."""
-    sites = list(plan.sites)
-    if not sites:
-        with db.transaction() as session:
-            sites = [*session.scalars(select(Site.name).order_by(Site.name)), queues.UNRACKED]
+    sites = sites_of(db, plan) + ([] if plan.sites else [queues.UNRACKED])
     return [queues.queue_name(site, kind) for site in sites for kind in plan.kinds]
+
+
+def sites_of(db: Database, plan: WorkerPlan) -> list[str]:
+    """The sites the plan serves: those named, else every site of the inventory."""
+    if plan.sites:
+        return list(plan.sites)
+    with db.transaction() as session:
+        return list(session.scalars(select(Site.name).order_by(Site.name)))
+
+
+def schedule_audits(app: Any, plan: WorkerPlan, sites: list[str]) -> None:
+    """Each site's audit as a procrastinate periodic task on SITE.audit: whichever worker of the site is up
+    queues its racks' audit jobs once per tick (procrastinate keeps one defer per tick and site)."""
+    if plan.audit_every is None or queues.Kind.AUDIT not in plan.kinds:
+        return
+    task = app.tasks[queues.SCHEDULED_AUDIT]
+    for site in sites:
+        queue = queues.queue_name(site, queues.Kind.AUDIT)
+        arguments = {"site": site, "layers": list(plan.audit_layers)}
+        app.periodic(cron=plan.audit_every.cron(), periodic_id=site, queue=queue, task_kwargs=arguments)(task)
 
 
 async def _serve(url: str, db: Database, plan: WorkerPlan, setup: WorkerSetup, names: list[str]) -> None:
     app = queues.make_app(url)
+    schedule_audits(app, plan, sites_of(db, plan))
     async with app.open_async():
         sweeper = asyncio.create_task(recovery.sweep_forever(app, db, plan.stalled_after, plan.stalled_after / 2))
         try:
@@ -76,7 +99,7 @@ async def _serve(url: str, db: Database, plan: WorkerPlan, setup: WorkerSetup, n
 def run(url: str, db: Database, plan: WorkerPlan, ssh: SshAccess, name: str) -> None:
     """Serve the plan's queues until SIGINT/SIGTERM (the queue's schema is applied first if missing)."""
     queues.ensure_schema(url)
-    setup = WorkerSetup(db, ssh, plan.job_timeout, name)
+    setup = WorkerSetup(db, ssh, plan.job_timeout, name, url)
     asyncio.run(_serve(url, db, plan, setup, queue_names(db, plan)))
 
 

@@ -213,9 +213,11 @@ def read_wiring(folder: Path) -> tuple[list[str], dict[str, str]]:
     return list(data["psus"]), dict(data["outlets"])
 
 
-def start(folder: Path) -> int:
-    """Start the node's ipmi_sim; returns its PID."""
+def start(folder: Path, prefix: Sequence[str] = ()) -> int:
+    """Start the node's ipmi_sim; returns its PID. `prefix` runs it through another command that execs it
+    (`ip netns exec NS`: a BMC only one network namespace reaches)."""
     argv = [
+        *prefix,
         "ipmi_sim",
         "-n",
         "-c",

@@ -13,20 +13,30 @@ from rackctl.inventory.db import Database
 from rackctl.inventory.models import Device
 from rackctl.services import oplog
 from rackctl.services.bmc import endpoint_of, probe_protocol
-from rackctl.services.oob import Mismatch, apply_inventory
+from rackctl.services.oob import InventoryCheck, apply_inventory
 from rackctl.services.oplog import TargetResult
 
 
-def update_inventory(db: Database, actor: str, results: Sequence[fanout.Result[Any]], update: bool) -> list[Mismatch]:
-    """Compare each node's report with the inventory; with `update`, record it (one transaction)."""
-    mismatches: list[Mismatch] = []
+def update_inventory(db: Database, actor: str, results: Sequence[fanout.Result[Any]], update: bool) -> InventoryCheck:
+    """Compare each node's report with the inventory; with `update`, record it (one transaction).
+
+    A value the inventory cannot take (a placeholder serial) is left out for that node, with the reason, and
+    everything else is still recorded."""
+    checked = InventoryCheck()
+    logged = []
     with db.transaction() as session:
-        for result in (r for r in results if r.ok):
-            mismatches += apply_inventory(session, result.target, result.value, update)
+        for result in results:
+            if not result.ok or result.value is None:
+                logged.append(TargetResult(result.target, False, result.message))
+                continue
+            one = apply_inventory(session, result.target, result.value, update)
+            checked.mismatches += one.mismatches
+            checked.skipped += one.skipped
+            message = "; ".join(["recorded", *(str(s) for s in one.skipped)])
+            logged.append(TargetResult(result.target, True, message))
         if update:
-            logged = [TargetResult(r.target, r.ok, "recorded" if r.ok else r.message) for r in results]
             oplog.record(session, actor, "bmc inventory --update", logged)
-    return mismatches
+    return checked
 
 
 def detect_protocols(

@@ -5,7 +5,7 @@
     verdicts = [judge(t, r) for ...]             # new, same, changed (both fingerprints) or unreachable
     pin(session, actor, command, verdicts, ...)  # pins new keys (changed ones only when replacing): logged
     trust_new(db, actor, command, names, opts)   # `--trust-new-keys`: all of that for devices with no pin
-    write_known_hosts(session, names, path)      # an OpenSSH known_hosts file (0600) for Ansible
+    write_known_hosts(session, names, path)      # an OpenSSH known_hosts file (0600) of the pins
 
 A device is reached over SSH at its management address when that endpoint speaks SSH (switches), else at
 its host address (port 22), as audits, `cabling check` and Ansible reach it. Keys belong to the device,
@@ -16,8 +16,8 @@ another machine does not inherit one. Drivers enforce the pins (drivers/ssh_trus
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -180,16 +180,31 @@ def _row(judgement: Judgement, source: str, actor: str) -> HostKey:
     )
 
 
-def trust_new(db: Database, actor: str, command: str, names: Sequence[str], options: fanout.Options) -> list[Judgement]:
-    """`--trust-new-keys`: pin the key of every named SSH device that has none yet (never a changed one)."""
+def trust_new(
+    db: Database,
+    actor: str,
+    command: str,
+    names: Sequence[str],
+    options: fanout.Options,
+    reached_at: Mapping[str, tuple[str, int]] | None = None,
+) -> list[Judgement]:
+    """`--trust-new-keys`: pin the key of every named SSH device that has none yet (never a changed one).
+
+    `reached_at`: where the command itself reaches a device (bring-up's provisioning address), read there
+    instead of at its inventory address."""
     with db.transaction() as session:
         found, _ = ssh_targets(session, names)
-    fresh = [t for t in found if not t.pinned]
+    places = reached_at or {}
+    fresh = [_at(t, places.get(t.device)) for t in found if not t.pinned]
     if not fresh:
         return []
     judged = [judge(t, r) for t, r in zip(fresh, scan(fresh, options), strict=True)]
     with db.transaction() as session:
         return pin(session, actor, f"{command} --trust-new-keys", judged, "trust-new-keys")
+
+
+def _at(target: SshTarget, place: tuple[str, int] | None) -> SshTarget:
+    return target if place is None else replace(target, address=place[0], port=place[1])
 
 
 def pin_known(session: Session, actor: str, devices: Sequence[Device], key_type: str, key: str, source: str) -> None:
@@ -218,8 +233,8 @@ def known_hosts_lines(session: Session, names: Sequence[str]) -> list[str]:
 def write_known_hosts(session: Session, names: Sequence[str], path: Path) -> int:
     """Write an OpenSSH known_hosts file (0600, atomically) of the devices' pinned keys; returns its lines.
 
-    For Ansible (`ANSIBLE_SSH_ARGS=-o UserKnownHostsFile=PATH -o StrictHostKeyChecking=yes`): devices with
-    nothing pinned get no line, so SSH refuses them until someone runs `rackctl trust`.
+    For OpenSSH (`-o UserKnownHostsFile=PATH -o StrictHostKeyChecking=yes`; provisioning writes the same lines
+    into each run's folder): devices with nothing pinned get no line, so ssh refuses them until `rackctl trust`.
     """
     lines = known_hosts_lines(session, names)
     write_private(path, "".join(line + "\n" for line in lines))

@@ -78,17 +78,19 @@ class Journal:
 
     def finish(self, results: Sequence[fanout.Result[Any]], interrupted: str = "", summary: str = "") -> None:
         """Record every result not yet written, "unknown" for targets without one, then the end."""
-        for result in results:
-            self.add(result)
+        self.finish_recorded([oplog.target_result(r) for r in results], interrupted, summary)
+
+    def finish_recorded(self, entries: Sequence[TargetResult], interrupted: str = "", summary: str = "") -> None:
+        """`finish` with results already in the log's form (a run that is no fan-out, such as Ansible's)."""
+        for entry in entries:
+            self.add_recorded(entry)
         missing = [t for t in self.targets if t not in self._seen]
         for target in missing:
             self.add(fanout.Result(target, error=Unknown("unknown: no result was recorded for this target")))
         self.flush()
         with self._lock:
             self.finished = True
-        recorded = [oplog.target_result(r) for r in results] + [
-            TargetResult(t, False, "", {"outcome": oplog.UNKNOWN}) for t in missing
-        ]
+        recorded = [*entries, *(TargetResult(t, False, "", {"outcome": oplog.UNKNOWN}) for t in missing)]
         ok = bool(recorded) and all(r.ok for r in recorded) and not interrupted
         with self.db.transaction() as session:
             oplog.end(session, self.operation_id, ok, summary or oplog.summary_of(recorded), interrupted)

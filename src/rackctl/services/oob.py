@@ -7,12 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rackctl.drivers.base import BootControl, EventLog, FirmwareInventory, HardwareInventory, Identify, SensorReader
+from rackctl.errors import ValidationError
 from rackctl.inventory import queries
 from rackctl.inventory.csvimport import normalise_mac
 from rackctl.inventory.db import utcnow
+from rackctl.inventory.models import Device
+from rackctl.inventory.names import check_token
 from rackctl.services.bmc import require
 from rackctl.types import BootDevice, Health
 from rackctl.versions import same_version
@@ -94,11 +98,33 @@ class Mismatch:
     observed: str
 
 
-def apply_inventory(session: Session, name: str, seen: HardwareInventory, update: bool) -> list[Mismatch]:
+@dataclass(frozen=True)
+class Skipped:
+    """A value the BMC reported that `--update` did not write, and why (the device's other values were)."""
+
+    device: str
+    field: str
+    observed: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field} not recorded: {self.reason}"
+
+
+@dataclass
+class InventoryCheck:
+    """One node's report against the inventory: what differs, and what `--update` left out."""
+
+    mismatches: list[Mismatch] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def apply_inventory(session: Session, name: str, seen: HardwareInventory, update: bool) -> InventoryCheck:
     """Compare what the BMC reports with the inventory; with `update`, fill the inventory's gaps."""
     device = queries.device(session, name)
     profile = device.profile
-    found: list[Mismatch] = []
+    check = InventoryCheck()
+    found = check.mismatches
 
     def compare(field_name: str, expected: str | None, observed: str, same: Callable[[str, str], bool]) -> None:
         if expected and observed and not same(expected, observed):
@@ -115,9 +141,26 @@ def apply_inventory(session: Session, name: str, seen: HardwareInventory, update
                 interface.mac = normalise_mac(mac)
     if update:
         if not device.serial and seen.serial:
-            device.serial = seen.serial
+            refused = unusable_serial(session, device, seen.serial)
+            if refused:
+                check.skipped.append(Skipped(name, "serial", seen.serial, refused))
+            else:
+                device.serial = seen.serial
         device.facts = {**(device.facts or {}), "bmc": _facts(seen)}
-    return found
+    return check
+
+
+def unusable_serial(session: Session, device: Device, serial: str) -> str:
+    """Why a BMC-reported serial cannot be the device's ("" if it can): BMCs report placeholders such as
+    "To Be Filled By O.E.M." (refused by the token rule) and "0123456789" (on every board of a batch)."""
+    try:
+        check_token(serial, "serial")
+    except ValidationError as exc:
+        return str(exc)
+    owner = session.scalar(
+        select(Device.name).where(func.upper(Device.serial) == serial.strip().upper(), Device.id != device.id)
+    )
+    return f"{serial!r} is already the serial of {owner}" if owner else ""
 
 
 def _facts(seen: HardwareInventory) -> dict[str, Any]:

@@ -36,7 +36,7 @@ class TargetResult:
 
 def target_result(result: fanout.Result[Any]) -> TargetResult:
     """A fan-out result as the log keeps it; interrupted targets say whether they were touched."""
-    detail = getattr(result.value, "detail", None)
+    detail = getattr(result.value if result.ok else result.error, "detail", None)  # a failure's too (StepFailed)
     detail = dict(detail) if isinstance(detail, dict) else {}
     if isinstance(result.error, Unknown):
         detail["outcome"] = UNKNOWN

@@ -15,7 +15,7 @@ from typing import Any
 
 from rackctl.drivers.base import PowerControl
 from rackctl.errors import CommandError, Timeout
-from rackctl.services.bmc import require
+from rackctl.services.bmc import one_loop, require
 from rackctl.types import PowerAction, PowerState
 
 DESTRUCTIVE = frozenset({PowerAction.OFF, PowerAction.SOFT, PowerAction.CYCLE, PowerAction.RESET})
@@ -81,9 +81,10 @@ def preview(kind: PowerAction) -> Callable[[Any], PowerResult]:
         would = f"would send {step.send.value}" if step.send else f"nothing to do ({step.message})"
         return PowerResult(before, before, False, f"{before.value}: {would}", {"power": before.value})
 
-    return apply
+    return one_loop(apply)
 
 
+@one_loop
 def status(bmc: Any) -> PowerResult:
     require(bmc, PowerControl)
     state = bmc.power_state()
@@ -125,4 +126,4 @@ def action(kind: PowerAction, wait_s: float = 0.0, boot_if_off: bool = False) ->
         after = wait_for(bmc, step.expect, wait_s)
         return PowerResult(before, after, True, step.message, detail | {"power": after.value})
 
-    return apply
+    return one_loop(apply)

@@ -27,6 +27,8 @@ class DeviceType(Base):
     rated_power_w: Mapped[int | None]  # PDUs: what the input may carry before derating
     # What each power supply can deliver (its nameplate); with a feed lost the survivors carry the load.
     psu_rating_w: Mapped[int | None]
+    # How few supplies the vendor says it keeps running on, power-capped below its maximum draw (DGX H100: 3).
+    psu_min_running: Mapped[int | None]
     source: Mapped[str | None] = mapped_column(String(512))
 
     power_ports: Mapped[list[DeviceTypePowerPort]] = relationship(

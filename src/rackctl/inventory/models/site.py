@@ -36,6 +36,8 @@ class Rack(Base):
     cooling_kind: Mapped[CoolingKind] = mapped_column(StrEnumType(CoolingKind), default=CoolingKind.AIR)
     cooling_limit_kw: Mapped[float]
     template: Mapped[str | None] = mapped_column(String(128))
+    # The pod (a group of racks built and run together, e.g. one InfiniBand fabric): `@pod:NAME` selects it.
+    pod: Mapped[str | None] = mapped_column(String(64), index=True)
 
     site: Mapped[Site] = relationship(back_populates="racks")
     # PDUs (no position) first and by name on every backend: PostgreSQL sorts NULLs last, SQLite first.

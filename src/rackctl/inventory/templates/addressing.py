@@ -37,16 +37,14 @@ def _free_subnets(pool: dict[str, Any], used: set[Any], count: int, where: Any) 
     if not network.prefixlen <= pool["prefix"] <= network.max_prefixlen:
         raise ValidationError(f"prefix /{pool['prefix']} does not fit inside pool {network}", where)
     subnets = network.subnets(new_prefix=pool["prefix"])
-    # The subnets holding a used address, once: testing every used address against every candidate subnet
-    # made each rack cost more than the one before (a hundred racks: seconds).
-    taken = {
-        ipaddress.ip_network(f"{addr}/{pool['prefix']}", strict=False)
-        for addr in used
-        if addr.version == network.version
-    }
+    # The subnets holding a used address, once, as numbers (the address without its host bits): testing every
+    # used address against every candidate subnet, or making a network object of each, made each rack cost
+    # more than the one before.
+    shift = network.max_prefixlen - pool["prefix"]
+    taken = {int(addr) >> shift for addr in used if addr.version == network.version}
     chosen = []
     for subnet in subnets:
-        if subnet not in taken:
+        if int(subnet.network_address) >> shift not in taken:
             chosen.append(subnet)
             if len(chosen) == count:
                 return chosen
@@ -70,28 +68,28 @@ def assign_addresses(session: Session, built: Built) -> None:
         pool, where = pools[kind], built.template.where("addressing", kind)
         subnets = _free_subnets(pool, used, len(built.racks), where)
         for rack, subnet in zip(built.racks, subnets, strict=True):
-            members = [d for d in built.devices if d.rack is rack and _wants(kind, pool, d)]
+            members = [d for d in built.devices if d.rack is rack and _wants(built, kind, pool, d)]
             addresses = _hosts(subnet, pool.get("first", 10), len(members), where)
             for device, address in zip(members, addresses, strict=True):
-                _assign(kind, pool, device, address, subnet.prefixlen)
+                _assign(built, kind, pool, device, address, subnet.prefixlen)
             # A second pool drawing from the same network must not get this subnet again.
             used.add(subnet.network_address)
 
 
-def _wants(kind: str, pool: dict[str, Any], device: Device) -> bool:
+def _wants(built: Built, kind: str, pool: dict[str, Any], device: Device) -> bool:
     roles = pool.get("roles")
     if roles is not None and device.role not in ([roles] if isinstance(roles, str) else roles):
         return False
     if kind == "management":
         return device.mgmt is not None
-    return device.interface(pool.get("interface", "")) is not None
+    return built.interface(device, pool.get("interface", "")) is not None
 
 
-def _assign(kind: str, pool: dict[str, Any], device: Device, address: str, prefix: int) -> None:
+def _assign(built: Built, kind: str, pool: dict[str, Any], device: Device, address: str, prefix: int) -> None:
     if kind == "management":
         assert device.mgmt is not None
         device.mgmt.address = address
         return
-    interface = device.interface(pool["interface"])
+    interface = built.interface(device, pool["interface"])
     assert interface is not None
-    interface.addresses.append(IpAddress(address=address, prefix_len=prefix))
+    built.add(IpAddress, interface_id=interface, address=address, prefix_len=prefix)

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rackctl.config import Settings, load_settings
 from rackctl.drivers.pdu_families import AUTO
 from rackctl.errors import Conflict, NotFound, ValidationError
-from rackctl.inventory.components import populate
+from rackctl.inventory import bulk, fields
+from rackctl.inventory.bulk import Part
+from rackctl.inventory.components import Components, components_by_type
 from rackctl.inventory.lifecycle import record_initial_state
 from rackctl.inventory.models import (
     Device,
     DeviceType,
     Interface,
     ManagementEndpoint,
+    PduOutlet,
     PowerFeed,
+    PowerPort,
     Profile,
     Rack,
     Site,
@@ -34,7 +40,11 @@ from rackctl.types import DeviceRole, Face, MgmtProtocol, NodeState
 
 @dataclass
 class Built:
-    """Devices made from the template, in template order, with the template entry each came from."""
+    """Devices made from the template, in template order, with the template entry each came from.
+
+    Racks, feeds and devices are ORM objects; the many rows of their components (interfaces, power ports,
+    outlets, addresses, cables) are Parts, planned here and written in bulk at the end (inventory/bulk.py).
+    """
 
     session: Session
     template: RackTemplate
@@ -43,7 +53,35 @@ class Built:
     devices: list[Device] = field(default_factory=list)
     entry_of: dict[str, int] = field(default_factory=dict)
     site: str = ""
-    cabled: set[Interface] = field(default_factory=set)
+    cabled: set[Part] = field(default_factory=set)
+    parts: list[Part] = field(default_factory=list)
+    interfaces: dict[str, dict[str, Part]] = field(default_factory=dict)  # device name -> interface name -> row
+    power_ports: dict[str, list[Part]] = field(default_factory=dict)
+    outlets: dict[str, list[Part]] = field(default_factory=dict)
+    components: dict[int, Components] = field(default_factory=dict)  # what each device type gives, by its id
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The settings the references are checked against, read once per build (not once per device)."""
+        return load_settings()
+
+    def add(self, model: type[Any], **values: Any) -> Part:
+        """Plan one component row (written with the others at the end)."""
+        part = Part(model, values)
+        self.parts.append(part)
+        return part
+
+    def interface(self, device: Device, name: str) -> Part | None:
+        return self.interfaces.get(device.name, {}).get(name)
+
+    def add_components(self, device: Device, dtype: DeviceType) -> None:
+        """Plan the interfaces, power ports and outlets the device's type declares."""
+        interfaces, ports, outlets = self.components[dtype.id]
+        named = self.interfaces.setdefault(device.name, {})
+        for values in interfaces:
+            named.setdefault(values["name"], self.add(Interface, device_id=device, **values))
+        self.power_ports[device.name] = [self.add(PowerPort, device_id=device, **values) for values in ports]
+        self.outlets[device.name] = [self.add(PduOutlet, pdu_id=device, **values) for values in outlets]
 
     def variables(self, device: Device, **more: Any) -> dict[str, Any]:
         rack = device.rack.name if device.rack else ""
@@ -58,20 +96,25 @@ class Built:
     def render_name(self, pattern: str, variables: dict[str, Any], *where: str | int) -> str:
         """A name the template makes (a device's), held to the name rule where the pattern is written."""
         return check_name(
-            self.render(pattern, variables, *where), f"{where[0].rstrip('s')} name", self.template.where(*where)
+            self.render(pattern, variables, *where), f"{str(where[0]).rstrip('s')} name", self.template.where(*where)
         )
 
 
-def create_racks(session: Session, template: RackTemplate, name: str, site_name: str, actor: str) -> Built:
-    """Create every rack of the template under `name`; the caller's transaction makes it atomic."""
+def create_racks(
+    session: Session, template: RackTemplate, name: str, site_name: str, actor: str, pod: str | None = None
+) -> Built:
+    """Create every rack of the template under `name`, in `pod` (default: the template's `pod:` pattern);
+    the caller's transaction makes it atomic."""
     site = session.scalars(select(Site).where(Site.name == site_name)).one_or_none()
     if site is None:
         raise NotFound(f"no site named '{site_name}'", hint="rackctl site add NAME")
     check_name(name, "rack name")
     built = Built(session, template, name, site=site.name)
-    built.racks = [_rack(session, template, site, rack_name) for rack_name in _rack_names(template, name)]
+    pod = check_name(pod, "--pod") if pod is not None else _pod_name(template, name, site.name)
+    built.racks = [_rack(session, template, site, rack_name, pod) for rack_name in _rack_names(template, name)]
     profiles = _profiles(session, template)
     types = _device_types(session, template)
+    built.components = components_by_type(session, types.values())
     # One flush for the whole build, at the end: with autoflush every query and lazy load on the way
     # (name checks, device types' components) wrote the build so far, a dozen flushes per rack.
     with session.no_autoflush:
@@ -89,6 +132,7 @@ def create_racks(session: Session, template: RackTemplate, name: str, site_name:
         build_cables(built)
         build_power(built)
     session.flush()
+    bulk.write(session, built.parts)  # after the flush: the component rows refer to the devices' ids
     return built
 
 
@@ -100,7 +144,14 @@ def _rack_names(template: RackTemplate, name: str) -> list[str]:
     ]
 
 
-def _rack(session: Session, template: RackTemplate, site: Site, name: str) -> Rack:
+def _pod_name(template: RackTemplate, name: str, site: str) -> str | None:
+    pattern = template.data.get("pod")
+    if pattern is None:
+        return None
+    return check_name(render(pattern, {"pod": name, "site": site}), "pod name", template.where("pod"))
+
+
+def _rack(session: Session, template: RackTemplate, site: Site, name: str, pod: str | None) -> Rack:
     if session.scalars(select(Rack).where(Rack.name == name)).first():
         raise Conflict(f"rack '{name}' already exists")
     spec = template.data["rack"]
@@ -112,6 +163,7 @@ def _rack(session: Session, template: RackTemplate, site: Site, name: str) -> Ra
         cooling_kind=spec["cooling"]["kind"],
         cooling_limit_kw=spec["cooling"]["limit_kw"],
         template=template.name,
+        pod=pod,
     )
     rack.feeds = [
         PowerFeed(
@@ -216,7 +268,7 @@ def _new_device(
     _check_space(built, index, device)
     if "feed" in entry:
         device.power_feed = next(f for f in rack.feeds if f.name == entry["feed"])
-    populate(device, dtype)
+    built.add_components(device, dtype)
     if "management" in entry:
         device.mgmt = _management(entry["management"], built, index)
     return device
@@ -233,11 +285,17 @@ def _platform(entry: dict[str, Any]) -> str | None:
 def _management(spec: dict[str, Any], built: Built, index: int) -> ManagementEndpoint:
     credential = spec.get("credential", "")
     if credential:
-        check_reference(credential, str(built.template.where("devices", index, "management", "credential")))
+        where = built.template.where("devices", index, "management", "credential")
+        check_reference(credential, str(where), built.settings)
     for key in REFERENCE_OPTIONS:  # the SNMPv3 privacy key and the enable secret are references too
         if (spec.get("options") or {}).get(key):
             where = built.template.where("devices", index, "management", "options", key)
-            check_reference(str(spec["options"][key]), str(where))
+            check_reference(str(spec["options"][key]), str(where), built.settings)
+    options = dict(spec.get("options") or {})
+    for key, check in (("tls_fingerprint", fields.tls_fingerprint), ("scheme", fields.redfish_scheme)):
+        if options.get(key):  # the checks `device set` applies, the value kept as it stores it
+            where = built.template.where("devices", index, "management", "options", key)
+            options[key] = check(str(options[key]), where)
     return ManagementEndpoint(
         protocol=MgmtProtocol(spec["protocol"]),
         address="",  # filled from the management pool, or by hand, or by the lab
@@ -245,7 +303,7 @@ def _management(spec: dict[str, Any], built: Built, index: int) -> ManagementEnd
         username=spec.get("username", ""),
         credential_ref=credential,
         verify_tls=spec.get("verify_tls", True),
-        options=dict(spec.get("options") or {}),
+        options=options,
     )
 
 

@@ -122,6 +122,8 @@ def _check_references(template: RackTemplate) -> None:
     sample = {"rack": "r1", "pod": "p1", "site": "s1", "u": 1, "i": 1, "n": 1}
     for index, entry in enumerate(data.get("racks") or []):
         _check_pattern(template, entry["name"], {"pod": "p1"}, ("racks", index, "name"))
+    if "pod" in data:
+        _check_pattern(template, data["pod"], {"pod": "p1", "site": "s1"}, ("pod",))
     for index, device in enumerate(data["devices"]):
         if max(rack_numbers(device)) > rack_count:
             raise ValidationError(

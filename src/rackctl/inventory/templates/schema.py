@@ -169,6 +169,7 @@ TEMPLATE_SCHEMA: dict[str, Any] = {
     "properties": {
         "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"},
         "description": {"type": "string"},
+        "pod": _NAME_PATTERN,
         "racks": {
             "type": "array",
             "minItems": 1,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import itertools
 import re
 from collections import defaultdict
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rackctl.errors import Conflict, ValidationError
-from rackctl.inventory.models import Cable, Device, Interface, PduOutlet, PowerPort
+from rackctl.inventory.bulk import Part
+from rackctl.inventory.models import Cable, Device, Interface
 from rackctl.inventory.names import check_text
 from rackctl.inventory.templates.expr import expand_values
 from rackctl.types import DeviceRole, InterfaceKind
@@ -24,17 +26,19 @@ def _roles(spec: Any) -> set[str]:
 def build_bonds(built: Built) -> None:
     for index, rule in enumerate(built.template.data.get("bonds") or []):
         for device in (d for d in built.devices if d.role in _roles(rule["role"])):
-            bond = Interface(name=rule["name"], kind=InterfaceKind.BOND, mtu=rule.get("mtu"))
-            device.interfaces.append(bond)
+            bond = built.add(
+                Interface, device_id=device, name=rule["name"], kind=InterfaceKind.BOND, mtu=rule.get("mtu")
+            )
+            built.interfaces[device.name].setdefault(rule["name"], bond)
             for member_name in rule["members"]:
-                member = device.interface(member_name)
+                member = built.interface(device, member_name)
                 if member is None:
                     raise ValidationError(
                         f"{device.name} has no interface '{member_name}'",
                         built.template.where("bonds", index, "members"),
                     )
-                member.bond = bond
-                member.mtu = rule.get("mtu", member.mtu)
+                member["bond_id"] = bond
+                member["mtu"] = rule.get("mtu", member["mtu"])
 
 
 def _matches(built: Built, rule_from: dict[str, Any], device: Device, index: int) -> bool:
@@ -64,11 +68,11 @@ def build_breakouts(built: Built) -> None:
             for loop in _loops(rule.get("each")):
                 variables = built.variables(device, **loop)
                 name = built.render(rule["port"], variables, "breakouts", index, "port")
-                port = device.interface(name)
+                port = built.interface(device, name)
                 if port is None:
                     where = built.template.where("breakouts", index, "port")
                     raise ValidationError(f"{device.name} has no port '{name}'", where)
-                port.breakout = rule["mode"]
+                port["breakout"] = rule["mode"]
 
 
 def build_cables(built: Built) -> None:
@@ -100,32 +104,39 @@ def _cable(
     far = by_name.get(far_name)
     if far is None:
         raise ValidationError(f"cable from {device.name}: no device '{far_name}' in this template", where)
-    a, b = device.interface(a_name), far.interface(b_name)
+    a, b = built.interface(device, a_name), built.interface(far, b_name)
     if a is None or b is None:
         missing = f"{device.name}:{a_name}" if a is None else f"{far.name}:{b_name}"
         raise ValidationError(f"no interface {missing}", where)
     for end in (a, b):
         if end in built.cabled:
-            raise Conflict(f"{where}: {end.device.name}:{end.name} is cabled twice")
+            raise Conflict(f"{where}: {end['device_id'].name}:{end['name']} is cabled twice")
         built.cabled.add(end)
     label = None
     if "label" in rule:
         label = built.render(rule["label"], variables, "cabling", index, "label")
         check_text(label, "cable label", built.template.where("cabling", index, "label"), limit=64)
-    built.session.add(Cable(a=a, b=b, kind=rule["kind"], length_m=rule.get("length_m"), label=label))
+    built.add(Cable, a_id=a, b_id=b, kind=rule["kind"], length_m=rule.get("length_m"), label=label)
 
 
 # IEC 60320 inlets mate with the outlet numbered one below: C14 into C13, C20 into C19.
 _IEC = re.compile(r"^iec-60320-c(\d+)$")
 
 
-def _mates(port: PowerPort, outlet: PduOutlet) -> bool:
-    plug, socket = _IEC.match(port.type or ""), _IEC.match(outlet.type or "")
-    return not (plug and socket) or int(plug.group(1)) == int(socket.group(1)) + 1
+def _mates(port: Part, outlet: Part) -> bool:
+    plug, socket = _iec(port["type"]), _iec(outlet["type"])
+    return plug is None or socket is None or plug == socket + 1
 
 
-def _port_draw(port: PowerPort) -> int:
-    return port.maximum_draw_w or 0
+@lru_cache(maxsize=256)
+def _iec(connector: str | None) -> int | None:
+    """The IEC 60320 number of a connector type (`iec-60320-c13`: 13), None for other kinds."""
+    found = _IEC.match(connector or "")
+    return int(found.group(1)) if found else None
+
+
+def _port_draw(port: Part) -> int:
+    return port["maximum_draw_w"] or 0
 
 
 def build_power(built: Built) -> None:
@@ -137,8 +148,8 @@ def build_power(built: Built) -> None:
     by_name = {d.name: d for d in built.devices}
     turn: dict[tuple[str, str], int] = defaultdict(int)
     phase_load: dict[tuple[str, str | None], int] = defaultdict(int)
-    for device in (d for d in built.devices if d.role != DeviceRole.PDU and d.power_ports):
-        for k, port in enumerate(device.power_ports):
+    for device in (d for d in built.devices if d.role != DeviceRole.PDU and built.power_ports[d.name]):
+        for k, port in enumerate(built.power_ports[device.name]):
             feed = feeds[k % len(feeds)]
             names = [built.render(p, built.variables(device), "power", "pdus", feed) for p in spec["pdus"][feed]]
             key = (device.rack.name if device.rack else "", feed)
@@ -149,18 +160,20 @@ def build_power(built: Built) -> None:
                 raise ValidationError(
                     f"'{pdu_name}' is not a PDU of this template", built.template.where("power", "pdus", feed)
                 )
-            outlet = _pick_outlet(pdu, port, phase_load)
+            outlet = _pick_outlet(built.outlets[pdu.name], pdu.name, port, phase_load)
             if outlet is None:
                 raise ValidationError(
-                    f"{pdu.name} has no free outlet for {device.name} {port.name}",
+                    f"{pdu.name} has no free outlet for {device.name} {port['name']}",
                     built.template.where("power", "pdus", feed),
                 )
-            outlet.power_port = port
-            phase_load[(pdu.name, outlet.phase)] += _port_draw(port)
+            outlet["power_port_id"] = port
+            phase_load[(pdu.name, outlet["phase"])] += _port_draw(port)
 
 
-def _pick_outlet(pdu: Device, port: PowerPort, phase_load: dict[tuple[str, str | None], int]) -> PduOutlet | None:
-    free = [o for o in pdu.outlets if o.power_port is None and _mates(port, o)]
+def _pick_outlet(
+    outlets: list[Part], pdu: str, port: Part, phase_load: dict[tuple[str, str | None], int]
+) -> Part | None:
+    free = [o for o in outlets if o["power_port_id"] is None and _mates(port, o)]
     if not free:
         return None
-    return min(free, key=lambda o: (phase_load[(pdu.name, o.phase)], o.number))
+    return min(free, key=lambda o: (phase_load[(pdu, o["phase"])], o["number"]))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from rackctl.inventory import powermodel as pm
 from rackctl.inventory.models import Cable, Device, Interface, Profile, Rack
@@ -37,9 +37,14 @@ def cable_map(session: Session, devices: Iterable[Device]) -> CableMap:
     found: CableMap = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        for cable in session.scalars(select(Cable).where(or_(Cable.a_id.in_(chunk), Cable.b_id.in_(chunk)))):
+        query = select(Cable).where(or_(Cable.a_id.in_(chunk), Cable.b_id.in_(chunk))).options(*_FAR_ENDS)
+        for cable in session.scalars(query):
             found[cable.a_id] = found[cable.b_id] = cable
     return found
+
+
+# Both ends of each cable with their devices, in the cable query: the far end is read for every port.
+_FAR_ENDS = [selectinload(end).selectinload(Interface.device) for end in (Cable.a, Cable.b)]
 
 
 def _far(interface: Interface, cables: CableMap) -> Interface | None:

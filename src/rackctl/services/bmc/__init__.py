@@ -32,6 +32,7 @@ from rackctl.services.oplog import TargetResult
 from rackctl.types import BMC_PROTOCOLS, DeviceRole, Endpoint, MgmtProtocol
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_PORTS = {MgmtProtocol.IPMI: 623, MgmtProtocol.REDFISH: 443}
 
 
@@ -157,6 +158,16 @@ def with_driver(operation: Callable[[Any], T]) -> Callable[[BmcTarget], T]:
     return run
 
 
+_ONE_LOOP = "_rackctl_one_loop"
+
+
+def one_loop(operation: F) -> F:
+    """Mark a driver operation that only reads and switches power: on IPMI that is the RMCP+ client, one
+    asyncio loop for all sessions, which forked worker processes only duplicate (a third more CPU)."""
+    setattr(operation, _ONE_LOOP, True)
+    return operation
+
+
 def require(bmc: Any, capability: type) -> None:
     if not isinstance(bmc, capability):
         raise Unsupported(f"this {bmc.protocol} BMC driver cannot {capability.__name__}")
@@ -168,6 +179,7 @@ def execute(
     operation: Callable[[BmcTarget], Any],
     options: fanout.Options,
     precheck: bool = True,
+    forkable: bool = True,
 ) -> Outcome:
     """Run `operation` on every target; dead BMCs cost one short check, not a timeout each."""
     outcome = Outcome(command)
@@ -175,7 +187,7 @@ def execute(
     named = [t for t in targets if t.endpoint.address not in unknown]
     alive = reachable(named, timeout=min(1.0, options.timeout)) if precheck else {t.name for t in targets}
     live = [t for t in named if t.name in alive]
-    done = {r.target: r for r in _fan_out(operation, live, options)}
+    done = {r.target: r for r in _fan_out(operation, live, options, forkable)}
     for target in targets:
         address = target.endpoint.address
         why = f"BMC {address} does not answer"
@@ -188,13 +200,15 @@ def execute(
 FORK_FROM = 256  # IPMI targets; fewer finish as fast in one process
 
 
-def _fan_out(operation: Callable[[BmcTarget], Any], live: list[BmcTarget], options: fanout.Options) -> list[Any]:
+def _fan_out(
+    operation: Callable[[BmcTarget], Any], live: list[BmcTarget], options: fanout.Options, forkable: bool
+) -> list[Any]:
     """One process, or for a large IPMI fleet one process per core: pyghmi pushes every session through
-    a single I/O thread, so more threads do not help but more processes do."""
+    a single I/O thread, so more threads do not help but more processes do (`forkable`: pyghmi may be used)."""
     names = [t.name for t in live]
     processes = os.cpu_count() or 1
     large_ipmi = len(live) >= FORK_FROM and all(t.protocol == MgmtProtocol.IPMI for t in live)
-    if large_ipmi and processes > 1 and can_fork("pyghmi.ipmi.private.session", "iothread"):
+    if forkable and large_ipmi and processes > 1 and can_fork("pyghmi.ipmi.private.session", "iothread"):
         return run_forked(operation, live, names, options, processes)
     return fanout.run(operation, live, names, options)
 
@@ -235,7 +249,9 @@ def run_on_nodes(
         live = [t for t in bmc_targets if t.name not in lease.refused]
         acted = {t.name for t in bmc_targets} | {r.target for r in refused}
         with journal.opened(db, actor, f"{command} {label}", [n for n in names if n in acted]) as log:
-            outcome = execute(f"{command} {label}", live, with_driver(operation), log.observing(options), precheck)
+            forkable = not getattr(operation, _ONE_LOOP, False)
+            run = with_driver(operation)
+            outcome = execute(f"{command} {label}", live, run, log.observing(options), precheck, forkable)
             by_name = {r.target: r for r in [*outcome.results, *refused]}
             outcome.results = [by_name[name] for name in names if name in by_name]
             log.finish(outcome.results, interrupted=options.stop.reason if options.stop else "")

@@ -15,7 +15,7 @@ from rackctl.inventory.db import Database
 from rackctl.services.bmc import BmcTarget, driver_for, execute, load_targets, require, with_driver
 from rackctl.services.bmc.bios import BiosDiff, diff, read_bios
 from rackctl.services.bmc.reboots import reboot_in_waves
-from rackctl.services.bmc.rollout import Rollout, in_batches, in_service_guard, record_intent, record_results
+from rackctl.services.bmc.rollout import Rollout, acting, in_batches, in_service_guard
 from rackctl.services.bmc.tasks import StillWaiting, Waits, poll
 from rackctl.services.oob import Done
 
@@ -118,7 +118,6 @@ def execute_run(
     """Stage every node's changes batch by batch; with `reboot`, reboot them in waves and confirm."""
     if not run.diffs:
         return run.settled
-    started = record_intent(db, actor, command, {n: _row_detail(d) for n, d in run.diffs.items()})
 
     def batch(group: list[str]) -> list[fanout.Result[Any]]:
         staged = fanout.run(lambda n: stage(run.targets[n], run.diffs[n]), group, group, fan)
@@ -126,8 +125,10 @@ def execute_run(
         rebooted = {r.target: r for r in reboot_in_waves(db, done, fan, rollout.batch, waits.bmc_s)} if reboot else {}
         return [_finish(r, run, rebooted.get(r.target), reboot, waits) for r in staged]
 
-    results = in_batches([n for n in run.diffs if n in run.targets], rollout, batch)
-    record_results(db, actor, command, results, started)
+    plans = {n: _row_detail(d) for n, d in run.diffs.items() if n in run.targets}
+    with acting(db, actor, command, plans, "reconfigured (BIOS)") as act:
+        results = act.refused + in_batches(act.free(list(plans)), rollout, act.logged(batch))
+        act.finish(results, fan)
     return run.settled + results
 
 

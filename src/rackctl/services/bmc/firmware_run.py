@@ -24,7 +24,7 @@ from rackctl.services.bmc.baseline import NodePlan
 from rackctl.services.bmc.firmware import NodeUpdate, Served, StepFailed, detail, plan, update_node, wait_at_version
 from rackctl.services.bmc.images import Image, checked, local_address, serving
 from rackctl.services.bmc.reboots import reboot_in_waves
-from rackctl.services.bmc.rollout import Rollout, in_batches, in_service_guard, record_intent, record_results
+from rackctl.services.bmc.rollout import Rollout, acting, in_batches, in_service_guard
 from rackctl.services.bmc.tasks import Waits
 
 
@@ -95,13 +95,14 @@ def execute_run(
         addresses = {n: options.serve_address or local_address(t.endpoint.address) for n, t in run.targets.items()}
         with serving(addresses.values()) as servers:
             served = {key: Served(img, {a: s.add(img) for a, s in servers.items()}) for key, img in images.items()}
-            started = record_intent(db, actor, command, {n: detail(p) for n, p in run.plans.items()})
-            batch = _Batch(db, run, served, addresses, options, fan)
-            results = in_batches([n for n in run.plans if n in run.targets], options.rollout, batch)
+            plans = {n: detail(p) for n, p in run.plans.items() if n in run.targets}
+            with acting(db, actor, command, plans, "updated (firmware)") as act:
+                batch = act.logged(_Batch(db, run, served, addresses, options, fan))
+                results = act.refused + in_batches(act.free(list(plans)), options.rollout, batch)
+                act.finish(results, fan)
     finally:
         for image in images.values():
             image.close()
-    record_results(db, actor, command, results, started)
     return run.settled + results
 
 

@@ -16,7 +16,7 @@ from rackctl.errors import Unsupported
 from rackctl.inventory.db import Database
 from rackctl.services.bmc import BmcTarget, execute, load_targets, require, with_driver
 from rackctl.services.bmc.images import checked, local_address, serving, url
-from rackctl.services.bmc.rollout import Rollout, in_batches, in_service_guard, record_intent, record_results
+from rackctl.services.bmc.rollout import Rollout, acting, in_batches, in_service_guard
 from rackctl.services.oob import Done
 
 
@@ -112,19 +112,19 @@ def change_run(
     db: Database, actor: str, command: str, names: Sequence[str], operation: Operation, rollout: Rollout,
     fan: fanout.Options, intent: dict[str, Any] | None = None,
 ) -> list[fanout.Result[Any]]:  # fmt: skip
-    """A media change on every node: in-service guard, the log before and after, batches."""
+    """A media change on every node: in-service guard, leases, the log before and after, batches."""
     with db.transaction() as session:
         allowed, refused = in_service_guard(session, names, rollout.allow_in_service)
         targets, unreachable, _ = load_targets(session, allowed)
     by_name = {t.name: t for t in targets}
-    started = record_intent(db, actor, command, {t.name: dict(intent or {}) for t in targets})
 
     def batch(group: list[str]) -> list[fanout.Result[Any]]:
         chosen = [by_name[name] for name in group]
         return execute(command, chosen, lambda t: with_driver(operation(t))(t), fan).results
 
-    results = in_batches(list(by_name), rollout, batch)
-    record_results(db, actor, command, results, started)
+    with acting(db, actor, command, {t.name: dict(intent or {}) for t in targets}, "changed (virtual media)") as act:
+        results = act.refused + in_batches(act.free(list(by_name)), rollout, act.logged(batch))
+        act.finish(results, fan)
     return refused + unreachable + results
 
 

@@ -1,11 +1,18 @@
 """What every BMC-side change shares: in-service nodes left alone unless allowed, batches that stop once too
-many nodes failed, and the operation log written before anything is touched and again with every result."""
+many nodes failed, a lease on every node (another run holding one gets `Busy` for that node only), and the
+operation log written before anything is touched (the plan per node, then the operation's journal), each
+batch's results as it ends, and "unknown" for nodes a crash or Ctrl-C abandons.
+
+    with acting(db, actor, command, plans, "updated (firmware)") as act:
+        results = act.refused + in_batches(act.free(order), rollout, act.logged(batch))
+        act.finish(results, fan)
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,7 +21,7 @@ from rackctl import fanout
 from rackctl.errors import CommandError
 from rackctl.inventory import queries
 from rackctl.inventory.db import Database, utcnow
-from rackctl.services import oplog
+from rackctl.services import journal, leases, oplog
 from rackctl.services.oplog import TargetResult
 from rackctl.types import NodeState
 
@@ -66,27 +73,53 @@ def in_batches(
     return results
 
 
-def record_intent(db: Database, actor: str, command: str, plans: Mapping[str, dict[str, Any]]) -> datetime:
-    """Write what is about to change, per node, before anything is touched; returns when that was."""
+Work = Callable[[list[str]], list[fanout.Result[Any]]]
+
+
+@dataclass
+class Acting:
+    """A run that holds its nodes' leases and whose intent is in the log."""
+
+    lease: leases.Held
+    log: journal.Journal
+    refused: list[fanout.Result[Any]] = field(default_factory=list)
+
+    def free(self, names: Sequence[str]) -> list[str]:
+        """The names this run holds (another run's nodes left out)."""
+        return [n for n in names if n not in self.lease.refused]
+
+    def logged(self, work: Work) -> Work:
+        """`work` whose results are queued for the log as each batch ends."""
+
+        def run(group: list[str]) -> list[fanout.Result[Any]]:
+            results = work(group)
+            for result in results:
+                self.log.add(result)
+            return results
+
+        return run
+
+    def finish(self, results: Sequence[fanout.Result[Any]], fan: fanout.Options) -> None:
+        self.log.finish(results, interrupted=fan.stop.reason if fan.stop else "")
+
+
+@contextmanager
+def acting(db: Database, actor: str, command: str, plans: Mapping[str, dict[str, Any]], doing: str) -> Iterator[Acting]:
+    """Lease the planned nodes, log the plan of those held, open the operation's journal for all of them."""
+    with leases.held(db, list(plans), doing, actor) as lease:
+        refused = [lease.refusal(name) for name in plans if name in lease.refused]
+        held = {n: detail for n, detail in plans.items() if n not in lease.refused}
+        if held:
+            record_intent(db, actor, command, held)
+        with journal.opened(db, actor, command, list(plans)) as log:
+            for result in refused:
+                log.add(result)
+            yield Acting(lease, log, refused)
+
+
+def record_intent(db: Database, actor: str, command: str, plans: Mapping[str, dict[str, Any]]) -> None:
+    """Write what is about to change, per node, before anything is touched."""
     started = utcnow()
     entries = [TargetResult(name, True, "planned", {"phase": "intent", **detail}) for name, detail in plans.items()]
     with db.transaction() as session:
         oplog.record(session, actor, f"{command} (intent)", entries, started_at=started, summary="intent")
-    return started
-
-
-def record_results(
-    db: Database, actor: str, command: str, results: Sequence[fanout.Result[Any]], started: datetime
-) -> None:
-    """Write every node's result (its value's message and detail: before and after, per component)."""
-    entries = [
-        TargetResult(
-            r.target,
-            r.ok,
-            r.message if not r.ok else str(getattr(r.value, "message", r.value or "")),
-            dict(getattr(r.value, "detail", {}) or {}) if r.ok else dict(getattr(r.error, "detail", {}) or {}),
-        )
-        for r in results
-    ]
-    with db.transaction() as session:
-        oplog.record(session, actor, command, entries, started_at=started)

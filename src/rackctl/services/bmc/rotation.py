@@ -4,7 +4,7 @@ the reference they share, batches that stop above the failure rate, the log writ
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from rackctl.inventory.db import Database
 from rackctl.services.bmc import BmcTarget, has_bmc, load_targets
 from rackctl.services.bmc import secret_store as store
 from rackctl.services.bmc.accounts import Rotated, RotationFailed, rotate_one, rotate_shared
-from rackctl.services.bmc.rollout import Rollout, failed, in_batches, in_service_guard, record_intent, record_results
+from rackctl.services.bmc.rollout import Rollout, acting, failed, in_batches, in_service_guard
 
 
 @dataclass
@@ -88,7 +88,6 @@ def execute_run(
     if not run.groups:
         return run.settled
     intent = {t.name: {"reference": ref} for ref, group in run.groups.items() for t in group}
-    started = record_intent(db, actor, command, intent)
 
     def batch(refs: list[str]) -> list[fanout.Result[Any]]:
         done = fanout.run(lambda ref: _rotate(ref, run.groups[ref], length), refs, refs, fan)
@@ -104,6 +103,24 @@ def execute_run(
     def skip(ref: str, why: str) -> list[fanout.Result[Any]]:
         return [failed(t.name, why) for t in run.groups[ref]]
 
-    results = in_batches(list(run.groups), rollout, batch, skip)
-    record_results(db, actor, command, results, started)
+    with acting(db, actor, command, intent, "given a new BMC password") as act:
+        held, waiting = _whole_groups(run.groups, act.lease.refused)
+        results = act.refused + waiting + in_batches(held, rollout, act.logged(batch), skip)
+        act.finish(results, fan)
     return run.settled + results
+
+
+def _whole_groups(
+    groups: dict[str, list[BmcTarget]], busy: Mapping[str, str]
+) -> tuple[list[str], list[fanout.Result[Any]]]:
+    """The references whose every BMC this run holds; a shared password changes on all of its BMCs or on none,
+    so the held BMCs of a group with one another run holds are left as they are."""
+    whole, waiting = [], []
+    for ref, group in groups.items():
+        taken = [t.name for t in group if t.name in busy]
+        if not taken:
+            whole.append(ref)
+            continue
+        why = f"not rotated: its shared password is also on {', '.join(taken)}, which another run holds"
+        waiting += [failed(t.name, why) for t in group if t.name not in busy]
+    return whole, waiting

@@ -7,13 +7,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from rackctl import secrets
+from rackctl import fanout, secrets
 from rackctl.errors import ConfigError
-from rackctl.services import bringup_oob
+from rackctl.inventory.db import Database
+from rackctl.services import bringup_oob, hostkeys
 from rackctl.services.provision.runner import RunSpec, run_playbook
 from rackctl.services.provision.service import burnin_summary
 from rackctl.types import Endpoint, NodeState
 
+_SCAN = fanout.Options(workers=1, timeout=30.0, retries=1)  # one key read, right after the banner came
 PRE_POWER = frozenset({NodeState.PLANNED, NodeState.RACKED, NodeState.CABLED})
 DONE = frozenset({NodeState.VALIDATED, NodeState.IN_SERVICE})
 
@@ -33,6 +35,9 @@ class Settings:
     stagger_s: float = 5.0
     ssh_timeout_s: float = 900.0
     ssh_poll_s: float = 2.0
+    # `--trust-new-keys`: who pins the SSH host key a node presents once it answers (empty: nobody, keys must be
+    # pinned already with `rackctl trust`).
+    trust_new_keys_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,21 @@ def ssh_banner(host: str, port: int, timeout: float) -> str:
     return data.splitlines()[0] if data else ""
 
 
+def trust_first_key(node: Node) -> StepResult:
+    """`bringup --trust-new-keys`: pin the key the installed node presents where bring-up reaches it, when
+    nothing is pinned yet (logged); a changed key is never replaced here (provisioning then refuses it)."""
+    actor = node.settings.trust_new_keys_by
+    if not actor or not node.ssh_host:
+        return StepResult(True)
+    db = Database(node.settings.run.db_url)
+    try:
+        place = {node.name: (node.ssh_host, node.ssh_port)}
+        pinned = hostkeys.trust_new(db, actor, "bringup", [node.name], _SCAN, place)
+    finally:
+        db.dispose()
+    return StepResult(True, f"trusted {pinned[0].key_type} {pinned[0].fingerprint}" if pinned else "")
+
+
 def wait_for_ssh(node: Node) -> StepResult:
     """Wait until the installed OS answers SSH on the node's provisioning address."""
     if not node.ssh_host:
@@ -99,7 +119,7 @@ def wait_for_ssh(node: Node) -> StepResult:
     while time.monotonic() < deadline:
         try:
             if ssh_banner(node.ssh_host, node.ssh_port, 5.0).startswith("SSH-"):
-                return StepResult(True)
+                return trust_first_key(node)
             last = "answered, but not with an SSH banner"
         except (OSError, IndexError) as exc:
             last = str(exc) or type(exc).__name__

@@ -1,5 +1,6 @@
-"""One private folder per playbook run: the inventory of its hosts and the run's variables as owner-only files
-(secrets resolved into them at the last moment), removed with everything sensitive when the run ends.
+"""One private folder per playbook run: the inventory of its hosts, the run's variables and the hosts' pinned SSH
+keys as owner-only files (secrets resolved into them at the last moment), removed with everything sensitive when
+the run ends.
 
 Concurrent runs never share a folder: ansible-runner's artifact rotation in a shared folder deletes another run's
 events. The folder keeps the event records after the run (for debugging); variables, inventory and ansible-runner's
@@ -20,10 +21,13 @@ from typing import Any
 
 from rackctl import secrets as secret_refs
 from rackctl.errors import ConfigError, PlaybookError
+from rackctl.secrets import write_private
+from rackctl.services.provision.sshtrust import Pins, pin_hosts
 
 # Secret references a profile may hold for the roles, by where the roles read the resolved value.
 PROFILE_SECRETS = {("serving", "token"): "serving_token", ("serving", "api_key"): "serving_api_key"}
 KEEP_RUNS = 20
+KNOWN_HOSTS = "known_hosts"
 
 
 def _owner_only_file(path: Path, data: Any) -> None:
@@ -65,8 +69,11 @@ def inventory_yaml(document: dict[str, Any], hosts: tuple[str, ...]) -> dict[str
 
 
 @contextmanager
-def run_folder(state_dir: Path, inventory: dict[str, Any], extra_vars: dict[str, Any]) -> Iterator[Path]:
-    """A fresh 0700 folder with `inventory/hosts.json` and `env/extravars` (both 0600); cleaned when done."""
+def run_folder(
+    state_dir: Path, inventory: dict[str, Any], extra_vars: dict[str, Any], pins: Pins | None = None
+) -> Iterator[Path]:
+    """A fresh 0700 folder with `inventory/hosts.json`, `env/extravars` and `known_hosts` (all 0600), every host
+    checking SSH host keys against that file alone; cleaned when done."""
     runs = state_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True, mode=0o700)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -74,6 +81,9 @@ def run_folder(state_dir: Path, inventory: dict[str, Any], extra_vars: dict[str,
     folder.mkdir(mode=0o700)
     (folder / "env").mkdir(mode=0o700)
     (folder / "inventory").mkdir(mode=0o700)
+    pins = pins or Pins()
+    write_private(folder / KNOWN_HOSTS, pins.known_hosts)
+    pin_hosts(inventory, folder / KNOWN_HOSTS, pins)
     _owner_only_file(folder / "inventory" / "hosts.json", inventory)
     _owner_only_file(folder / "env" / "extravars", extra_vars)
     try:

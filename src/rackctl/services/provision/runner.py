@@ -2,7 +2,8 @@
 
 Each run gets its own private folder (rundir.py); ansible-playbook sees a cleaned environment (no RACKCTL_*
 settings, no database URL, no operator variables), its variables through a 0600 file (never its command line),
-host keys checked, an overall timeout, and a cancel switch; the per-host verdicts come from the recap (verdict.py).
+host keys checked against the inventory's pins only (sshtrust.py), an overall timeout, and a cancel switch; the
+per-host verdicts come from the recap (verdict.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from rackctl.errors import PlaybookError
 from rackctl.paths import shipped_dir
-from rackctl.services.provision import rundir
+from rackctl.services.provision import rundir, sshtrust
 from rackctl.services.provision.events import EventFolder, HostOutcome, Progress
 from rackctl.services.provision.verdict import judge
 
@@ -47,8 +48,6 @@ class RunSpec:
     max_fail_percentage: int = 100
     # The whole run's limit in seconds (0: none); an expired run leaves its nodes marked as interrupted.
     timeout_s: int = 0
-    # known_hosts file with the targets' SSH host keys; None: the operator's own (~/.ssh/known_hosts).
-    known_hosts: Path | None = None
 
     @property
     def wants_burnin(self) -> bool:
@@ -72,14 +71,7 @@ def run_variables(spec: RunSpec) -> dict[str, Any]:
     return {**spec.extra_vars, "rackctl_batch": spec.batch, "rackctl_max_fail_percentage": spec.max_fail_percentage}
 
 
-def _ssh_args(spec: RunSpec) -> str:
-    args = "-C -o ControlMaster=auto -o ControlPersist=60s -o StrictHostKeyChecking=yes"
-    if spec.known_hosts is not None:
-        args += f" -o UserKnownHostsFile={shlex.quote(str(spec.known_hosts))} -o GlobalKnownHostsFile=/dev/null"
-    return args
-
-
-def environment(runner_env: dict[str, str], spec: RunSpec, project: Path) -> dict[str, str]:
+def environment(runner_env: dict[str, str], project: Path, private: Path) -> dict[str, str]:
     """ansible-playbook's environment: ansible-runner's own additions and the basics, nothing else of ours."""
     operator = os.environ
     kept = {k: v for k, v in runner_env.items() if k in _INHERITED}
@@ -89,19 +81,27 @@ def environment(runner_env: dict[str, str], spec: RunSpec, project: Path) -> dic
         "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_HOST_KEY_CHECKING": "True",
-        "ANSIBLE_SSH_ARGS": _ssh_args(spec),
+        # Each host also gets these with its own name as the key's alias (sshtrust.pin_hosts).
+        "ANSIBLE_SSH_ARGS": sshtrust.ssh_args(private / rundir.KNOWN_HOSTS),
     }
 
 
-def _document(spec: RunSpec) -> dict[str, Any]:
-    from rackctl.inventory.export import inventory_document
+def _read_inventory(spec: RunSpec) -> tuple[dict[str, Any], sshtrust.Pins]:
+    """The hosts' inventory document and their pinned SSH host keys, in one read."""
+    from rackctl.inventory.db import Database, require_schema
+    from rackctl.inventory.export import ansible_inventory
 
+    db = Database(spec.db_url)
     try:
-        return inventory_document(db_url=spec.db_url, names=list(spec.hosts))
+        require_schema(db)
+        with db.transaction() as session:
+            return ansible_inventory(session, list(spec.hosts)), sshtrust.Pins.read(session, spec.hosts)
     except PlaybookError:
         raise
     except Exception as exc:  # the database is the caller's; say what failed in one line
         raise PlaybookError(f"cannot read the inventory for the run: {exc}") from None
+    finally:
+        db.dispose()
 
 
 class Cancel:
@@ -125,10 +125,11 @@ def run_playbook(
     for override in spec.overrides:
         if not override.is_file():
             raise PlaybookError(f"inventory override not found: {override}")
-    inventory = rundir.inventory_yaml(_document(spec), spec.hosts)
+    document, pins = _read_inventory(spec)
+    inventory = rundir.inventory_yaml(document, spec.hosts)
     project = shipped_dir("playbooks")
     folder = EventFolder(progress)
-    with rundir.run_folder(spec.state_dir, inventory, run_variables(spec)) as private:
+    with rundir.run_folder(spec.state_dir, inventory, run_variables(spec), pins) as private:
         runner = ansible_runner.interface.init_runner(
             private_data_dir=str(private),
             project_dir=str(project),
@@ -143,9 +144,10 @@ def run_playbook(
             quiet=True,
             suppress_env_files=True,
         )
-        runner.config.env = environment(runner.config.env, spec, project)
+        runner.config.env = environment(runner.config.env, project, private)
         runner.run()
         if runner.status == "error" and not folder.outcomes:
             tail = (runner.stdout.read() if runner.stdout else "")[-600:]
             raise PlaybookError(f"ansible-playbook did not run (rc {runner.rc}): {tail.strip()}")
+        sshtrust.explain(folder.outcomes, pins)
         return judge(spec.hosts, folder.outcomes, runner.status, runner.rc, runner.stats, spec.timeout_s)

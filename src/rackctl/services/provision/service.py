@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from rackctl.errors import ValidationError
 from rackctl.inventory import queries
-from rackctl.inventory.db import Database, utcnow
+from rackctl.inventory.db import Database
 from rackctl.inventory.lifecycle import change_state
 from rackctl.inventory.models import Device
 from rackctl.inventory.names import one_line
-from rackctl.services import oplog
+from rackctl.services import journal, leases, oplog
 from rackctl.services.provision.events import HostOutcome, Progress
 from rackctl.services.provision.runner import Cancel, RunSpec, run_playbook
 from rackctl.types import DeviceRole, NodeState, transition_allowed
 
+_NO_RESULT = "no result: the play never reached this host"
 # States a converge without changes leaves alone: the node already proved itself.
 _KEEP_WHEN_UNCHANGED = frozenset({NodeState.VALIDATED, NodeState.IN_SERVICE})
 
@@ -92,8 +92,8 @@ def _figures(outcome: HostOutcome) -> dict[str, object]:
     return {k: v for k, v in figures.items() if v is not None} if isinstance(figures, dict) else {}
 
 
-def record(session: Session, actor: str, spec: RunSpec, outcomes: dict[str, HostOutcome], started: datetime) -> None:
-    """Write each host's result to the operation log and move its lifecycle state."""
+def settle(session: Session, actor: str, spec: RunSpec, outcomes: dict[str, HostOutcome]) -> list[oplog.TargetResult]:
+    """Move each host's lifecycle state; each host's result as the operation log keeps it."""
     results = []
     for device in queries.devices(session, spec.hosts):
         outcome = outcomes[device.name]
@@ -113,7 +113,7 @@ def record(session: Session, actor: str, spec: RunSpec, outcomes: dict[str, Host
             **({"burnin": _figures(outcome)} if spec.wants_burnin else {}),
         }
         results.append(oplog.TargetResult(device.name, outcome.ok, summary_line(outcome, spec.check), detail))
-    oplog.record(session, actor, describe(spec), results, started_at=started)
+    return results
 
 
 def provision(
@@ -124,13 +124,32 @@ def provision(
     allow_in_service: bool = False,
     cancel: Cancel | None = None,
 ) -> list[HostOutcome]:
-    """Converge `spec.hosts` (or burn them in, with the burnin tag); every host gets an outcome."""
+    """Converge `spec.hosts` (or burn them in, with the burnin tag); every host gets an outcome.
+
+    Each node is leased (a check changes nothing and leases none): a node another run holds is left out of
+    the play with that run's description. The operation is in the log with every node before the play
+    starts; a crash leaves the nodes without a result as unknown."""
     with db.transaction() as session:
         check_targets(session, spec.hosts, allow_in_service or spec.check)
-    started = utcnow()
-    outcomes = run_playbook(replace(spec, db_url=spec.db_url or db.url), progress, cancel)
-    for host in spec.hosts:
-        outcomes.setdefault(host, HostOutcome(host, ok=False, message="no result: the play never reached this host"))
-    with db.transaction() as session:
-        record(session, actor, spec, outcomes, started)
-    return [outcomes[h] for h in spec.hosts]
+    hosts = list(spec.hosts)
+    with (
+        leases.held(db, [] if spec.check else hosts, "provisioned", actor) as lease,
+        journal.opened(db, actor, describe(spec), hosts) as log,
+    ):
+        outcomes = {h: HostOutcome(h, ok=False, reached=False, message=lease.refused[h]) for h in lease.refused}
+        free = tuple(h for h in hosts if h not in outcomes)
+        if free:
+            outcomes |= run_playbook(replace(spec, hosts=free, db_url=spec.db_url or db.url), progress, cancel)
+        for host in hosts:
+            outcomes.setdefault(host, HostOutcome(host, ok=False, message=_NO_RESULT))
+        with db.transaction() as session:
+            results = settle(session, actor, spec, outcomes)
+        log.finish_recorded(results, interrupted=_interruption(outcomes, cancel))
+    return [outcomes[h] for h in hosts]
+
+
+def _interruption(outcomes: dict[str, HostOutcome], cancel: Cancel | None) -> str:
+    """Why the run ended early, as the operation log's end says it ("" when it did not)."""
+    if cancel is not None and cancel():
+        return "cancelled"
+    return "stopped before every node finished" if any(o.interrupted for o in outcomes.values()) else ""
