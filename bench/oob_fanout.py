@@ -2,6 +2,8 @@
 
     python bench/oob_fanout.py [--nodes 1000] [--rounds 3] [--timeout 3] [--redfish 96] [--cli]
 
+    python bench/oob_fanout.py --cli --baseline /path/to/other/checkout   # before/after in the same rounds
+
 Starts N ipmi_sim BMCs through the lab, then, in several rounds run alternately (medians reported):
   rackctl  `power status` over all N: with --cli the `rackctl power status @all` command end to end
            (a fresh process: start-up, inventory, reachability check, fan-out, log, the printed table);
@@ -44,9 +46,9 @@ def rackctl_status(built: fleet.Fleet, timeout: float, workers: int) -> tuple[fl
     return time.perf_counter() - started, sum(r.ok for r in outcome.results)
 
 
-def rackctl_cli_status(built: fleet.Fleet, timeout: float) -> tuple[float, int]:
-    """`rackctl power status NODES` in a fresh process, its table printed to a pipe."""
-    env = {**os.environ, "RACKCTL_DB_URL": built.db.url, "PYTHONPATH": SRC, "RACKCTL_ACTOR": "bench"}
+def rackctl_cli_status(built: fleet.Fleet, timeout: float, src: str = SRC) -> tuple[float, int]:
+    """`rackctl power status NODES` in a fresh process (rackctl's code from `src`), its table printed to a pipe."""
+    env = {**os.environ, "RACKCTL_DB_URL": built.db.url, "PYTHONPATH": src, "RACKCTL_ACTOR": "bench"}
     # As installed: with its bytecode cached (a dev shell's PYTHONDONTWRITEBYTECODE=1 would make every
     # start compile rackctl's modules again, ~0.3 s of CPU no installed copy pays). measure() warms it up.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -132,6 +134,9 @@ def ipmi_phase(args: argparse.Namespace, state_dir: Path) -> None:
             else (lambda: rackctl_status(built, args.timeout, 64)),
             "ipmipower --stat": lambda: ipmipower_status(addresses, config, args.timeout),
         }
+        if args.baseline:  # another checkout's rackctl in the same rounds: before/after at the same load
+            base = str(Path(args.baseline).resolve() / "src")
+            runs[f"baseline {args.baseline}"] = lambda: rackctl_cli_status(built, args.timeout, base)
         medians = measure(runs, args.rounds)
         healthy = medians[label] / medians["ipmipower --stat"]
         for name in built.nodes[::2]:
@@ -166,6 +171,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3.0, help="per-target timeout, seconds")
     parser.add_argument("--redfish", type=int, default=96, help="Redfish BMCs to measure (0: skip)")
     parser.add_argument("--cli", action="store_true", help="time the rackctl command end to end, not the service")
+    parser.add_argument("--baseline", default="", help="with --cli: also time the rackctl of this checkout (a path)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("note: not root; the lab runs without namespaces (not needed here)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ class Settings:
     def resolved_state_dir(self) -> Path:
         return Path(self.state_dir) if self.state_dir else default_state_dir()
 
-    @property
+    @cached_property  # checked once per secret reference: a thousand nodes' credentials in one command
     def resolved_secret_dirs(self) -> tuple[Path, ...]:
         """The folders `file:` references may point into, first the one new secrets are written to."""
         return tuple(Path(d) for d in self.secret_dirs) if self.secret_dirs else default_secret_dirs()

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from rackctl.errors import NotStarted, Timeout, Unknown, is_transient
 
@@ -111,10 +111,18 @@ def run_one(fn: Callable[[T], R], item: T, name: str, options: Options) -> Resul
         time.sleep(options.retry_delay)
 
 
-class _Run(Generic[T, R]):
+class Joinable(Protocol):
+    """What `RunState.wait` waits for: a worker thread, or a whole run on an event loop (`fanout_loop`)."""
+
+    def is_alive(self) -> bool: ...
+
+    def join(self, timeout: float | None = None) -> None: ...
+
+
+class RunState(Generic[T, R]):
     """One fan-out's shared state: results as workers finish, and whether the caller stopped listening."""
 
-    def __init__(self, fn: Callable[[T], R], items: Sequence[T], labels: list[str], options: Options) -> None:
+    def __init__(self, fn: Callable[[T], R] | None, items: Sequence[T], labels: list[str], options: Options) -> None:
         self.fn, self.items, self.labels, self.options = fn, items, labels, options
         self.results: list[Result[R] | None] = [None] * len(items)
         self.started = [False] * len(items)
@@ -124,15 +132,19 @@ class _Run(Generic[T, R]):
 
     def worker(self, index: int) -> None:
         try:
-            result = run_one(self.fn, self.items[index], self.labels[index], self.options)
-            with self.lock:
-                if self.closed:
-                    return
-                self.results[index] = result
-                if self.options.progress is not None:
-                    self.options.progress(result)
+            assert self.fn is not None  # threads run `fn`; a run on an event loop keeps its own results
+            self.keep(index, run_one(self.fn, self.items[index], self.labels[index], self.options))
         finally:
             self.slots.release()
+
+    def keep(self, index: int, result: Result[R]) -> None:
+        """A target's result, shown and logged as it comes; dropped once the caller has its results."""
+        with self.lock:
+            if self.closed:
+                return
+            self.results[index] = result
+            if self.options.progress is not None:
+                self.options.progress(result)
 
     def start_all(self) -> list[threading.Thread]:
         threads = []
@@ -159,7 +171,7 @@ class _Run(Generic[T, R]):
             return False
         return True
 
-    def wait(self, threads: list[threading.Thread]) -> None:
+    def wait(self, threads: Sequence[Joinable]) -> None:
         """Join the workers; after a stop, only within the grace period (or not at all once abandoned)."""
         stop = self.options.stop
         if stop is None:
@@ -200,6 +212,6 @@ def run(
     """fn over every item, at most `options.workers` at once; results in the order of `items`."""
     options = options or Options()
     labels = list(names) if names is not None else [str(i) for i in items]
-    state = _Run(fn, items, labels, options)
+    state = RunState(fn, items, labels, options)
     state.wait(state.start_all())
     return state.close()

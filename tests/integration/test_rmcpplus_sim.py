@@ -17,13 +17,17 @@ from contextlib import suppress
 
 import pytest
 
+from rackctl import fanout
 from rackctl.drivers import rmcpplus
 from rackctl.drivers.ipmi import IpmiBmc
 from rackctl.drivers.rmcpplus import wire
 from rackctl.errors import AuthError, ConnectError, Unsupported
 from rackctl.lab import ipmi, processes
 from rackctl.lab.plan import free_loopback
-from rackctl.types import Endpoint, PowerAction, PowerState, Secret
+from rackctl.services import bmc as bmc_service
+from rackctl.services import power
+from rackctl.services.bmc import BmcTarget
+from rackctl.types import Endpoint, MgmtProtocol, PowerAction, PowerState, Secret
 
 PASSWORD = "s3cret-pw-$(x)"
 
@@ -191,3 +195,22 @@ def test_nobody_answering_is_a_connect_error_within_the_deadline(monkeypatch: py
     address = free_loopback(ipaddress.IPv4Network("127.2.242.0/24"), 1, 623)[0]
     with pytest.raises(ConnectError):
         client(address).open()
+
+
+def test_a_fleet_wide_power_read_runs_on_the_rmcpplus_loop_and_each_bmc_gets_its_own_result(bmc: str) -> None:
+    """services.bmc runs `power status` over IPMI BMCs as tasks on the RMCP+ loop (fanout_loop): the
+    states agree with ipmitool, wrong credentials and a silent address are each their own result."""
+    ipmitool(bmc, "chassis", "power", "on")
+    silent = free_loopback(ipaddress.IPv4Network("127.2.243.0/24"), 1, 623)[0]
+    targets = [
+        BmcTarget(name, Endpoint(name, address, 623, "ipmi", "admin", Secret(password)), MgmtProtocol.IPMI)
+        for name, address, password in (("good", bmc, PASSWORD), ("wrong", bmc, "wrong"), ("silent", silent, ""))
+    ]
+    threads: set[str] = set()
+    options = fanout.Options(timeout=5, retries=0, progress=lambda r: threads.add(threading.current_thread().name))
+    results = bmc_service.execute("power status", targets, bmc_service.with_driver(power.status), options)
+    assert [r.target for r in results.results] == ["good", "wrong", "silent"]
+    assert results.results[0].ok and results.results[0].value.before == PowerState.ON
+    assert isinstance(results.results[1].error, AuthError)
+    assert isinstance(results.results[2].error, ConnectError) and "does not answer" in results.results[2].message
+    assert threads == {"rackctl-rmcpplus"}  # every result came from the loop: no thread per target

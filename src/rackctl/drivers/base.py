@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from rackctl.drivers.bmcconfig import (
     AttributeSpec,
@@ -23,6 +23,9 @@ from rackctl.drivers.bmcconfig import (
 )
 from rackctl.drivers.hostfacts import HostFacts
 from rackctl.types import BootDevice, Health, PowerAction, PowerState, Secret, SensorReading
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,23 @@ class PowerControl(Protocol):
     def power_state(self) -> PowerState: ...
 
     def set_power(self, action: PowerAction) -> None: ...
+
+
+@runtime_checkable
+class PowerReadAsync(Protocol):
+    """The power state read as coroutines on the driver's own event loop (IPMI: the RMCP+ engine), so
+    that a read over a thousand BMCs runs there as tasks (`fanout_loop`), not a thread per target."""
+
+    @staticmethod
+    def event_loop() -> asyncio.AbstractEventLoop: ...
+
+    async def open_async(self) -> None: ...
+
+    async def power_state_async(self) -> PowerState: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
 
 @runtime_checkable

@@ -154,8 +154,20 @@ class IpmiBmc(IpmiAccounts):
     def power_state(self) -> PowerState:
         # Get Chassis Status (IPMI v2.0, 28.2) directly: pyghmi's get_power first detects the OEM with an
         # extra Get Device ID round trip, which a fleet-wide status read pays a thousand times.
-        data = self._rmcp.chassis_status()
-        return PowerState.ON if data and data[0] & 0x01 else PowerState.OFF
+        return _power(self._rmcp.chassis_status())
+
+    # PowerReadAsync: the same session and read as coroutines on the RMCP+ loop, for fleet-wide reads.
+    event_loop = staticmethod(rmcpplus.Client.event_loop)
+
+    async def open_async(self) -> None:
+        try:
+            await self._rmcp.open_async()
+        except BaseException:
+            self._rmcp.close()
+            raise
+
+    async def power_state_async(self) -> PowerState:
+        return _power(await self._rmcp.chassis_status_async())
 
     def set_power(self, action: PowerAction) -> None:
         self._rmcp.chassis_control(_CHASSIS_CONTROL[action], idempotent=action in _IDEMPOTENT)
@@ -250,3 +262,7 @@ def _event(entry: dict[str, Any]) -> LogEntry:
         message=f"{entry.get('component', '')}: {entry.get('event', '')}".strip(": "),
         sensor=str(entry.get("component", "")),
     )
+
+
+def _power(chassis_status: bytes) -> PowerState:
+    return PowerState.ON if chassis_status and chassis_status[0] & 0x01 else PowerState.OFF

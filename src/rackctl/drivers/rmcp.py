@@ -28,7 +28,7 @@ def ping_many(
     answered: set[tuple[str, int]] = set()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.setblocking(False)
-        _grow_buffer(sock)
+        grow_buffer(sock)
         for _ in range(attempts):
             missing = sorted(pending - answered)
             for start in range(0, len(missing), window):
@@ -42,7 +42,7 @@ def ping_many(
     return answered
 
 
-def _grow_buffer(sock: socket.socket, size: int = 4 << 20) -> None:
+def grow_buffer(sock: socket.socket, size: int = 4 << 20) -> None:
     # SO_RCVBUFFORCE passes net.core.rmem_max when we may (root); otherwise take what SO_RCVBUF allows.
     for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
         if option is None:
@@ -76,8 +76,12 @@ def _receive(sock: socket.socket, pending: set[tuple[str, int]], answered: set[t
             data, source = sock.recvfrom(512)
         except (BlockingIOError, ConnectionRefusedError):
             return
-        if len(data) >= 9 and data[3] == 0x06 and data[8] == PONG_TYPE and source in pending:
+        if is_pong(data) and source in pending:
             answered.add(source)
+
+
+def is_pong(data: bytes) -> bool:
+    return len(data) >= 9 and data[3] == 0x06 and data[8] == PONG_TYPE
 
 
 def ping(address: str, port: int = 623, timeout: float = 1.0) -> bool:

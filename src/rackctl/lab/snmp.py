@@ -124,8 +124,19 @@ def serve_walks(
     return processes.start(argv, folder / "snmpsim.log", env=env)
 
 
-def wait_answering(agents: Sequence[tuple[str, int, str]], timeout: float = 40.0) -> list[str]:
-    """Wait until every agent (address, port, community) answers a GET; returns those that never did."""
+# snmpsim loads pysnmp's MIBs as it starts: seconds of CPU each, and minutes for eight of them on a loaded
+# two-core machine. A simulator that died is reported at once; one still starting gets this long.
+PDU_START_TIMEOUT_S = 300.0
+
+
+def wait_answering(
+    agents: Sequence[tuple[str, int, str]],
+    timeout: float = PDU_START_TIMEOUT_S,
+    running: Callable[[str], bool] | None = None,
+) -> list[str]:
+    """Wait until every agent (address, port, community) answers a GET; returns those that never did.
+    With `running` (address -> whether its simulator still runs), an agent whose process died is given up
+    on at once rather than waited for until the timeout."""
     from rackctl.drivers.snmp import SnmpClient, SnmpTarget  # pysnmp only where PDUs are simulated
 
     clients = {
@@ -133,8 +144,14 @@ def wait_answering(agents: Sequence[tuple[str, int, str]], timeout: float = 40.0
         for address, port, community in agents
     }
 
+    dead: list[str] = []
+
     def ready() -> bool:
         for address, client in list(clients.items()):
+            if running is not None and not running(address):
+                dead.append(address)
+                del clients[address]
+                continue
             try:
                 client.get(["1.3.6.1.2.1.1.5.0"])
                 del clients[address]
@@ -143,7 +160,7 @@ def wait_answering(agents: Sequence[tuple[str, int, str]], timeout: float = 40.0
         return True
 
     processes.wait_for(ready, timeout, 0.2)
-    return list(clients)
+    return dead + list(clients)
 
 
 LAB_AUTO_FAMILY = "raritan"  # what the lab writes for a PDU whose platform is `auto`
@@ -234,7 +251,12 @@ def start_pdus(
     for plan, address in zip(replayed, addresses[len(written) :], strict=True):
         _start_recorded(lab, plan, address, port, community, (community_file, outlet_file))
     state.save(lab)
-    silent = wait_answering([(info["address"], port, community) for info in lab.pdus.values()], timeout=90)
+    pids = {info["address"]: lab.pids.get(f"pdu:{name}") for name, info in lab.pdus.items()}
+    silent = wait_answering(
+        [(address, port, community) for address in pids],
+        timeout=PDU_START_TIMEOUT_S,
+        running=lambda address: (pid := pids[address]) is None or processes.alive(pid),
+    )
     if silent:
         raise LabError(
             f"{len(silent)} simulated PDU(s) did not start, e.g. {silent[0]}: see {lab.folder}/pdu/*/snmpsim.log"

@@ -11,18 +11,24 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from rackctl import secrets
+from rackctl.config import Settings
 from rackctl.errors import ValidationError
 from rackctl.inventory import fields, queries
 from rackctl.inventory.models import Device
-from rackctl.types import Endpoint
+from rackctl.types import Endpoint, Secret
 
 
-def management_endpoint(device: Device, resolve_secrets: bool = True) -> Endpoint | None:
+def management_endpoint(
+    device: Device, resolve_secrets: bool = True, settings: Settings | None = None, known: Known | None = None
+) -> Endpoint | None:
     """The device's out-of-band endpoint, or None without an address.
 
     With `resolve_secrets` the password (and an SNMPv3 privacy key) are Secrets read when a driver first
     needs them, inside the target's deadline; without, the references stay in `options` (`credential_ref`,
-    `priv_ref`) for whoever opens the session later.
+    `priv_ref`) for whoever opens the session later. `settings`: the secret policy, read once by a caller
+    making many endpoints (else read here, a TOML file each time); `known`: the Secrets already made for
+    other devices of the same call, by reference, so that a credential many BMCs share is checked and read
+    once (its first reader does it inside its own deadline; a failed read is not kept, each reader fails).
     """
     mgmt = device.mgmt
     if mgmt is None or not mgmt.address:
@@ -39,9 +45,9 @@ def management_endpoint(device: Device, resolve_secrets: bool = True) -> Endpoin
         options["family"] = device.platform  # PDUs: which vendor's OIDs
     password = None
     if resolve_secrets:
-        password = secrets.deferred(mgmt.credential_ref) if mgmt.credential_ref else None
+        password = _deferred(mgmt.credential_ref, settings, known) if mgmt.credential_ref else None
         if options.get("priv_ref"):
-            options["priv_key"] = secrets.deferred(str(options.pop("priv_ref")))
+            options["priv_key"] = _deferred(str(options.pop("priv_ref")), settings, known)
     else:
         options["credential_ref"] = mgmt.credential_ref
     return Endpoint(
@@ -54,6 +60,17 @@ def management_endpoint(device: Device, resolve_secrets: bool = True) -> Endpoin
         verify_tls=mgmt.verify_tls,
         options=options,
     )
+
+
+Known = dict[str, Secret]  # a secret reference -> the one deferred Secret made for it
+
+
+def _deferred(ref: str, settings: Settings | None, known: Known | None) -> Secret:
+    if known is None:
+        return secrets.deferred(ref, settings)
+    if ref not in known:
+        known[ref] = secrets.deferred(ref, settings)
+    return known[ref]
 
 
 def pinned_keys(device: Device) -> list[list[str]]:

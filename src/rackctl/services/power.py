@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rackctl.drivers.base import PowerControl
+from rackctl.drivers.base import PowerControl, PowerReadAsync
 from rackctl.errors import CommandError, Timeout
-from rackctl.services.bmc import one_loop, require
+from rackctl.services.bmc import on_loop, one_loop, require
 from rackctl.types import PowerAction, PowerState
 
 DESTRUCTIVE = frozenset({PowerAction.OFF, PowerAction.SOFT, PowerAction.CYCLE, PowerAction.RESET})
@@ -84,10 +84,18 @@ def preview(kind: PowerAction) -> Callable[[Any], PowerResult]:
     return one_loop(apply)
 
 
-@one_loop
+async def _status_async(bmc: PowerReadAsync) -> PowerResult:
+    # Only run for drivers whose class is a PowerReadAsync (services.bmc checks it once per fan-out).
+    return _status(await bmc.power_state_async())
+
+
+@on_loop(_status_async)
 def status(bmc: Any) -> PowerResult:
     require(bmc, PowerControl)
-    state = bmc.power_state()
+    return _status(bmc.power_state())
+
+
+def _status(state: PowerState) -> PowerResult:
     return PowerResult(state, state, False, state.value, {"power": state.value})
 
 

@@ -10,6 +10,7 @@ a session restarted rather than a RAKP step resent); the code is rackctl's own.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from rackctl.drivers.rmcpplus.engine import engine
@@ -30,11 +31,11 @@ class Client:
 
     def open(self) -> None:
         """Log on now (the driver's `__enter__`: wrong credentials fail there, as the contract says)."""
-        self._run(self._log_on())
+        self._run(self.open_async())
 
     def chassis_status(self) -> bytes:
         """Get Chassis Status (28.2): the response data (byte 0 bit 0: power is on)."""
-        return self._run(self._status())
+        return self._run(self.chassis_status_async())
 
     def chassis_control(self, action: int, idempotent: bool) -> None:
         """Chassis Control (28.3) with `action` (0 off, 1 on, 2 cycle, 3 reset, 5 soft off)."""
@@ -58,11 +59,13 @@ class Client:
             await self._session.log_on(deadline)
         return self._session
 
-    async def _log_on(self) -> bytes:
+    async def open_async(self) -> bytes:
+        """`open` for a caller already on the engine's loop (`event_loop()`)."""
         await self._opened(time.monotonic() + CALL_TIMEOUT_S)
         return b""
 
-    async def _status(self) -> bytes:
+    async def chassis_status_async(self) -> bytes:
+        """`chassis_status` for a caller already on the engine's loop."""
         deadline = time.monotonic() + CALL_TIMEOUT_S
         session = await self._opened(deadline)
         return (await session.command(NETFN_CHASSIS, GET_CHASSIS_STATUS, b"", deadline)).data
@@ -72,6 +75,11 @@ class Client:
         session = await self._opened(deadline)
         await session.raise_privilege(deadline)
         return (await session.command(NETFN_CHASSIS, CHASSIS_CONTROL, bytes([action]), deadline, idempotent)).data
+
+    @staticmethod
+    def event_loop() -> asyncio.AbstractEventLoop:
+        """The loop every session of this process runs on: the `*_async` methods must be awaited there."""
+        return engine().loop
 
     async def _close(self, session: Session) -> None:
         try:

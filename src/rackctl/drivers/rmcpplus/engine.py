@@ -18,6 +18,7 @@ from collections.abc import Coroutine
 from contextlib import suppress
 from typing import Any, TypeVar
 
+from rackctl.drivers.rmcp import grow_buffer
 from rackctl.drivers.rmcpplus.session import Link
 from rackctl.errors import ConnectError, Timeout
 
@@ -35,14 +36,7 @@ class Router(asyncio.DatagramProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        sock = transport.get_extra_info("socket")
-        for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
-            try:
-                if option is not None:
-                    sock.setsockopt(socket.SOL_SOCKET, option, RECEIVE_BUFFER)
-                    break
-            except OSError:
-                continue
+        grow_buffer(transport.get_extra_info("socket"), RECEIVE_BUFFER)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         link = self.links.get(addr[:2])

@@ -7,9 +7,10 @@ transaction open, and results are recorded in another short transaction.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,9 +18,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, selectinload
 
-from rackctl import fanout
+from rackctl import fanout, fanout_loop
 from rackctl import targets as targets_module
-from rackctl.drivers import rmcp
+from rackctl.config import Settings, load_settings
+from rackctl.drivers import rmcp, rmcp_async
+from rackctl.drivers.base import PowerReadAsync
 from rackctl.drivers.registry import driver_class
 from rackctl.errors import ConfigError, ConnectError, NotFound, RackctlError, Unsupported
 from rackctl.fanout_forked import can_fork, run_forked
@@ -27,7 +30,7 @@ from rackctl.inventory import queries
 from rackctl.inventory.db import Database, utcnow
 from rackctl.inventory.models import Device
 from rackctl.services import journal, leases, oplog
-from rackctl.services.endpoints import management_endpoint, unresolvable
+from rackctl.services.endpoints import Known, management_endpoint, unresolvable
 from rackctl.services.oplog import TargetResult
 from rackctl.types import BMC_PROTOCOLS, DeviceRole, Endpoint, MgmtProtocol
 
@@ -62,12 +65,13 @@ class Outcome:
         return [oplog.target_result(r) for r in self.results]
 
 
-def endpoint_of(device: Device) -> Endpoint:
-    """The device's BMC as a driver value, with its secret resolved now (never stored resolved)."""
+def endpoint_of(device: Device, settings: Settings | None = None, known: Known | None = None) -> Endpoint:
+    """The device's BMC as a driver value, its secret read when first needed (never stored resolved);
+    `settings` and `known` as `management_endpoint` takes them, for many devices at once."""
     mgmt = device.mgmt
     if mgmt is not None and mgmt.address and mgmt.protocol not in BMC_PROTOCOLS:
         raise ConfigError(f"{device.name} is managed over {mgmt.protocol}, not through a BMC")
-    endpoint = management_endpoint(device)
+    endpoint = management_endpoint(device, settings=settings, known=known)
     if endpoint is None:
         raise ConfigError(
             f"{device.name} has no BMC address in the inventory", hint="rackctl device set --mgmt-address"
@@ -91,13 +95,17 @@ def split_nodes(session: Session, names: Sequence[str]) -> tuple[list[str], list
 def load_targets(session: Session, names: Sequence[str]) -> tuple[list[BmcTarget], list[fanout.Result[Any]], list[str]]:
     """Endpoints for the named nodes, failed results for nodes that cannot be targeted, and the
     names of devices that have no BMC at all (switches, PDUs), which are left out."""
-    targets, refused, skipped = [], [], []
+    targets: list[BmcTarget] = []
+    refused: list[fanout.Result[Any]] = []
+    skipped: list[str] = []
+    known: Known = {}  # a credential many nodes share is checked and read once
+    settings = load_settings()  # the secret policy, read once for all nodes
     for device in queries.devices(session, names, selectinload(Device.mgmt)):
         if not has_bmc(device):
             skipped.append(device.name)
             continue
         try:
-            endpoint = endpoint_of(device)
+            endpoint = endpoint_of(device, settings, known)
         except RackctlError as exc:
             refused.append(fanout.Result(device.name, error=exc, attempts=0))
             continue
@@ -115,8 +123,11 @@ def _tcp_open(address: str, port: int, timeout: float) -> bool:
 
 def reachable(targets: Sequence[BmcTarget], timeout: float = 1.0) -> set[str]:
     """Names of the targets whose BMC answers at all: an RMCP ping for IPMI, a TCP connect otherwise."""
-    ipmi = {(t.endpoint.address, t.endpoint.port or 623): t.name for t in targets if t.protocol != MgmtProtocol.REDFISH}
-    answered = {ipmi[a] for a in rmcp.ping_many(ipmi, timeout=timeout)} if ipmi else set()
+    ipmi: dict[tuple[str, int], list[str]] = {}  # nodes may share a BMC address (another user, a chassis)
+    for t in targets:
+        if t.protocol != MgmtProtocol.REDFISH:
+            ipmi.setdefault(_rmcp_address(t), []).append(t.name)
+    answered = {name for a in rmcp.ping_many(ipmi, timeout=timeout) for name in ipmi[a]} if ipmi else set()
     others = [t for t in targets if t.protocol != MgmtProtocol.IPMI and t.name not in answered]
     with ThreadPoolExecutor(max_workers=64) as pool:
         opened = pool.map(
@@ -149,16 +160,44 @@ def probe_protocol(endpoint: Endpoint, timeout: float = 2.0) -> MgmtProtocol:
 
 
 def with_driver(operation: Callable[[Any], T]) -> Callable[[BmcTarget], T]:
-    """Wrap a driver operation so each call opens, uses and always closes one session."""
+    """Wrap a driver operation so each call opens, uses and always closes one session (its coroutine
+    variant, from `on_loop`, wrapped the same way)."""
 
     def run(target: BmcTarget) -> T:
         with driver_for(target) as bmc:
             return operation(bmc)
 
+    variant = getattr(operation, _ON_LOOP, None)
+    if variant is not None:
+        setattr(run, _ON_LOOP, _with_driver_async(variant))
+    return run
+
+
+def _with_driver_async(operation: Callable[[Any], Awaitable[T]]) -> Callable[[BmcTarget], Awaitable[T]]:
+    async def run(target: BmcTarget) -> T:
+        bmc = driver_for(target)
+        try:
+            await bmc.open_async()
+            return await operation(bmc)
+        finally:
+            bmc.__exit__(None, None, None)  # also when cancelled at the deadline: the session is closed
+
     return run
 
 
 _ONE_LOOP = "_rackctl_one_loop"
+_ON_LOOP = "_rackctl_on_loop"
+
+
+def on_loop(variant: Callable[[Any], Awaitable[Any]]) -> Callable[[F], F]:
+    """Mark a one-loop operation that has a coroutine `variant` for PowerReadAsync drivers: a fan-out
+    over such BMCs runs the variant as tasks on the driver's loop (`fanout_loop`), no thread per target."""
+
+    def mark(operation: F) -> F:
+        setattr(operation, _ON_LOOP, variant)
+        return one_loop(operation)
+
+    return mark
 
 
 def one_loop(operation: F) -> F:
@@ -185,9 +224,14 @@ def execute(
     outcome = Outcome(command)
     unknown = unresolvable(t.endpoint.address for t in targets) if precheck else {}
     named = [t for t in targets if t.endpoint.address not in unknown]
-    alive = reachable(named, timeout=min(1.0, options.timeout)) if precheck else {t.name for t in targets}
-    live = [t for t in named if t.name in alive]
-    done = {r.target: r for r in _fan_out(operation, live, options, forkable)}
+    ping_s = min(1.0, options.timeout)
+    on_loop = _on_loop(operation, named)
+    if on_loop is not None:  # each session starts at its own BMC's pong: none waits for the slowest ping
+        done = {r.target: r for r in on_loop(named, options, ping_s if precheck else None)}
+    else:
+        alive = reachable(named, timeout=ping_s) if precheck else {t.name for t in targets}
+        live = [t for t in named if t.name in alive]
+        done = {r.target: r for r in _fan_out(operation, live, options, forkable)}
     for target in targets:
         address = target.endpoint.address
         why = f"BMC {address} does not answer"
@@ -211,6 +255,53 @@ def _fan_out(
     if forkable and large_ipmi and processes > 1 and can_fork("pyghmi.ipmi.private.session", "iothread"):
         return run_forked(operation, live, names, options, processes)
     return fanout.run(operation, live, names, options)
+
+
+OnLoop = Callable[[list[BmcTarget], fanout.Options, "float | None"], list[fanout.Result[Any]]]
+
+
+def _on_loop(operation: Callable[[BmcTarget], Any], targets: list[BmcTarget]) -> OnLoop | None:
+    """For an operation with a coroutine variant (`on_loop`) over BMCs whose driver runs it: the run as
+    tasks on the driver's loop, each target admitted at its ping's answer (ping_s None: not pinged)."""
+    variant, driver = getattr(operation, _ON_LOOP, None), _async_driver(targets)
+    if variant is None or driver is None:
+        return None
+
+    def run(live: list[BmcTarget], options: fanout.Options, ping_s: float | None) -> list[fanout.Result[Any]]:
+        admit = _Pongs(live, ping_s).refusal if ping_s is not None else None
+        return fanout_loop.run(variant, live, driver.event_loop(), [t.name for t in live], options, admit)
+
+    return run
+
+
+class _Pongs:
+    """The targets' presence pings, sent (on the loop) when the first target asks for its answer."""
+
+    def __init__(self, targets: list[BmcTarget], timeout: float) -> None:
+        self._addresses = {_rmcp_address(t) for t in targets}
+        self._timeout = timeout
+        self._answers: asyncio.Future[dict[tuple[str, int], asyncio.Future[bool]]] | None = None
+
+    async def refusal(self, target: BmcTarget) -> BaseException | None:
+        if self._answers is None:
+            self._answers = asyncio.ensure_future(rmcp_async.pinged(self._addresses, self._timeout))
+        answers = await asyncio.shield(self._answers)  # shared by every target: one's cancellation is its own
+        if await asyncio.shield(answers[_rmcp_address(target)]):
+            return None
+        return ConnectError(f"BMC {target.endpoint.address} does not answer")
+
+
+def _rmcp_address(target: BmcTarget) -> tuple[str, int]:
+    return target.endpoint.address, target.endpoint.port or 623
+
+
+def _async_driver(live: list[BmcTarget]) -> Any:
+    """The driver class of every target when they share one that reads power as coroutines, else None."""
+    protocols = {t.protocol for t in live}
+    if len(protocols) != 1 or MgmtProtocol.AUTO in protocols:
+        return None
+    cls = driver_class("rackctl.bmc", protocols.pop().value)
+    return cls if issubclass(cls, PowerReadAsync) else None
 
 
 def record(db: Database, actor: str, outcome: Outcome) -> None:
