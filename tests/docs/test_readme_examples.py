@@ -78,6 +78,7 @@ NOT_RUN = {
     "rackctl power status|on|off|soft|cycle|reset @rack:r12 --queue | --follow": SYNOPSIS,
     "rackctl provision @rack:r12 --queue | --wait [--check] [-i FILE] [-e FILE]": SYNOPSIS,
     "rackctl bringup @rack:r12 --queue | --wait [-i FILE] [--json]": SYNOPSIS,
+    "rackctl firmware update @rack:r12 --queue | --wait [--yes] [--components bmc,bios]": SYNOPSIS,
     "rackctl jobs list [--queue fra1.audit] [--status failed] [--json]": SYNOPSIS,
     "rackctl jobs show 17": QUEUE + " (job 17 must exist)",
     "rackctl jobs cancel 17 [--abort]": SYNOPSIS,

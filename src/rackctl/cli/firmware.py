@@ -9,9 +9,11 @@ import typer
 from rackctl.cli import changes, output
 from rackctl.cli.common import DryRunOption, JsonOption, YesOption, actor, state
 from rackctl.cli.fanout_view import (
+    QueueOption,
     RetriesOption,
     TargetsArg,
     TimeoutOption,
+    WaitForOption,
     WorkersOption,
     fanout_options,
     report,
@@ -22,6 +24,9 @@ from rackctl.services.bmc import firmware, firmware_run
 firmware_app = typer.Typer(help="Firmware: inventory, plan and staged updates to the profile's baseline.",
                            no_args_is_help=True)  # fmt: skip
 
+WaitOption = Annotated[
+    bool, typer.Option("--wait", "--follow", help="Queue one job per rack, follow them, print the results.")
+]
 ComponentsOption = Annotated[
     str, typer.Option("--components", help="Only these components of the baseline, e.g. bmc,bios (default: all).")
 ]
@@ -105,11 +110,21 @@ def update_cmd(
     as_json: JsonOption = False,
     workers: WorkersOption = None,
     timeout: TimeoutOption = None,
+    queue: QueueOption = False,
+    wait: WaitOption = False,
+    wait_for: WaitForOption = 3600.0,
 ) -> None:
-    """Bring the nodes to the baseline: checked images, Redfish tasks, batches, power-sequenced reboots, verified."""
+    """Bring the nodes to the baseline: checked images, Redfish tasks, batches, power-sequenced reboots, verified.
+    --queue / --wait: each rack planned and updated by its site's firmware worker (needs PostgreSQL)."""
     waits = changes.waits(task_timeout, bmc_wait, poll)
     rollout = changes.rollout(batch, max_failure_rate, allow_in_service)
     reads = fanout_options(workers, timeout, 0)
+    if (queue or wait) and not dry_run:
+        from rackctl.cli import queued  # the task queue: only when asked for
+        from rackctl.jobs.firmware import Update
+
+        update = Update(_components(components), rollout, waits, reboot, serve_address, reads.workers, reads.timeout)
+        queued.firmware(target, update, wait, wait_for, yes, as_json)
     database = state().database()
     run = firmware_run.prepare(database, changes.bmc_nodes(target), _components(components), rollout, reads)
     for name, node_plan in run.plans.items():

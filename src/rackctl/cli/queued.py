@@ -9,16 +9,18 @@ import typer
 
 from rackctl import fanout
 from rackctl.cli import output
-from rackctl.cli.common import actor, state
+from rackctl.cli.common import actor, confirm, state
 from rackctl.cli.fanout_view import bmc_nodes, report, resolve_names
 from rackctl.inventory import queries
 from rackctl.jobs import fleet, follow
 from rackctl.jobs import queue as queues
 from rackctl.jobs.enqueue import Queued
+from rackctl.jobs.firmware import Update
 from rackctl.services import bringup as bringup_service
 from rackctl.services.audit.outcome import AuditReport
 from rackctl.services.audit.run import AuditOptions
 from rackctl.services.provision import HostOutcome, RunSpec
+from rackctl.targets import fold
 
 
 def require_queue() -> None:
@@ -44,17 +46,20 @@ def _seen(end: follow.Ended) -> None:
     output.note(f"job {end.queued.job_id} ({end.queued.group.label}): {end.status}")
 
 
+def _follow(jobs: Sequence[Queued], wait: bool, wait_for: float, as_json: bool) -> list[follow.Ended]:
+    """Say what was queued; without `wait` print the ids and exit 0, with it follow the jobs to their end."""
+    _announce(jobs, as_json)
+    if not wait:
+        _queued_only(jobs, as_json)
+    return follow.wait(state().url, jobs, wait_for, _seen)
+
+
 def audit(target: str, options: AuditOptions, wait: bool, wait_for: float, as_json: bool) -> AuditReport | None:
-    """Queue the audit; with `wait`, the merged report of its jobs (None: queued only, exit 0)."""
+    """Queue the audit; with `wait`, the merged report of its jobs (without it: the job ids, exit 0)."""
     require_queue()
     app = state()
     jobs = fleet.audit_jobs(app.url, app.database(), resolve_names(target), options, actor())
-    _announce(jobs, as_json)
-    if not wait:
-        if as_json:
-            output.emit_json([{"job": j.job_id, "queue": j.queue, "targets": j.group.label} for j in jobs])
-        return None
-    ended = follow.wait(app.url, jobs, wait_for, _seen)
+    ended = _follow(jobs, wait, wait_for, as_json)
     return fleet.audit_report(app.database(), ended, target, options)
 
 
@@ -69,10 +74,7 @@ def power(
     app = state()
     asked = fleet.Asked(actor(), options.workers, options.timeout, options.retries)
     jobs = fleet.power_jobs(app.url, app.database(), action, names, wait_s, asked)
-    _announce(jobs, as_json)
-    if not wait:
-        _queued_only(jobs, as_json)
-    ended = follow.wait(app.url, jobs, wait_for, _seen)
+    ended = _follow(jobs, wait, wait_for, as_json)
     results = follow.operation_results(app.database(), f"power {action}", ended)
     report(f"Power {action} (queued)", results, as_json)
 
@@ -83,10 +85,7 @@ def provision(spec: RunSpec, allow_in_service: bool, wait: bool, wait_for: float
 
     app = state()
     jobs = playbooks.provision_jobs(app.url, app.database(), spec, allow_in_service, actor())
-    _announce(jobs, as_json)
-    if not wait:
-        _queued_only(jobs, as_json)
-    ended = follow.wait(app.url, jobs, wait_for, _seen)
+    ended = _follow(jobs, wait, wait_for, as_json)
     return playbooks.provision_outcomes(app.database(), spec, ended)
 
 
@@ -100,8 +99,22 @@ def bringup(settings: bringup_service.Settings, wait: bool, wait_for: float, as_
     with app.database().transaction() as session:
         states = {d.name: d.state for d in queries.devices(session, settings.run.hosts)}
     jobs = playbooks.bringup_jobs(app.url, app.database(), settings, actor())
-    _announce(jobs, as_json)
-    if not wait:
-        _queued_only(jobs, as_json)
-    ended = follow.wait(app.url, jobs, wait_for, _seen)
+    ended = _follow(jobs, wait, wait_for, as_json)
     return playbooks.bringup_reports(app.database(), ended, states)
+
+
+def firmware(target: str, update: Update, wait: bool, wait_for: float, yes: bool, as_json: bool) -> None:
+    """Queue a firmware update per rack on SITE.firmware (asked first: each worker plans its own rack, so the
+    count is of the nodes that may change); with `wait`, every node's result as a direct run prints it."""
+    from rackctl.cli import changes
+    from rackctl.jobs import firmware as firmware_jobs
+
+    require_queue()
+    names = changes.bmc_nodes(target)
+    confirm(f"queue a firmware update of up to {len(names)} node(s): {fold(names)} (nodes at the baseline are"
+            " left as they are)?", yes)  # fmt: skip
+    app = state()
+    jobs = firmware_jobs.firmware_jobs(app.url, app.database(), names, update, actor())
+    ended = _follow(jobs, wait, wait_for, as_json)
+    changes.show("Firmware update (queued)", follow.operation_results(app.database(), firmware_jobs.COMMAND, ended),
+                 as_json)  # fmt: skip

@@ -69,20 +69,32 @@ def why(end: Ended) -> RackctlError:
     return Unknown(f"job {end.queued.job_id} {end.status} without recording a result (rackctl jobs show)")
 
 
-def operations(db: Database, command: str, ended: Sequence[Ended]) -> list[tuple[Ended, Operation | None]]:
-    """Each job's newest operation `COMMAND LABEL (job N)` (None where it recorded none), in the jobs' order;
-    the operations come with their results loaded."""
-    found: list[tuple[Ended, Operation | None]] = []
+@dataclass(frozen=True)
+class Recorded:
+    """What a job wrote to the operation log: its targets in order and each one's newest result."""
+
+    targets: list[str]
+    rows: dict[str, OperationResult]
+
+
+def operations(db: Database, command: str, ended: Sequence[Ended]) -> list[tuple[Ended, Recorded | None]]:
+    """Each job's operations `COMMAND LABEL (job N)` merged (None where it recorded none), in the jobs' order.
+    A later operation's result wins: a repeated job's second run, or a firmware job's updates after the
+    nodes it found at the baseline."""
+    found: list[tuple[Ended, Recorded | None]] = []
     with db.transaction() as session:
         for end in ended:
             text = f"{command} {tag(end.queued.group.label, end.queued.job_id)}"
             query = select(Operation).where(Operation.command == text).options(selectinload(Operation.results))
-            found.append((end, session.scalars(query.order_by(Operation.id.desc()).limit(1)).first()))
+            recorded = list(session.scalars(query.order_by(Operation.id)))
+            targets = list(dict.fromkeys(t for o in recorded for t in o.targets or []))
+            rows = {r.target: r for o in recorded for r in sorted(o.results, key=lambda r: r.id)}
+            found.append((end, Recorded(targets, rows) if recorded else None))
     return found
 
 
 def operation_results(db: Database, command: str, ended: Sequence[Ended]) -> list[fanout.Result[str]]:
-    """Each job's operation as one result per target, in the jobs' order."""
+    """Each job's operations as one result per target, in the jobs' order."""
     results: list[fanout.Result[str]] = []
     for end, found in operations(db, command, ended):
         results += _results_of(found, end) if found else [
@@ -91,14 +103,14 @@ def operation_results(db: Database, command: str, ended: Sequence[Ended]) -> lis
     return results
 
 
-def _results_of(operation: Operation, end: Ended) -> list[fanout.Result[str]]:
-    by_target = {r.target: r for r in operation.results}
+def _results_of(recorded: Recorded, end: Ended) -> list[fanout.Result[str]]:
+    rows = recorded.rows
     missing = Unknown(f"no result recorded (job {end.queued.job_id} {end.status}): state unknown")
     return [
-        fanout.Result(name, value=by_target[name].message)
-        if name in by_target and by_target[name].ok
-        else fanout.Result(name, error=_failed(by_target[name]) if name in by_target else missing)
-        for name in operation.targets or []
+        fanout.Result(name, value=rows[name].message)
+        if name in rows and rows[name].ok
+        else fanout.Result(name, error=_failed(rows[name]) if name in rows else missing)
+        for name in recorded.targets
     ]
 
 

@@ -66,7 +66,7 @@ def provision_outcomes(db: Database, spec: RunSpec, ended: Sequence[follow.Ended
     """Each host's outcome as its job recorded it; hosts of a job that recorded nothing fail, saying why."""
     outcomes = []
     for end, operation in follow.operations(db, describe(replace(spec, label="")), ended):
-        rows = {r.target: r for r in operation.results} if operation else {}
+        rows = operation.rows if operation else {}
         for name in end.queued.group.names:
             row = rows.get(name)
             if row is None:
@@ -87,7 +87,7 @@ def bringup_reports(db: Database, ended: Sequence[follow.Ended], states: dict[st
     (`states`: where each node stood when the command queued it)."""
     reports = []
     for end, operation in follow.operations(db, "bringup", ended):
-        rows = {r.target: r for r in operation.results} if operation else {}
+        rows = operation.rows if operation else {}
         for name in end.queued.group.names:
             row, now = rows.get(name), states[name]
             if row is None:

@@ -16,7 +16,7 @@ from rackctl import fanout
 from rackctl.errors import Interrupted
 from rackctl.inventory.db import Database
 from rackctl.jobs import guard
-from rackctl.jobs.queue import AUDIT, BRINGUP, POWER_ACT, POWER_READ, PROVISION, SCHEDULED_AUDIT, tag
+from rackctl.jobs.queue import AUDIT, BRINGUP, FIRMWARE, POWER_ACT, POWER_READ, PROVISION, SCHEDULED_AUDIT, tag
 from rackctl.services import power
 from rackctl.services.audit.jobs import SshAccess
 from rackctl.services.audit.run import AuditOptions, audit
@@ -148,6 +148,19 @@ def bringup_rack(
     return {"ok": all(r.ok for r in reports)}
 
 
+def firmware_update(context: Any, names: list[str], label: str, update: dict[str, Any], actor: str) -> dict[str, Any]:
+    """`rackctl firmware update` for one rack's nodes, images served from this worker's host (never retried)."""
+    from rackctl.config import load_settings
+    from rackctl.jobs.firmware import Update, run_update
+
+    setup = _setup(context)
+    cache = load_settings().resolved_state_dir / "image-cache"
+    with guard.bounded(setup.job_timeout, context.should_abort) as stop:
+        ok = run_update(setup.db, names, tag(label, context.job.id), Update.of(update), actor, stop, cache)
+    _raise_if_stopped(stop)
+    return {"ok": ok}
+
+
 def scheduled_audit(context: Any, timestamp: int, site: str, layers: list[str]) -> dict[str, Any]:
     """A periodic tick: queue one audit job per rack of the site (the same jobs `audit --queue` queues)."""
     from rackctl import targets
@@ -170,6 +183,7 @@ def register(app: Any) -> None:
         (SCHEDULED_AUDIT, scheduled_audit, False),
         (PROVISION, provision_rack, False),
         (BRINGUP, bringup_rack, False),
+        (FIRMWARE, firmware_update, False),
     )
     for name, function, retry in every:
         app.task(name=name, pass_context=True, retry=retry)(function)
