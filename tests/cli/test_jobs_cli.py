@@ -13,7 +13,8 @@ from tests.conftest import CliResult
 def test_the_queue_on_sqlite_is_one_line(cli: Callable[..., CliResult], tmp_path: Path) -> None:
     sqlite = f"sqlite:///{tmp_path / 'inventory.db'}"  # SQLite whichever backend the suite runs on
     for args in (("audit", "@all", "--queue"), ("audit", "@all", "--wait"), ("worker", "--site", "fra1"),
-                 ("jobs", "list")):  # fmt: skip
+                 ("jobs", "list"), ("provision", "@all", "--queue"), ("provision", "@all", "--wait", "--yes"),
+                 ("bringup", "@all", "--queue"), ("bringup", "@all", "--wait")):  # fmt: skip
         result = cli("--db", sqlite, *args)
         assert result.exit_code == 2, args
         assert "the job queue needs PostgreSQL" in result.stderr and "Traceback" not in result.stderr

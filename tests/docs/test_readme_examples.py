@@ -76,6 +76,8 @@ NOT_RUN = {
     "rackctl audit @site:fra1,@site:ams1 --queue": QUEUE,
     "rackctl audit @all --wait [--format json] [--wait-for 3600]": SYNOPSIS,
     "rackctl power status|on|off|soft|cycle|reset @rack:r12 --queue | --follow": SYNOPSIS,
+    "rackctl provision @rack:r12 --queue | --wait [--check] [-i FILE] [-e FILE]": SYNOPSIS,
+    "rackctl bringup @rack:r12 --queue | --wait [-i FILE] [--json]": SYNOPSIS,
     "rackctl jobs list [--queue fra1.audit] [--status failed] [--json]": SYNOPSIS,
     "rackctl jobs show 17": QUEUE + " (job 17 must exist)",
     "rackctl jobs cancel 17 [--abort]": SYNOPSIS,

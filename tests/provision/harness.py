@@ -91,8 +91,11 @@ class Lab:
         os_name: str = "ubuntu-22.04",
         layers: tuple[Path, ...] = (),
         state: dict[str, str] | None = None,
+        boot_timeout: float = 180,
     ) -> Target:
-        target = Target(name, self.root / name, [*layers, self.image], self.repo, os_name, boot, state or {})
+        target = Target(
+            name, self.root / name, [*layers, self.image], self.repo, os_name, boot, state or {}, boot_timeout
+        )
         self.targets.append(target)
         return target.start()
 

@@ -16,6 +16,7 @@ import yaml
 from rackctl import targets
 from rackctl.cli import complete, output
 from rackctl.cli.common import EXIT_FAILED, JsonOption, YesOption, actor, confirm, state, transaction
+from rackctl.cli.fanout_view import QueueOption, WaitForOption
 from rackctl.cli.trust import TrustNewKeysOption, trust_new_keys
 from rackctl.errors import Location, ValidationError
 from rackctl.services import bringup as bringup_service
@@ -47,6 +48,9 @@ OverrideOption = Annotated[
 ]
 ExtraVarsOption = Annotated[Path | None, typer.Option("--extra-vars", "-e", help="YAML file of extra variables.")]
 # A node count or a percentage, as Ansible's `serial` takes it.
+WaitOption = Annotated[
+    bool, typer.Option("--wait", "--follow", help="Queue one job per rack, follow them, print the results.")
+]
 _BATCH = re.compile(r"^([1-9][0-9]*|([1-9][0-9]?|100)%)$")
 
 
@@ -109,6 +113,25 @@ def _show(outcomes: list[HostOutcome], check: bool, diff: bool) -> None:
     )
 
 
+def _require_queue(queued: bool) -> None:
+    if queued:
+        from rackctl.cli.queued import require_queue  # the task queue: only when asked for
+
+        require_queue()
+
+
+def _provision_queued(spec: RunSpec, allow_in_service: bool, wait: bool, wait_for: float, as_json: bool) -> list[
+    HostOutcome
+]:  # fmt: skip
+    """The run on the sites' workers; its targets are checked here first, so a refusal is one line at once."""
+    from rackctl.cli import queued
+    from rackctl.services.provision.service import check_targets
+
+    with transaction() as session:
+        check_targets(session, spec.hosts, allow_in_service or spec.check)
+    return queued.provision(spec, allow_in_service, wait, wait_for, as_json)
+
+
 def provision_cmd(
     target: Annotated[
         str,
@@ -138,8 +161,13 @@ def provision_cmd(
     trust_new: TrustNewKeysOption = False,
     yes: YesOption = False,
     as_json: JsonOption = False,
+    queue: QueueOption = False,
+    wait: WaitOption = False,
+    wait_for: WaitForOption = 3600.0,
 ) -> None:
-    """Converge nodes to their profile's pinned stack (driver, Fabric Manager, CUDA, DCGM, network, serving)."""
+    """Converge nodes to their profile's pinned stack (driver, Fabric Manager, CUDA, DCGM, network, serving).
+    --queue / --wait: run on the sites' provisioning workers (needs a PostgreSQL inventory)."""
+    _require_queue(queue or wait)
     spec = run_spec(target, override, extra_vars)
     spec = replace(
         spec,
@@ -159,10 +187,13 @@ def provision_cmd(
         )
     if trust_new:
         trust_new_keys(target, "provision")
-    with cancel_on_interrupt() as cancel:
-        outcomes = provision(
-            state().database(), spec, actor(), None if as_json else _progress, allow_in_service, cancel
-        )
+    if queue or wait:
+        outcomes = _provision_queued(spec, allow_in_service, wait, wait_for, as_json)
+    else:
+        with cancel_on_interrupt() as cancel:
+            outcomes = provision(
+                state().database(), spec, actor(), None if as_json else _progress, allow_in_service, cancel
+            )
     if as_json:
         output.emit_json([o.as_dict() for o in outcomes])
     else:
@@ -181,14 +212,24 @@ def bringup_cmd(
     extra_vars: ExtraVarsOption = None,
     trust_new: TrustNewKeysOption = False,
     as_json: JsonOption = False,
+    queue: QueueOption = False,
+    wait: WaitOption = False,
+    wait_for: WaitForOption = 3600.0,
 ) -> None:
-    """BMC -> PXE once -> staggered power-on -> SSH -> provision -> burn-in -> validated; resumable per node."""
+    """BMC -> PXE once -> staggered power-on -> SSH -> provision -> burn-in -> validated; resumable per node.
+    --queue / --wait: run on the sites' provisioning workers (needs a PostgreSQL inventory)."""
+    _require_queue(queue or wait)
     spec = run_spec(target, override, extra_vars)
     settings = bringup_service.Settings(
         run=spec, stagger_s=stagger, ssh_timeout_s=ssh_timeout, trust_new_keys_by=actor() if trust_new else ""
     )
-    workers = state().settings.workers
-    reports = bringup_service.bringup(state().database(), list(spec.hosts), settings, actor(), workers)
+    if queue or wait:
+        from rackctl.cli import queued
+
+        reports = queued.bringup(settings, wait, wait_for, as_json)
+    else:
+        workers = state().settings.workers
+        reports = bringup_service.bringup(state().database(), list(spec.hosts), settings, actor(), workers)
     if as_json:
         output.emit_json([r.as_dict() for r in reports])
     else:

@@ -69,17 +69,25 @@ def why(end: Ended) -> RackctlError:
     return Unknown(f"job {end.queued.job_id} {end.status} without recording a result (rackctl jobs show)")
 
 
-def operation_results(db: Database, command: str, ended: Sequence[Ended]) -> list[fanout.Result[str]]:
-    """Each job's newest operation `COMMAND LABEL (job N)` as one result per target, in the jobs' order."""
-    results: list[fanout.Result[str]] = []
+def operations(db: Database, command: str, ended: Sequence[Ended]) -> list[tuple[Ended, Operation | None]]:
+    """Each job's newest operation `COMMAND LABEL (job N)` (None where it recorded none), in the jobs' order;
+    the operations come with their results loaded."""
+    found: list[tuple[Ended, Operation | None]] = []
     with db.transaction() as session:
         for end in ended:
             text = f"{command} {tag(end.queued.group.label, end.queued.job_id)}"
             query = select(Operation).where(Operation.command == text).options(selectinload(Operation.results))
-            found = session.scalars(query.order_by(Operation.id.desc()).limit(1)).first()
-            results += _results_of(found, end) if found else [
-                fanout.Result(n, error=why(end), attempts=0) for n in end.queued.group.names
-            ]  # fmt: skip
+            found.append((end, session.scalars(query.order_by(Operation.id.desc()).limit(1)).first()))
+    return found
+
+
+def operation_results(db: Database, command: str, ended: Sequence[Ended]) -> list[fanout.Result[str]]:
+    """Each job's operation as one result per target, in the jobs' order."""
+    results: list[fanout.Result[str]] = []
+    for end, found in operations(db, command, ended):
+        results += _results_of(found, end) if found else [
+            fanout.Result(n, error=why(end), attempts=0) for n in end.queued.group.names
+        ]  # fmt: skip
     return results
 
 

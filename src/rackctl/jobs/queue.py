@@ -20,6 +20,7 @@ SCHEMA_LOCK = 0x7261636B716D  # "rackqm": one schema install at a time
 # Task names (rackctl's tasks, in tasks.py), here so that deferring and reading back need no procrastinate import.
 AUDIT, POWER_READ, POWER_ACT = "rackctl:audit", "rackctl:power.read", "rackctl:power.act"
 SCHEDULED_AUDIT = "rackctl:audit.scheduled"
+PROVISION, BRINGUP, FIRMWARE = "rackctl:provision", "rackctl:bringup", "rackctl:firmware.update"
 
 
 class Kind(StrEnum):

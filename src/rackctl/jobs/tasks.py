@@ -16,7 +16,7 @@ from rackctl import fanout
 from rackctl.errors import Interrupted
 from rackctl.inventory.db import Database
 from rackctl.jobs import guard
-from rackctl.jobs.queue import AUDIT, POWER_ACT, POWER_READ, SCHEDULED_AUDIT, tag
+from rackctl.jobs.queue import AUDIT, BRINGUP, POWER_ACT, POWER_READ, PROVISION, SCHEDULED_AUDIT, tag
 from rackctl.services import power
 from rackctl.services.audit.jobs import SshAccess
 from rackctl.services.audit.run import AuditOptions, audit
@@ -107,6 +107,47 @@ def power_act(
     return _power(context, action, names, label, options, actor, wait)
 
 
+def _run_spec(context: Any, names: list[str], label: str, spec: dict[str, Any]) -> Any:
+    """The job's playbook run with this worker's own Ansible folder and forks (its settings)."""
+    from rackctl.config import load_settings
+    from rackctl.jobs.playbooks import spec_of
+
+    setup, settings = _setup(context), load_settings()
+    ansible = settings.resolved_state_dir / "ansible"
+    return spec_of(spec, names, tag(label, context.job.id), setup.url or setup.db.url, ansible,
+                   max(1, min(settings.workers, 64)))  # fmt: skip
+
+
+def provision_rack(
+    context: Any, names: list[str], label: str, spec: dict[str, Any], allow_in_service: bool, actor: str
+) -> dict[str, Any]:
+    """`rackctl provision` for one rack's nodes (never retried: a run cut off leaves its nodes unknown)."""
+    from rackctl.services.provision import Cancel, provision
+
+    setup = _setup(context)
+    run = _run_spec(context, names, label, spec)
+    with guard.bounded(setup.job_timeout, context.should_abort) as stop:
+        cancel = Cancel()
+        cancel.event = stop.requested  # the job's deadline or an abort stops the play at its next task
+        outcomes = provision(setup.db, run, actor, None, allow_in_service, cancel)
+    _raise_if_stopped(stop)
+    return {"ok": all(o.ok for o in outcomes)}
+
+
+def bringup_rack(
+    context: Any, names: list[str], label: str, spec: dict[str, Any], stagger_s: float, ssh_timeout_s: float,
+    trust_new_keys_by: str, actor: str,
+) -> dict[str, Any]:  # fmt: skip
+    """`rackctl bringup` for one rack's nodes (never retried: power-ons and provisioning act)."""
+    from rackctl.services import bringup
+
+    setup = _setup(context)
+    run = _run_spec(context, names, label, spec)
+    settings = bringup.Settings(run, stagger_s, ssh_timeout_s, trust_new_keys_by=trust_new_keys_by)
+    reports = bringup.bringup(setup.db, names, settings, actor, run.forks)
+    return {"ok": all(r.ok for r in reports)}
+
+
 def scheduled_audit(context: Any, timestamp: int, site: str, layers: list[str]) -> dict[str, Any]:
     """A periodic tick: queue one audit job per rack of the site (the same jobs `audit --queue` queues)."""
     from rackctl import targets
@@ -127,6 +168,8 @@ def register(app: Any) -> None:
         (POWER_READ, power_read, READS_RETRIED),
         (POWER_ACT, power_act, False),
         (SCHEDULED_AUDIT, scheduled_audit, False),
+        (PROVISION, provision_rack, False),
+        (BRINGUP, bringup_rack, False),
     )
     for name, function, retry in every:
         app.task(name=name, pass_context=True, retry=retry)(function)

@@ -27,6 +27,13 @@ def _run(command: list[str]) -> None:
         raise ConfigError(f"{' '.join(command[:3])} failed: {done.stderr.strip()[-300:]}")
 
 
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 @dataclass
 class Target:
     """One overlay copy of the image: a chroot, or a booted nspawn machine when `boot` is set."""
@@ -95,10 +102,13 @@ class Target:
         assert self.process is not None
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
+            # nspawn's short-lived outer child is listed first for a moment; the machine is the child that became
+            # systemd (its PID 1). Taking the first child once made nsenter aim at a vanished process until the bound.
             children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
             found = children.read_text().split() if children.exists() else []
-            if found:
-                return int(found[0])
+            leaders = [int(pid) for pid in found if _comm(int(pid)) == "systemd"]
+            if leaders:
+                return leaders[0]
             if self.process.poll() is not None:
                 raise ConfigError(f"{self.name}: systemd-nspawn exited: {self.console()[-400:]}")
             time.sleep(0.05)
@@ -107,6 +117,8 @@ class Target:
     def _wait_running(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
+            if self.leader is None or _comm(self.leader) != "systemd":
+                raise ConfigError(f"{self.name}: the machine's systemd is gone: {self.console()[-400:]}")
             done = subprocess.run(self.enter("systemctl", "is-system-running"), capture_output=True, text=True)
             if done.stdout.strip() in ("running", "degraded"):
                 return

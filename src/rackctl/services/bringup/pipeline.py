@@ -150,11 +150,13 @@ def bringup(db: Database, names: list[str], settings: Settings, actor: str, work
         for r, n in zip(results, nodes, strict=True)
     ]
     with db.transaction() as session:
-        oplog.record(session, actor, "bringup", [_result(r) for r in reports], started_at=started)
+        command = f"bringup {settings.run.label}" if settings.run.label else "bringup"
+        oplog.record(session, actor, command, [_result(r) for r in reports], started_at=started)
     return reports
 
 
 def _result(report: Report) -> oplog.TargetResult:
     message = report.message if report.ok else f"{report.failed_step}: {report.message}"
-    detail = {"start": report.start.value, "end": report.end.value, "steps": report.steps, "hint": report.hint}
+    detail = {"start": report.start.value, "end": report.end.value, "steps": report.steps, "hint": report.hint,
+              "failed_step": report.failed_step}  # fmt: skip
     return oplog.TargetResult(report.node, report.ok, message, detail)

@@ -48,6 +48,8 @@ class RunSpec:
     max_fail_percentage: int = 100
     # The whole run's limit in seconds (0: none); an expired run leaves its nodes marked as interrupted.
     timeout_s: int = 0
+    # What the operation log adds to the command to name this run: a queued job's `TARGETS (job N)`.
+    label: str = ""
 
     @property
     def wants_burnin(self) -> bool:

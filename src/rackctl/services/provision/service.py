@@ -53,6 +53,7 @@ def describe(spec: RunSpec) -> str:
     words += ["--check"] if spec.check else []
     words += ["--diff"] if spec.diff else []
     words += [f"--batch {spec.batch}"] if spec.batch != "100%" else []
+    words += [spec.label] if spec.label else []
     return " ".join(words)
 
 
