@@ -30,7 +30,8 @@ async def attempts(fn: Callable[[T], Awaitable[R]], item: T, name: str, options:
     while True:
         attempt += 1
         try:
-            value = await asyncio.wait_for(fn(item), options.timeout)
+            async with asyncio.timeout(options.timeout):  # in this task: wait_for would make one more per target
+                value = await fn(item)
             return Result(name, value=value, attempts=attempt, seconds=time.monotonic() - started)
         except TimeoutError:
             error: Exception = Timeout(f"no answer within {options.timeout:g}s")

@@ -170,6 +170,7 @@ def test_ssh_host_keys_come_from_the_inventory_pins_under_the_node_s_name(
                             "ansible_port": sshd,
                             "ansible_user": "nobody-rackctl",
                             "ansible_ssh_private_key_file": str(tmp_path / "absent-key"),
+                            "ansible_ssh_timeout": 60,  # a loaded CI machine: ssh's connect, not the key check
                         }
                     }
                 }

@@ -205,7 +205,9 @@ def _provision(db: Database, lab: HostLab, tmp_path: Path, run: str) -> tuple[Ho
     play = tmp_path / f"play-{run}.yml"
     play.write_text(MARKER_PLAY.format(marker=marker))
     override = tmp_path / "ssh.yml"
+    # A long connect timeout: on a loaded CI machine ssh's connect must not be what fails, only the key check.
     connection = {"ansible_user": "root", "ansible_ssh_private_key_file": str(lab.keys.client)}
+    connection["ansible_ssh_timeout"] = 60
     override.write_text(yaml.safe_dump({"all": {"vars": connection}}))
     spec = RunSpec((NODE,), db.url, tmp_path / "ansible", playbook=str(play), overrides=(override,))
     [outcome] = provision(db, spec, "tester")

@@ -4,7 +4,9 @@ is still starting is asked again (the wait is bounded by its timeout, not by a c
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
+from rackctl.lab.processes import last_words
 from rackctl.lab.snmp import wait_answering
 
 
@@ -37,3 +39,12 @@ def test_a_silent_simulator_still_running_is_waited_for_until_the_timeout() -> N
     silent = wait_answering([("127.0.0.1", _unused_udp_port(), "public")], timeout=1.0, running=running)
     assert silent == ["127.0.0.1"]
     assert len(rounds) > 1
+
+
+def test_a_failed_start_is_explained_by_the_last_line_of_its_log(tmp_path: Path) -> None:
+    log = tmp_path / "snmpsim.log"
+    log.write_text("starting\nERROR: [Errno 98] Address already in use\n\n")
+    assert last_words(log) == "ERROR: [Errno 98] Address already in use"
+    assert last_words(tmp_path / "missing.log") == "no log"
+    (tmp_path / "empty.log").write_text("")
+    assert last_words(tmp_path / "empty.log") == "nothing logged"

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from rackctl.inventory.models import Device, PduOutlet, PowerFeed, PowerPort, Rack
@@ -35,8 +37,35 @@ def share_w(port: PowerPort, lost_feed: str | None = None) -> float:
     device = port.device
     if port.outlet is None or (lost_feed is not None and feed_of(port) == lost_feed):
         return 0.0
-    live = [p for p in connected_ports(device) if lost_feed is None or feed_of(p) != lost_feed]
-    return draw_w(device) / len(live) if live else 0.0
+    feeds = _supply_feeds(device)
+    live = len(feeds) if lost_feed is None else sum(feed != lost_feed for feed in feeds)
+    return draw_w(device) / live if live else 0.0
+
+
+_FEEDS: ContextVar[dict[int, tuple[Device, list[str | None]]] | None] = ContextVar("supply_feeds", default=None)
+
+
+@contextmanager
+def remembered() -> Iterator[None]:
+    """Within the block, each device's supply feeds are worked out once (a validation asks for every PDU,
+    feed and outlet under every lost feed: the same devices' supplies again and again). Only for blocks
+    that do not change power connections."""
+    token = _FEEDS.set({})
+    try:
+        yield
+    finally:
+        _FEEDS.reset(token)
+
+
+def _supply_feeds(device: Device) -> list[str | None]:
+    """The feeds of the device's connected power supplies, one entry each."""
+    known = _FEEDS.get()
+    if known is not None and id(device) in known:
+        return known[id(device)][1]
+    feeds = [feed_of(p) for p in connected_ports(device)]
+    if known is not None:
+        known[id(device)] = (device, feeds)  # the device kept too, so its id cannot be reused meanwhile
+    return feeds
 
 
 def pdu_load_w(pdu: Device, lost_feed: str | None = None) -> float:

@@ -255,7 +255,8 @@ def validate(session: Session, devices: list[Device]) -> list[Check]:
     """Every check over the racks holding `devices`, and the device-level checks over `devices`."""
     racks = sorted({d.rack for d in devices if d.rack is not None}, key=lambda r: r.name)
     _load_racks(session, racks)
-    results = [c for rack in racks for check in _RACK_CHECKS for c in check(rack)]
+    with pm.remembered():  # the checks only read
+        results = [c for rack in racks for check in _RACK_CHECKS for c in check(rack)]
     results += check_cabling(session, devices)
     results += check_duplicates(session, {d.name for d in devices})
     return results

@@ -121,9 +121,9 @@ def _start_ipmi(lab: LabState, plans: list[NodePlan]) -> None:
     state.save(lab)
     silent = ipmi.wait_answering([b.address for b in lab.bmcs.values() if b.kind == "ipmi"])
     if silent:
-        raise LabError(
-            f"{len(silent)} simulated BMC(s) did not start, e.g. {silent[0]}: see {lab.folder}/bmc/*/ipmi_sim.log"
-        )
+        bmc = next(b for b in ipmi_bmcs if b.address == silent[0])
+        said = processes.last_words(Path(bmc.folder) / "ipmi_sim.log")
+        raise LabError(f"{len(silent)} simulated BMC(s) did not start, e.g. {bmc.device} at {silent[0]}: {said}")
 
 
 def outlet_file(lab: LabState, pdu: str, number: int) -> str:

@@ -46,6 +46,16 @@ def start(
     return proc.pid
 
 
+def last_words(log: Path) -> str:
+    """The last non-empty line a program wrote to its log: what a failed start says about why, kept in the
+    error because a lab that fails to start removes its folder, logs included."""
+    try:
+        lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1][:200] if lines else "nothing logged"
+
+
 def run_tool(argv: Sequence[str], stdin: str | None = None, timeout: float = 120) -> str:
     """Run a helper program to completion; any failure becomes one LabError naming the program."""
     try:

@@ -258,9 +258,9 @@ def start_pdus(
         running=lambda address: (pid := pids[address]) is None or processes.alive(pid),
     )
     if silent:
-        raise LabError(
-            f"{len(silent)} simulated PDU(s) did not start, e.g. {silent[0]}: see {lab.folder}/pdu/*/snmpsim.log"
-        )
+        name = next(n for n, info in lab.pdus.items() if info["address"] == silent[0])
+        said = processes.last_words(Path(lab.pdus[name]["folder"]) / "snmpsim.log")
+        raise LabError(f"{len(silent)} simulated PDU(s) did not start, e.g. {name} at {silent[0]}: {said}")
 
 
 def _replayable(lab: LabState, plans: list[NodePlan]) -> list[NodePlan]:

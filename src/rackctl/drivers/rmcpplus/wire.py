@@ -9,7 +9,6 @@ cannot end or steer a session.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import struct
@@ -148,7 +147,7 @@ class Logon:
         return head + bytes([self.role, 0, 0, len(self.user)]) + self.user
 
     def _hmac(self, key: bytes, data: bytes) -> bytes:
-        return hmac.new(key, data, hashlib.sha1).digest()
+        return hmac.digest(key, data, "sha1")
 
     def _who(self) -> bytes:
         return bytes([self.role, len(self.user)]) + self.user
@@ -208,7 +207,7 @@ def seal(keys: Keys, bmc_sid: int, seq: int, message: bytes) -> bytes:
     body = struct.pack("<BBIIH", AUTH_RMCP_PLUS, ENCRYPTED | AUTHENTICATED, bmc_sid, seq, len(payload)) + payload
     integrity_pad = -(len(body) + 2) % 4  # AuthType .. Next Header is a multiple of four bytes
     body += b"\xff" * integrity_pad + bytes([integrity_pad, 0x07])
-    return RMCP_IPMI + body + hmac.new(keys.k1, body, hashlib.sha1).digest()[:ICV_LEN]
+    return RMCP_IPMI + body + hmac.digest(keys.k1, body, "sha1")[:ICV_LEN]
 
 
 def unseal(keys: Keys, console_sid: int, packet: bytes) -> tuple[int, bytes]:
@@ -216,7 +215,7 @@ def unseal(keys: Keys, console_sid: int, packet: bytes) -> tuple[int, bytes]:
     if len(packet) < 16 + 32 + 2 + ICV_LEN or packet[:4] != RMCP_IPMI or packet[4] != AUTH_RMCP_PLUS:
         raise WireError("not an RMCP+ session packet")
     body, code = packet[4:-ICV_LEN], packet[-ICV_LEN:]
-    if not hmac.compare_digest(code, hmac.new(keys.k1, body, hashlib.sha1).digest()[:ICV_LEN]):
+    if not hmac.compare_digest(code, hmac.digest(keys.k1, body, "sha1")[:ICV_LEN]):
         raise WireError("integrity check failed")
     kind, sid, seq, length = struct.unpack_from("<BIIH", packet, 5)
     if kind != ENCRYPTED | AUTHENTICATED | IPMI_MESSAGE:
