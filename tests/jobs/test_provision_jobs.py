@@ -1,6 +1,7 @@
 """`provision --queue/--wait` on real `rackctl worker` processes: the worker runs the playbook (ansible-playbook
 reaching a real sshd on 127.0.0.1) and the job's result is read back from the operation log as the direct
-run's table; a worker SIGKILLed mid-provision leaves the job "interrupted", never run again."""
+run's table; a worker SIGKILLed mid-provision leaves the job "interrupted", never run again; a queued bring-up
+prints the direct run's summary."""
 
 from __future__ import annotations
 
@@ -108,3 +109,28 @@ def test_a_worker_killed_mid_provision_is_left_interrupted_never_repeated(
     assert f"rackctl:provision[{job}]" not in workers.log("heir")
     shown = rack("jobs", "show", str(job))
     assert "interrupted" in shown.stdout and INTERRUPTED in shown.stdout
+
+
+def test_a_queued_bringup_prints_the_direct_runs_summary_from_the_worker(
+    cli: Callable[..., CliResult], workers: Workers, db: Database
+) -> None:
+    # A BMC that refuses the inventory's password stops the node at the first step, with a hint (as in
+    # tests/provision/test_cli.py's direct run), here on the site's provisioning worker.
+    assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
+    assert cli("lab", "up", "--no-hosts").exit_code == 0
+    try:
+        assert cli("lab", "fault", "gpu-r12-u03", "wrong-password").exit_code == 0
+        assert cli("device", "set", "gpu-r12-u03", "--state", "racked", "--reason", "mounted").exit_code == 0
+        workers.start("w-fra1", "fra1", "--queues", "provision")
+        result = cli("bringup", "gpu-r12-u03", "--wait", "--json")
+        assert result.exit_code == 1, result.stderr
+        [report] = result.json()  # type: ignore[misc]
+        assert (report["node"], report["ok"], report["failed_step"], report["end"]) == (
+            "gpu-r12-u03", False, "bmc", "failed"
+        )  # fmt: skip
+        assert "refused the credentials" in report["message"] and report["hint"]
+        [job] = [j["id"] for j in cli("jobs", "list", "--json").json()]  # type: ignore[union-attr]
+        assert f"rackctl:bringup[{job}]" in workers.log("w-fra1")
+        assert [o.command for o in _operations(db, job)] == [f"bringup gpu-r12-u03 (job {job})"]
+    finally:
+        cli("lab", "down")
