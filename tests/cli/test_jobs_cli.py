@@ -7,6 +7,8 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import CliResult
 
 
@@ -45,3 +47,12 @@ def test_the_unit_runs_the_worker_with_its_arguments_quoted(cli: Callable[..., C
     assert argv[argv.index("worker") + 1 :][:4] == ["--site", "fra1", "--queues", "audit,bmc"]
     assert argv[argv.index("--name") + 1] == name
     assert "LoadCredential=bmc-password" in text and "Restart=on-failure" in text
+
+
+def test_a_worker_without_ansible_does_not_serve_provision(
+    cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no ansible-playbook to be found
+    result = cli("worker", "--site", "fra1", "--queues", "audit,provision")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "--queues provision: this host cannot run Ansible" in result.stderr

@@ -63,6 +63,7 @@ def worker_cmd(
     if write_unit or dry_run:
         _unit(plan, folder, tuple(credential(c) for c in credentials or []), dry_run)
         return
+    workers.check_tools(plan)
     app = state()
     queues.conninfo(app.url)  # SQLite: one line before anything starts
     who = name or one_line(socket.gethostname(), NAME_LIMIT)

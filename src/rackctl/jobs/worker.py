@@ -8,12 +8,15 @@ sweeps for jobs of dead workers (recovery.py). SIGINT/SIGTERM stop it after the 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from rackctl.errors import ValidationError
 from rackctl.inventory.db import Database
 from rackctl.inventory.models import Site
 from rackctl.jobs import queue as queues
@@ -94,6 +97,17 @@ async def _serve(url: str, db: Database, plan: WorkerPlan, setup: WorkerSetup, n
             )
         finally:
             sweeper.cancel()
+
+
+def check_tools(plan: WorkerPlan) -> None:
+    """A worker serves `provision` only where Ansible runs: refused in one line before it takes a job."""
+    if queues.Kind.PROVISION in plan.kinds and (
+        importlib.util.find_spec("ansible_runner") is None or shutil.which("ansible-playbook") is None
+    ):
+        raise ValidationError(
+            "--queues provision: this host cannot run Ansible (ansible-runner and ansible-playbook are needed)",
+            hint="install the provision extra here, or leave provision to a worker that has it",
+        )
 
 
 def run(url: str, db: Database, plan: WorkerPlan, ssh: SshAccess, name: str) -> None:
