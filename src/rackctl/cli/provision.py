@@ -166,6 +166,7 @@ def provision_cmd(
     wait_for: WaitForOption = 3600.0,
 ) -> None:
     """Converge nodes to their profile's pinned stack (driver, Fabric Manager, CUDA, DCGM, network, serving).
+
     --queue / --wait: run on the sites' provisioning workers (needs a PostgreSQL inventory)."""
     _require_queue(queue or wait)
     spec = run_spec(target, override, extra_vars)
@@ -217,6 +218,7 @@ def bringup_cmd(
     wait_for: WaitForOption = 3600.0,
 ) -> None:
     """BMC -> PXE once -> staggered power-on -> SSH -> provision -> burn-in -> validated; resumable per node.
+
     --queue / --wait: run on the sites' provisioning workers (needs a PostgreSQL inventory)."""
     _require_queue(queue or wait)
     spec = run_spec(target, override, extra_vars)
