@@ -41,9 +41,18 @@ def test_an_outlet_off_is_a_psu_without_input_on_the_bmc(lab: RackLab) -> None:
     again = _json(lab, "pdu", "off", "pdu-r12-b1:25", "--yes")
     assert again[0]["value"]["message"] == "already off"
     assert _json(lab, "pdu", "status", "pdu-r12-b1:25")[0]["value"]["state"] == "off"
+    # The PDU answers the SET at once and the node reacts after it, as a real one does: wait until the BMC
+    # reports the PSU without input (a condition, not a margin) before asking verify-feeds.
+    assert processes.wait_for(lambda: _without_input(lab, "gpu-r12-u03", "PSU2"), timeout=SETTLE_S, interval=0.5)
     feeds = lab("pdu", "verify-feeds", "gpu-r12-u03", "--yes")
     assert feeds.exit_code == 2
     assert "refusing to verify gpu-r12-u03: PSU2 has no input; its other feed is not healthy" in feeds.stderr
+
+
+def _without_input(lab: RackLab, node: str, psu: str) -> bool:
+    result = lab("sensors", node, "--json")
+    readings = json.loads(result.stdout)[0]["value"] if result.exit_code == 0 else []
+    return any(r["name"].split()[0] == psu and "input lost" in r["state"].lower() for r in readings)
 
 
 def _readings_once(lab: RackLab, settled: Callable[[dict[int, float]], bool]) -> Any:

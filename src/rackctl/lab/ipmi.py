@@ -248,11 +248,17 @@ def wait_answering(addresses: Sequence[str], timeout: float = 20.0) -> list[str]
 PROMPT = b"> "
 
 
-def console(address: str, commands: Sequence[str], timeout: float = 1.0) -> None:
+# How long a console command may take to be carried out: seconds on a loaded machine, never a whole minute.
+CONSOLE_S = 60.0
+
+
+def console(address: str, commands: Sequence[str], timeout: float = CONSOLE_S) -> None:
     """Send commands to a running ipmi_sim's console (sensor changes, SEL entries).
 
     Returns once the console has prompted again after the last command: ipmi_sim prints "> " before
-    reading each line, so one prompt more than commands means every command was carried out.
+    reading each line, so one prompt more than commands means every command was carried out. Waits on
+    that prompt, not on a margin: closing earlier (with the reset below) could drop a command ipmi_sim had
+    not read yet, which on a loaded machine left a PSU's input state unchanged.
     """
     try:
         with socket.create_connection((address, CONSOLE_PORT), timeout=timeout) as conn:
@@ -267,9 +273,11 @@ def console(address: str, commands: Sequence[str], timeout: float = 1.0) -> None
                     break
                 seen += chunk
     except TimeoutError:
-        return
+        raise LabError(f"ipmi_sim console at {address}: no prompt within {timeout:g} s") from None
     except OSError as exc:
         raise LabError(f"ipmi_sim console at {address}: {exc.strerror or exc}") from None
+    if seen.count(PROMPT) <= len(commands):
+        raise LabError(f"ipmi_sim console at {address}: closed before carrying out {commands[-1]!r}")
 
 
 def psu_input(address: str, psu_index: int, has_input: bool) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import queue
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -24,6 +25,7 @@ from typing import Any
 from pysnmp.smi import error as smi_error
 
 from rackctl.lab import powerdomain, state
+from rackctl.lab.processes import LabError
 
 LOAD_FACTOR = 0.7  # running nodes draw this share of their maximum (the BMC's PSU sensors say the same)
 STANDBY_W = 20.0  # per PSU with input, node off: BMC and fans at idle
@@ -158,8 +160,12 @@ class Simulator:
     def _react(self) -> None:
         while True:
             path, on = self._events.get()
-            if powerdomain.outlet_is_on(path) == on:  # else a later command is queued and wins
+            if powerdomain.outlet_is_on(path) != on:
+                continue  # a later command is queued and wins
+            try:
                 powerdomain.outlet_changed(Path(self.config["lab"]), path, on)
+            except LabError as exc:  # one node that could not be told must not stop every later reaction
+                print(f"outlet {path} {'on' if on else 'off'}: {exc}", file=sys.stderr, flush=True)
 
     def _locked(self, number: int) -> bool:
         try:
