@@ -19,7 +19,7 @@ from rackctl.inventory.schema import upgrade
 from rackctl.jobs.queue import ensure_schema
 from tests.conftest import CliResult, _seed
 
-BOUND_S = 120.0  # every wait here ends by this, whatever the machine's load
+BOUND_S = 300.0  # every wait here ends by this: a broken worker, not a loaded machine (120 s failed under stress-ng)
 
 
 def until(condition: Callable[[], object], what: str, bound_s: float = BOUND_S) -> object:

@@ -17,6 +17,9 @@ from rackctl.lab import ipmi, snmp, state, wiring
 
 PDUS = "pdu-r12-a1,pdu-r12-a2,pdu-r12-b1,pdu-r12-b2"
 NODES = ("gpu-r12-u03", "gpu-r12-u11", "gpu-r12-u19", "gpu-r12-u27")
+# verify-feeds in these tests: a whole sensor repository read through a busy ipmi_sim, and a BMC seeing an outlet
+# change, take longer than the defaults on a loaded machine (30 s failed under stress-ng); both bound conditions.
+UNDER_LOAD = ("--timeout", "120", "--settle", "120")
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any
 
 from rackctl.lab import snmp, wiring
 
-from .conftest import RackLab
+from .conftest import UNDER_LOAD, RackLab
 
 PDUS = "pdu-r12-a1,pdu-r12-a2,pdu-r12-b1,pdu-r12-b2"
 
@@ -39,7 +39,7 @@ def test_a_pdu_cycle_recovers_a_hung_bmc(lab: RackLab) -> None:
 
 
 def test_verify_feeds_as_inventoried(lab: RackLab) -> None:
-    out = _json(lab, "pdu", "verify-feeds", "gpu-r12-u19", "--yes")
+    out = _json(lab, "pdu", "verify-feeds", "gpu-r12-u19", *UNDER_LOAD, "--yes")
     assert out[0]["value"]["message"] == "all 6 outlets feed the PSUs the inventory says"
     assert [r["value"]["message"] for r in out[1:3]] == ["as inventoried: PSU1", "as inventoried: PSU5"]
 
@@ -47,7 +47,7 @@ def test_verify_feeds_as_inventoried(lab: RackLab) -> None:
 def test_verify_feeds_finds_a_swapped_cord(lab: RackLab) -> None:
     done = wiring.outlet_miswired(lab.folder, "gpu-r12-u27", ("PSU2", "PSU6"))
     assert done == "gpu-r12-u27: PSU2 now on pdu-r12-b2 outlet 30, PSU6 on pdu-r12-b2 outlet 29"
-    result = lab("pdu", "verify-feeds", "gpu-r12-u27", "--yes")
+    result = lab("pdu", "verify-feeds", "gpu-r12-u27", *UNDER_LOAD, "--yes")
     assert result.exit_code == 1
     assert "PSU6 of gpu-r12-u27 is on pdu-r12-b2 outlet 29, inventory says outlet 30" in result.stdout
     assert "PSU2 of gpu-r12-u27 is on pdu-r12-b2 outlet 30, inventory says outlet 29" in result.stdout

@@ -9,7 +9,7 @@ from typing import Any
 
 from rackctl.lab import processes, snmp
 
-from .conftest import RackLab
+from .conftest import UNDER_LOAD, RackLab
 
 PDUS = "pdu-r12-a1,pdu-r12-a2,pdu-r12-b1,pdu-r12-b2"
 # A ceiling for waits on a condition, never reached unless something is broken: on a loaded 2-core machine
@@ -44,7 +44,7 @@ def test_an_outlet_off_is_a_psu_without_input_on_the_bmc(lab: RackLab) -> None:
     # The PDU answers the SET at once and the node reacts after it, as a real one does: wait until the BMC
     # reports the PSU without input (a condition, not a margin) before asking verify-feeds.
     assert processes.wait_for(lambda: _without_input(lab, "gpu-r12-u03", "PSU2"), timeout=SETTLE_S, interval=0.5)
-    feeds = lab("pdu", "verify-feeds", "gpu-r12-u03", "--yes")
+    feeds = lab("pdu", "verify-feeds", "gpu-r12-u03", *UNDER_LOAD, "--yes")
     assert feeds.exit_code == 2
     assert "refusing to verify gpu-r12-u03: PSU2 has no input; its other feed is not healthy" in feeds.stderr
 
