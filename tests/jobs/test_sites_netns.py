@@ -75,7 +75,9 @@ def test_each_sites_jobs_run_in_its_own_network(
     assert elsewhere.returncode == 1 and "does not answer" in elsewhere.stdout
     for site, namespace in sites.items():
         workers.start(f"w-{site}", site, "--queues", "audit", netns=namespace, db_url=socket_url)
-    result = cli("audit", "@rack:r12,@rack:r13,@rack:r14", "--layers", "bmc", "--wait", "--format", "json")
+    result = cli(
+        "audit", "@rack:r12,@rack:r13,@rack:r14", "--layers", "bmc", "--timeout", "120", "--wait", "--format", "json"
+    )
     report = json.loads(result.stdout)
     assert report["summary"]["not_audited"] == 0, report["not_audited"]
     assert report["summary"]["devices"] == 12

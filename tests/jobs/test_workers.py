@@ -33,7 +33,10 @@ def _status(cli: Callable[..., CliResult], job: int) -> str:
 def test_a_sites_jobs_run_only_on_that_sites_worker(two_sites: Callable[..., CliResult], workers: Workers) -> None:
     workers.start("w-fra1", "fra1", "--queues", "audit")
     workers.start("w-ams1", "ams1", "--queues", "audit")
-    result = two_sites("audit", "@rack:r12,@rack:r13", "--layers", "bmc,pdu", "--wait", "--format", "json")
+    # 120 s a device: a loaded machine's BMC reads take long, and a device not audited would fail the count.
+    result = two_sites(
+        "audit", "@rack:r12,@rack:r13", "--layers", "bmc,pdu", "--timeout", "120", "--wait", "--format", "json"
+    )
     report = json.loads(result.stdout)
     assert report["summary"]["not_audited"] == 0, report["not_audited"]
     assert report["summary"]["devices"] == 16  # 4 nodes and 4 PDUs per rack
