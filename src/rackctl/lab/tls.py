@@ -24,7 +24,9 @@ VALID_DAYS = 30
 
 
 @dataclass(frozen=True)
-class Authority:
+class CertifiedKey:
+    """A private key and the certificate that vouches for it."""
+
     certificate: x509.Certificate
     key: ec.EllipticCurvePrivateKey
 
@@ -33,14 +35,12 @@ class Authority:
         return self.certificate.public_bytes(serialization.Encoding.PEM)
 
 
-@dataclass(frozen=True)
-class Issued:
-    certificate: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
+class Authority(CertifiedKey):
+    """The lab's own CA: it signs what the lab's services present."""
 
-    @property
-    def pem(self) -> bytes:
-        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+class Issued(CertifiedKey):
+    """A service's certificate, signed by the lab's authority."""
 
     @property
     def key_pem(self) -> bytes:
