@@ -148,6 +148,19 @@ def test_ipmi_user_slots_and_set_user_password_on_ipmi_sim(cli, db, ipmi_bmc, se
     assert old.exit_code == 1 and old.json()[0]["error_type"] == "AuthError"
 
 
+def test_an_ipmi_slot_with_a_factory_account_name_is_flagged(cli, db, ipmi_factory_bmc, monkeypatch):
+    monkeypatch.setenv("RACKCTL_BMC_PASSWORD", PASSWORD)
+    assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
+    args = ("--mgmt-address", ipmi_factory_bmc.address, "--mgmt-port", "623", "--mgmt-username", "ADMIN")
+    assert cli("device", "set", "gpu-r12-u03", *args).exit_code == 0
+    users = cli("bmc", "users", "gpu-r12-u03", "--json", "--timeout", "60")
+    assert users.exit_code == 0, users.stderr
+    value = users.json()[0]["value"]
+    # slot 2 as ipmi_sim's LAN config declares it; ADMIN/ADMIN is Supermicro's factory account (boards before 2020)
+    assert [(a["id"], a["username"], a["enabled"]) for a in value["accounts"]] == [("2", "ADMIN", True)]
+    assert value["flagged"] == ["ADMIN (Supermicro (ADMIN/ADMIN))"]
+
+
 def test_ipmi_firmware_is_the_bmc_version_and_the_profile_columns_are_a_baseline(cli, db, ipmi_bmc, monkeypatch):
     monkeypatch.setenv("RACKCTL_BMC_PASSWORD", PASSWORD)
     assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
