@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.parser import BytesParser
 from email.policy import HTTP
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
+import pytest
+import requests
 from sqlalchemy import select
 
 from rackctl.inventory import queries
@@ -195,6 +202,8 @@ def test_without_yes_it_counts_what_it_would_touch_and_changes_nothing(fleet, tm
     assert dry.exit_code == 0, dry.stderr
     line = "update the firmware of 2 node(s): gpu-r12-u[03,11] (1 other node(s) left as they are)"
     assert f"would {line}" in dry.stdout
+    allowed = run.cli("firmware", "update", "gpu-r12-u[03,11,19]", "--allow-in-service", "--dry-run", *QUICK)
+    assert "would update the firmware of 3 node(s): gpu-r12-u[03,11,19]\n" in allowed.stdout
     refused = run.cli("firmware", "update", "gpu-r12-u[03,11,19]", *QUICK)  # nobody at a terminal to answer
     assert refused.exit_code == 2 and f"{line}? - refusing without confirmation" in refused.stderr
     for server in run.servers.values():
@@ -214,3 +223,40 @@ def test_a_reboot_the_feeds_cannot_carry_is_not_made_and_says_why(fleet, tmp_pat
     reset = "/redfish/v1/Systems/437XR1138R2/Actions/ComputerSystem.Reset"
     assert not run.servers["gpu-r12-u27"].made("POST", reset)
     assert rows["gpu-r12-u27"]["detail"]["components"]["bios"] == {"before": "P79 v1.45", "wanted": "P79 v1.46"}
+
+
+@contextmanager
+def _origin(folder: Path) -> Iterator[tuple[str, list[str]]]:
+    """A plain HTTP file server standing in for a vendor's download site; yields its URL and the paths it served."""
+    served: list[str] = []
+
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            served.append(self.path)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", served
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_url_image_is_downloaded_once_checked_and_served_only_while_the_run_lasts(fleet, tmp_path):
+    baseline = {k: v for k, v in _baseline(tmp_path).items() if k == "bmc"}
+    image = Path(baseline["bmc"]["image"])
+    with _origin(image.parent) as (origin, served):
+        baseline["bmc"]["image"] = f"{origin}/{image.name}"
+        run = fleet(nodes=2, firmware=baseline)
+        result = run.cli("firmware", "update", "gpu-r12-u[03,11]", "--yes", "--json", *QUICK)
+        assert result.exit_code == 0, result.stdout + result.stderr
+    assert [p for p in served if image.name in p] == [f"/{image.name}"]  # one download for both nodes
+    fetched = [u for server in run.servers.values() for u in server.writes.fetched]
+    assert len(fetched) == 2 and not any(u.startswith(origin) for u in fetched)  # the BMCs got rackctl's copy
+    with pytest.raises(requests.ConnectionError):  # rackctl's image server is gone once the run ended
+        requests.get(fetched[0], timeout=5)
