@@ -69,6 +69,31 @@ def test_a_new_password_that_does_not_log_in_keeps_the_old_one(fleet, secret_fol
     assert secret.read_text() == PASSWORD + "\n" and not (secret_folder / "u03.pw.pending").exists()
 
 
+def test_a_reference_that_breaks_after_the_new_login_keeps_the_new_password_and_says_where(fleet, secret_folder):
+    run = fleet(nodes=1, username="Administrator")
+    secret = _secret(secret_folder, "u03.pw")
+    _point(run, "gpu-r12-u03", secret)
+    server = run.servers["gpu-r12-u03"]
+    record = server.record
+
+    def meanwhile(request):  # while the BMC takes the new password, someone puts a folder where the file was
+        record(request)
+        if request.method == "PATCH" and secret.is_file():
+            secret.unlink()
+            secret.mkdir()
+
+    server.record = meanwhile
+    result = run.cli("bmc", "rotate", "gpu-r12-u03", "--yes", "--json")
+    assert result.exit_code == 1
+    row = result.json()[0]
+    pending = secret_folder / "u03.pw.pending"
+    assert row["detail"] == {"working": "new"}
+    assert row["error"].startswith(f"the new password works but file:{secret} could not be rewritten")
+    assert row["error"].endswith(f"it is kept in {pending}")
+    assert pending.read_text() == server.password + "\n" and server.password != PASSWORD
+    assert stat.S_IMODE(pending.stat().st_mode) == 0o600
+
+
 def test_a_reference_rackctl_cannot_write_is_refused_before_any_change(fleet, secret_folder):
     run = fleet(nodes=2, username="Administrator")
     _point(run, "gpu-r12-u11", _secret(secret_folder, "u11.pw"))  # u03 keeps env:RACKCTL_BMC_PASSWORD
