@@ -225,7 +225,7 @@ def execute(
     named = [t for t in targets if t.endpoint.address not in unknown]
     ping_s = min(1.0, options.timeout)
     on_loop = _on_loop(operation, named)
-    if on_loop is not None:  # each session starts at its own BMC's pong: none waits for the slowest ping
+    if on_loop is not None:  # each session starts at its own BMC's first answer: none waits for the slowest
         done = {r.target: r for r in on_loop(named, options, ping_s if precheck else None)}
     else:
         alive = reachable(named, timeout=ping_s) if precheck else {t.name for t in targets}
