@@ -41,3 +41,15 @@ def test_boot_cd_once_asks_for_the_cd_as_the_next_boot_only(fleet):
     boot = patch.body["Boot"]
     # "Cd" is among DMTF's recorded BootSourceOverrideTarget@Redfish.AllowableValues; "Once" is the next boot only
     assert (boot["BootSourceOverrideTarget"], boot["BootSourceOverrideEnabled"]) == ("Cd", "Once")
+
+
+def test_eject_with_image_ejects_only_where_that_image_is_inserted(fleet):
+    run = fleet(nodes=1)
+    other = run.cli("media", "eject", "gpu-r12-u03", "--image", IMAGE, "--yes", "--json")
+    assert other.exit_code == 0, other.stdout
+    assert other.json()[0]["message"] == f"CD1: holds {RECORDED}, not {IMAGE}; left alone"
+    assert not run.servers["gpu-r12-u03"].made("PATCH", CD1)
+    ejected = run.cli("media", "eject", "gpu-r12-u03", "--image", "freeOS.1.1.iso", "--yes", "--json")
+    assert ejected.exit_code == 0, ejected.stdout
+    assert ejected.json()[0]["detail"] == {"slot": "CD1", "before": RECORDED, "after": None}
+    assert [p.body for p in run.servers["gpu-r12-u03"].made("PATCH", CD1)] == [{"Image": None, "Inserted": False}]
