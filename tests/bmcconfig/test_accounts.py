@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
 import stat
+import subprocess
 from pathlib import Path
 
 from sqlalchemy import select
@@ -175,6 +178,29 @@ def test_ipmi_firmware_is_the_bmc_version_and_the_profile_columns_are_a_baseline
     # the lab's ipmi_sim says firmware 1.0 (Get Device ID); the profile's bmc_firmware is 1.02.04
     assert [(s["kind"], s["wanted"]["version"]) for s in value["steps"]] == [("bmc", "1.02.04")]
     assert value["missing"] == ["bios"]  # IPMI names no BIOS version
+
+
+def test_the_bmc_firmware_revision_reads_as_ipmitool_prints_it(cli, db, ipmi_bmc_102, monkeypatch):
+    """Get Device ID's minor revision is BCD: ipmitool, on the same ipmi_sim, is the reading to match."""
+    monkeypatch.setenv("RACKCTL_BMC_PASSWORD", PASSWORD)
+    assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
+    address = ipmi_bmc_102.address
+    assert cli("device", "set", "gpu-r12-u03", "--mgmt-address", address, "--mgmt-port", "623").exit_code == 0
+    inventory = cli("firmware", "inventory", "gpu-r12-u03", "--json", "--timeout", "60")
+    assert inventory.exit_code == 0, inventory.stderr
+    versions = [c["version"] for c in inventory.json()[0]["value"] if c["kind"] == "bmc"]
+    ipmitool = subprocess.run(  # the password through the environment (-E), never on the command line
+        ["ipmitool", "-I", "lanplus", "-C", "3", "-H", address, "-U", "admin", "-E", "mc", "info"],
+        env={**os.environ, "IPMI_PASSWORD": PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ipmitool.returncode == 0, ipmitool.stderr
+    revision = re.search(r"^Firmware Revision\s*:\s*(\S+)$", ipmitool.stdout, re.MULTILINE)
+    assert revision is not None, ipmitool.stdout
+    assert versions == [revision[1]] == ["1.02"]
 
 
 def test_a_shared_password_is_not_rotated_while_another_run_holds_one_of_its_bmcs(fleet, secret_folder, db: Database):
