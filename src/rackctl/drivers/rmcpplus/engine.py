@@ -54,6 +54,7 @@ class Engine:
         self.loop = asyncio.new_event_loop()
         self._routers: list[Router] = []
         self._opening: asyncio.Future[None] | None = None
+        self._closing: set[asyncio.Task[Any]] = set()
         thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="rackctl-rmcpplus")
         thread.start()
 
@@ -98,6 +99,11 @@ class Engine:
 
     def submit(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Run `coroutine` on the loop without waiting for it (closing sessions)."""
+        if _running_loop() is self.loop:  # a task on the loop itself: no wake-up through the loop's pipe
+            task = self.loop.create_task(coroutine)
+            self._closing.add(task)  # the loop keeps only a weak reference to a task
+            task.add_done_callback(self._closing.discard)
+            return
         asyncio.run_coroutine_threadsafe(coroutine, self.loop)
 
 
@@ -116,9 +122,19 @@ _engine: tuple[int, Engine] | None = None
 _starting = threading.Lock()
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def engine() -> Engine:
     """This process's engine, started on first use (and again in a forked child, whose thread is gone)."""
     global _engine
+    started = _engine
+    if started is not None and started[0] == os.getpid():  # every session asks: no lock once it runs
+        return started[1]
     with _starting:
         if _engine is None or _engine[0] != os.getpid():
             _engine = (os.getpid(), Engine())
