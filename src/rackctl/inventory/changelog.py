@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
+from functools import cache
 from itertools import count
 from typing import Any
 
@@ -50,6 +51,7 @@ def tracked(model: type) -> bool:
     return issubclass(model, Base) and getattr(model, "__changelog__", True)
 
 
+@cache  # asked once per logged row: ~440 rows a rack
 def kind_of(model: type) -> str:
     """`PowerPort` -> `power-port`: the kind shown and filtered on."""
     name = model.__name__
@@ -62,8 +64,13 @@ def known_kinds() -> list[str]:
     return sorted({kind_of(m) for m in models} | {"operation"})
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A column value as JSON keeps it."""
+    if type(value) in _AS_IS:  # most values: no isinstance walk over Enum and the date types
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
