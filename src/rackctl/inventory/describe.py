@@ -66,6 +66,7 @@ def describe_device(device: Device) -> dict[str, Any]:
             "verify_tls": mgmt.verify_tls,
             "scheme": (mgmt.options or {}).get("scheme"),
             "tls_fingerprint": (mgmt.options or {}).get("tls_fingerprint"),
+            "pdu_unit": (mgmt.options or {}).get("unit"),
         }
         if mgmt
         else None,
