@@ -2,8 +2,8 @@
 
 Each node is a lab host (a network namespace with OpenSSH's sshd and a persona answering like the
 inventory's node). rackctl's audit (probe over paramiko, parse, compare, store) is set against the
-reference: OpenSSH's own client running the same probe on every host with the same fan-out, with no
-parsing, comparison or storage. Then the BMC layer over --bmcs simulated IPMI BMCs (ipmi_sim through the
+reference: OpenSSH's own client running the same probe, with the same arguments (each host's interfaces,
+units and health URL), on every host with the same fan-out, with no parsing, comparison or storage. Then the BMC layer over --bmcs simulated IPMI BMCs (ipmi_sim through the
 lab), against FreeIPMI's ipmipower reading just the power state of the same BMCs.
 
 sudo python bench/audit.py [--hosts 50 200] [--bmcs 1000] [--workers 64]
@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select
 
+from rackctl.drivers.host_ssh import probe_command
 from rackctl.drivers.hostfacts.probe import SCRIPT
 from rackctl.inventory import devicetypes
 from rackctl.inventory.db import Database
@@ -33,7 +34,7 @@ from rackctl.inventory.templates.build import create_racks
 from rackctl.inventory.templates.loader import load_template
 from rackctl.lab import hostlab
 from rackctl.paths import data_dir
-from rackctl.services.audit.jobs import SshAccess
+from rackctl.services.audit.jobs import SshAccess, build_plan
 from rackctl.services.audit.run import AuditOptions, audit
 from rackctl.types import Layer
 
@@ -58,8 +59,9 @@ def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def openssh(lab: hostlab.HostLab, workers: int) -> float:
-    """The reference: `ssh HOST sh -s < probe` on every host, `workers` at once."""
+def openssh(lab: hostlab.HostLab, workers: int, commands: dict[str, str]) -> float:
+    """The reference: `ssh HOST sh -s -- ARGS < probe` on every host, `workers` at once, with the arguments
+    rackctl's audit gives that host's probe (`commands`, by address: its interfaces, units, health URL)."""
     args = [
         "-i",
         str(lab.keys.client),
@@ -74,7 +76,7 @@ def openssh(lab: hostlab.HostLab, workers: int) -> float:
 
     def probe(address: str) -> int:
         done = subprocess.run(
-            ["ssh", *args, f"root@{address}", "sh -s -- '' '' ''"],
+            ["ssh", *args, f"root@{address}", commands[address]],
             input=script,
             capture_output=True,
             timeout=120,
@@ -110,11 +112,14 @@ def run(nodes: int, workers: int) -> None:
             ssh=SshAccess("root", str(lab.keys.client)),  # host keys: pinned in the inventory by point_inventory
         )
         target = ",".join(names[:nodes])
+        with db.transaction() as session:
+            plan = build_plan(session, names[:nodes], options.layers, options.ssh)
+            commands = {job.endpoint.address: probe_command(job.request) for job in plan.hosts if job.endpoint}
         started, cpu = time.perf_counter(), _cpu_seconds()
         report = audit(db, target, options, "bench")
         rackctl_s, rackctl_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
         children = _cpu_seconds(resource.RUSAGE_CHILDREN)
-        reference_s = openssh(lab, workers)
+        reference_s = openssh(lab, workers, commands)
         reference_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - children  # the ssh clients
     finally:
         lab.stop()
@@ -123,7 +128,7 @@ def run(nodes: int, workers: int) -> None:
         f"  rackctl audit --layers host,cabling: {rackctl_s:6.2f} s  ({len(report.findings)} findings, "
         f"{len(report.not_audited)} not audited)"
     )
-    print(f"  openssh, same probe, no parsing:     {reference_s:6.2f} s")
+    print(f"  openssh, same probe and arguments:   {reference_s:6.2f} s")
     print(
         f"  rackctl's own CPU: {rackctl_cpu:.2f} s, {rackctl_cpu / nodes * 1000:.1f} ms per host "
         "(the rest is the hosts' probes, which here share this machine's cores)"

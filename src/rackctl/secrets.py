@@ -209,6 +209,8 @@ def writable(ref: str, settings: Settings | None = None) -> Path:
     _allowed_path(path, _settings(settings).resolved_secret_dirs, ref)
     if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
         raise ConfigError(f"secret reference {ref}: its folder cannot be written by this user")
+    if path.is_dir():
+        raise ConfigError(f"secret reference {ref}: it names a folder, not a file")
     if path.exists() and not os.access(path, os.W_OK):
         raise ConfigError(f"secret reference {ref}: the file cannot be written by this user")
     return path

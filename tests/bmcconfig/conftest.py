@@ -8,6 +8,7 @@ import ipaddress
 import json
 import random
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,9 +116,10 @@ class IpmiNode:
     folder: Path
 
 
-@pytest.fixture
-def ipmi_bmc(tmp_path: Path) -> Iterator[IpmiNode]:
-    """One real OpenIPMI ipmi_sim (user slot 2: admin) on its own loopback address; stopped after the test."""
+@contextmanager
+def _ipmi_sim(tmp_path: Path, username: str, firmware: tuple[int, int] = (1, 0)) -> Iterator[IpmiNode]:
+    """One real OpenIPMI ipmi_sim (user slot 2: `username`, Get Device ID's firmware revision `firmware`) on
+    its own loopback address; stopped after."""
     from rackctl.lab import ipmi, processes
     from rackctl.lab.plan import free_loopback
 
@@ -125,10 +127,31 @@ def ipmi_bmc(tmp_path: Path) -> Iterator[IpmiNode]:
     script = ipmi.install_chassis_script(root)
     folder = root / "bmc"
     address = free_loopback(ipaddress.ip_network(f"127.36.{random.randrange(0, 256)}.0/24"), 1, ipmi.IPMI_PORT)[0]
-    ipmi.prepare(ipmi.SimNode("gpu-r12-u03"), folder, address, "admin", PASSWORD, script)
+    ipmi.prepare(ipmi.SimNode("gpu-r12-u03", firmware=firmware), folder, address, username, PASSWORD, script)
     pid = ipmi.start(folder)
     try:
         assert ipmi.wait_answering([address]) == [], (folder / "ipmi_sim.log").read_text()
         yield IpmiNode(address, folder)
     finally:
         processes.stop([pid])
+
+
+@pytest.fixture
+def ipmi_bmc(tmp_path: Path) -> Iterator[IpmiNode]:
+    """ipmi_sim whose slot 2 is `admin`."""
+    with _ipmi_sim(tmp_path, "admin") as node:
+        yield node
+
+
+@pytest.fixture
+def ipmi_bmc_102(tmp_path: Path) -> Iterator[IpmiNode]:
+    """ipmi_sim whose firmware revision is 1.02 (a minor revision below ten: BCD 0x02)."""
+    with _ipmi_sim(tmp_path, "admin", (1, 2)) as node:
+        yield node
+
+
+@pytest.fixture
+def ipmi_factory_bmc(tmp_path: Path) -> Iterator[IpmiNode]:
+    """ipmi_sim whose slot 2 is Supermicro's factory account name, `ADMIN`."""
+    with _ipmi_sim(tmp_path, "ADMIN") as node:
+        yield node

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
 import stat
+import subprocess
 from pathlib import Path
 
 from sqlalchemy import select
@@ -69,6 +72,31 @@ def test_a_new_password_that_does_not_log_in_keeps_the_old_one(fleet, secret_fol
     assert secret.read_text() == PASSWORD + "\n" and not (secret_folder / "u03.pw.pending").exists()
 
 
+def test_a_reference_that_breaks_after_the_new_login_keeps_the_new_password_and_says_where(fleet, secret_folder):
+    run = fleet(nodes=1, username="Administrator")
+    secret = _secret(secret_folder, "u03.pw")
+    _point(run, "gpu-r12-u03", secret)
+    server = run.servers["gpu-r12-u03"]
+    record = server.record
+
+    def meanwhile(request):  # while the BMC takes the new password, someone puts a folder where the file was
+        record(request)
+        if request.method == "PATCH" and secret.is_file():
+            secret.unlink()
+            secret.mkdir()
+
+    server.record = meanwhile
+    result = run.cli("bmc", "rotate", "gpu-r12-u03", "--yes", "--json")
+    assert result.exit_code == 1
+    row = result.json()[0]
+    pending = secret_folder / "u03.pw.pending"
+    assert row["detail"] == {"working": "new"}
+    assert row["error"].startswith(f"the new password works but file:{secret} could not be rewritten")
+    assert row["error"].endswith(f"it is kept in {pending}")
+    assert pending.read_text() == server.password + "\n" and server.password != PASSWORD
+    assert stat.S_IMODE(pending.stat().st_mode) == 0o600
+
+
 def test_a_reference_rackctl_cannot_write_is_refused_before_any_change(fleet, secret_folder):
     run = fleet(nodes=2, username="Administrator")
     _point(run, "gpu-r12-u11", _secret(secret_folder, "u11.pw"))  # u03 keeps env:RACKCTL_BMC_PASSWORD
@@ -123,6 +151,19 @@ def test_ipmi_user_slots_and_set_user_password_on_ipmi_sim(cli, db, ipmi_bmc, se
     assert old.exit_code == 1 and old.json()[0]["error_type"] == "AuthError"
 
 
+def test_an_ipmi_slot_with_a_factory_account_name_is_flagged(cli, db, ipmi_factory_bmc, monkeypatch):
+    monkeypatch.setenv("RACKCTL_BMC_PASSWORD", PASSWORD)
+    assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
+    args = ("--mgmt-address", ipmi_factory_bmc.address, "--mgmt-port", "623", "--mgmt-username", "ADMIN")
+    assert cli("device", "set", "gpu-r12-u03", *args).exit_code == 0
+    users = cli("bmc", "users", "gpu-r12-u03", "--json", "--timeout", "60")
+    assert users.exit_code == 0, users.stderr
+    value = users.json()[0]["value"]
+    # slot 2 as ipmi_sim's LAN config declares it; ADMIN/ADMIN is Supermicro's factory account (boards before 2020)
+    assert [(a["id"], a["username"], a["enabled"]) for a in value["accounts"]] == [("2", "ADMIN", True)]
+    assert value["flagged"] == ["ADMIN (Supermicro (ADMIN/ADMIN))"]
+
+
 def test_ipmi_firmware_is_the_bmc_version_and_the_profile_columns_are_a_baseline(cli, db, ipmi_bmc, monkeypatch):
     monkeypatch.setenv("RACKCTL_BMC_PASSWORD", PASSWORD)
     assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
@@ -137,6 +178,29 @@ def test_ipmi_firmware_is_the_bmc_version_and_the_profile_columns_are_a_baseline
     # the lab's ipmi_sim says firmware 1.0 (Get Device ID); the profile's bmc_firmware is 1.02.04
     assert [(s["kind"], s["wanted"]["version"]) for s in value["steps"]] == [("bmc", "1.02.04")]
     assert value["missing"] == ["bios"]  # IPMI names no BIOS version
+
+
+def test_the_bmc_firmware_revision_reads_as_ipmitool_prints_it(cli, db, ipmi_bmc_102, monkeypatch):
+    """Get Device ID's minor revision is BCD: ipmitool, on the same ipmi_sim, is the reading to match."""
+    monkeypatch.setenv("RACKCTL_BMC_PASSWORD", PASSWORD)
+    assert cli("rack", "create", "r12", "-t", "h100-4node-air", "-s", "fra1").exit_code == 0
+    address = ipmi_bmc_102.address
+    assert cli("device", "set", "gpu-r12-u03", "--mgmt-address", address, "--mgmt-port", "623").exit_code == 0
+    inventory = cli("firmware", "inventory", "gpu-r12-u03", "--json", "--timeout", "60")
+    assert inventory.exit_code == 0, inventory.stderr
+    versions = [c["version"] for c in inventory.json()[0]["value"] if c["kind"] == "bmc"]
+    ipmitool = subprocess.run(  # the password through the environment (-E), never on the command line
+        ["ipmitool", "-I", "lanplus", "-C", "3", "-H", address, "-U", "admin", "-E", "mc", "info"],
+        env={**os.environ, "IPMI_PASSWORD": PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ipmitool.returncode == 0, ipmitool.stderr
+    revision = re.search(r"^Firmware Revision\s*:\s*(\S+)$", ipmitool.stdout, re.MULTILINE)
+    assert revision is not None, ipmitool.stdout
+    assert versions == [revision[1]] == ["1.02"]
 
 
 def test_a_shared_password_is_not_rotated_while_another_run_holds_one_of_its_bmcs(fleet, secret_folder, db: Database):

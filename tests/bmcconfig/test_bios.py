@@ -62,3 +62,19 @@ def test_an_intent_without_a_known_attribute_is_refused_with_what_to_do(fleet):
     assert result.json()[0]["error"] == (
         "nothing written: sriov: no known dmtf-example attribute; name it under bios.attributes"
     )
+
+
+def test_get_shows_current_and_staged_values_as_dmtf_recorded_them(fleet):
+    run = fleet(nodes=1, variant="bios-registry")
+    code, rows = run.json("bios", "get", "gpu-r12-u03")
+    assert code == 0
+    state = rows[0]["value"]["state"]
+    assert state["registry"] == "BiosAttributeRegistryP89.v1_0_0"
+    assert (state["attributes"]["BootMode"], state["attributes"]["ProcTurboMode"]) == ("Uefi", "Enabled")
+    # DMTF's Bios/Settings repeats every attribute; four of them hold other values: those are what is staged
+    assert state["pending"] == {
+        "AdminPhone": "(404) 555-1212",
+        "EmbeddedSata": "Ahci",
+        "NicBoot2": "NetworkBoot",
+        "ProcTurboMode": "Disabled",
+    }

@@ -35,5 +35,9 @@ def test_the_demo_runs_end_to_end_and_leaves_nothing_running(tmp_path: Path) -> 
     ):
         assert step in done.stdout
     assert "off, then on: cycled for gpu-r12-u11" in done.stdout
+    # the firmware-baseline step: every node's BMC against the profile's bmc_firmware (1.02.04), compared as far as
+    # IPMI's Get Device ID reports it (major.minor)
+    firmware = done.stdout.split("$ rackctl firmware plan @role:gpu-node", 1)[1].split("\n== ", 1)[0]
+    assert firmware.count("1.02.04") == 4 and "at the baseline" in firmware and "4 of 4 succeeded" in firmware
     assert _lab_processes(str(tmp_path)) == []
     assert list(tmp_path.iterdir()) == []  # the scratch inventory and lab state are gone too

@@ -190,3 +190,11 @@ def test_write_reference_refuses_what_it_cannot_write(ref: str, message: str) ->
 def test_write_reference_refuses_line_breaks(secret_file: SecretFile) -> None:
     with pytest.raises(ConfigError, match="one line"):
         write_reference(secret_file("one-line", "old"), "new\nsecond")
+
+
+def test_a_reference_naming_a_folder_is_refused_before_anything_is_written(secret_dir: Path) -> None:
+    folder = secret_dir / "not-a-file"
+    folder.mkdir()
+    with pytest.raises(ConfigError, match="it names a folder, not a file"):
+        write_reference(f"file:{folder}", "value")
+    assert folder.is_dir() and not list(folder.iterdir())

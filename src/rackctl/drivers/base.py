@@ -85,6 +85,10 @@ class PowerReadAsync(Protocol):
     @staticmethod
     def event_loop() -> asyncio.AbstractEventLoop: ...
 
+    async def greet_async(self, within: float) -> None:
+        """The BMC's first answer within `within` seconds (ConnectError if none): the fan-out's presence
+        check, done as the first step of the session the read then opens."""
+
     async def open_async(self) -> None: ...
 
     async def power_state_async(self) -> PowerState: ...

@@ -46,6 +46,12 @@ def _translate(endpoint: Endpoint, exc: BaseException) -> DriverError:
     return DriverError(f"{where}: {exc}")
 
 
+def probe_command(request: ProbeRequest) -> str:
+    """The remote command that runs the probe script (sent on stdin) for `request`, quoted for the shell."""
+    args = (" ".join(request.interfaces), " ".join(request.units), request.health_url)
+    return "sh -s -- " + " ".join(shlex.quote(a) for a in args)
+
+
 class HostSsh:
     """A HostProbe over SSH; use as a context manager (connect on enter, close on exit)."""
 
@@ -88,10 +94,8 @@ class HostSsh:
         """Run the probe script once and return everything it printed."""
         if self._client is None:
             raise ConnectError(f"{self.endpoint.name}: not connected")
-        args = (" ".join(request.interfaces), " ".join(request.units), request.health_url)
-        command = "sh -s -- " + " ".join(shlex.quote(a) for a in args)
         try:
-            stdin, stdout, _ = self._client.exec_command(command, timeout=self.timeout)
+            stdin, stdout, _ = self._client.exec_command(probe_command(request), timeout=self.timeout)
             stdin.write(SCRIPT.read_bytes())
             stdin.channel.shutdown_write()
             output = stdout.read().decode("utf-8", errors="replace")

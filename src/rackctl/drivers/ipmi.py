@@ -159,6 +159,13 @@ class IpmiBmc(IpmiAccounts):
     # PowerReadAsync: the same session and read as coroutines on the RMCP+ loop, for fleet-wide reads.
     event_loop = staticmethod(rmcpplus.Client.event_loop)
 
+    async def greet_async(self, within: float) -> None:
+        try:
+            await self._rmcp.greet_async(within)
+        except BaseException:
+            self._rmcp.close()
+            raise
+
     async def open_async(self) -> None:
         try:
             await self._rmcp.open_async()

@@ -3,6 +3,7 @@ Password (IPMI v2.0, 22.30), and the BMC's firmware revision from Get Device ID.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -17,6 +18,9 @@ T = TypeVar("T")
 # prefix worked), so rackctl sets 16 at most, the form every BMC takes.
 IPMI_PASSWORD_MAX = 16
 _NO_ACCESS = ("no_access", "reserved")  # pyghmi's names for a slot that cannot log in
+# pyghmi prints Get Device ID's firmware revision as major.hex(minor), dropping the minor's leading zero: the
+# minor is two BCD digits (IPMI v2.0, table 20-2), which ipmitool prints as %02x: 1.02, not 1.2.
+_UNPADDED_REVISION = re.compile(r"(\d+)\.([0-9a-f])")
 
 
 def slot_account(uid: int, info: dict[str, Any]) -> BmcAccount:
@@ -60,5 +64,8 @@ class IpmiAccounts:
         found = []
         for name, info in items.items():
             kind = "bmc" if "bmc" in name.lower() else "bios" if "bios" in name.lower() else "other"
-            found.append(FirmwareComponent(name, name, str((info or {}).get("version", "")), kind, updateable=False))
+            version = str((info or {}).get("version", ""))
+            if name == "BMC Version" and (unpadded := _UNPADDED_REVISION.fullmatch(version)):
+                version = f"{unpadded[1]}.0{unpadded[2]}"
+            found.append(FirmwareComponent(name, name, version, kind, updateable=False))
         return found

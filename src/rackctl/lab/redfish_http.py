@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -24,6 +25,8 @@ class Request:
     query: str
     auth: str  # "token", "basic" or "none"
     body: Any = None
+    content_type: str = ""  # as sent: a multipart form's boundary is in it
+    at: float = field(default_factory=time.monotonic)  # when it arrived: tests compare the order across BMCs
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -69,8 +72,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         auth = service.authenticate(self.headers)
-        service.record(Request(method, split.path, split.query, auth or "none", body))
-        self._send(*service.answer(method, self.path, auth, body, str(self.headers.get("Content-Type") or "")))
+        content_type = str(self.headers.get("Content-Type") or "")
+        service.record(Request(method, split.path, split.query, auth or "none", body, content_type))
+        self._send(*service.answer(method, self.path, auth, body, content_type))
         service.after_reply()  # an outage this request caused starts once its reply is out (wfile is unbuffered)
 
     def do_GET(self) -> None:

@@ -51,18 +51,27 @@ class Client:
         # The coroutine ends itself at CALL_TIMEOUT_S with the reason; the wait here only guards a stuck loop.
         return engine().call(coroutine, CALL_TIMEOUT_S + 5)  # type: ignore[arg-type]
 
-    async def _opened(self, deadline: float) -> Session:
+    async def _linked(self) -> Session:
         if self._session is None:
             link, self._router = await engine().link(self.address, self.port)
             self._session = Session(link, self._credentials, self.where)
-        if not self._session.open:
-            await self._session.log_on(deadline)
         return self._session
+
+    async def _opened(self, deadline: float) -> Session:
+        session = await self._linked()
+        if not session.open:
+            await session.log_on(deadline)
+        return session
 
     async def open_async(self) -> bytes:
         """`open` for a caller already on the engine's loop (`event_loop()`)."""
         await self._opened(time.monotonic() + CALL_TIMEOUT_S)
         return b""
+
+    async def greet_async(self, within: float) -> None:
+        """The session's first request, answered within `within` seconds or ConnectError: a presence
+        check that is also the log-on's first step (see `Session.greet`)."""
+        await (await self._linked()).greet(time.monotonic() + within)
 
     async def chassis_status_async(self) -> bytes:
         """`chassis_status` for a caller already on the engine's loop."""

@@ -53,23 +53,35 @@ class Engine:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self._routers: list[Router] = []
-        self._lock = asyncio.Lock()
+        self._opening: asyncio.Future[None] | None = None
+        self._closing: set[asyncio.Task[Any]] = set()
         thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="rackctl-rmcpplus")
         thread.start()
 
     async def link(self, address: str, port: int) -> tuple[Link, Router]:
         """A Link to the BMC at (address, port), on a socket that holds no other session with it."""
         peer = (await _resolve(address, port))[:2]
-        async with self._lock:
-            router = next((r for r in self._routers if peer not in r.links and len(r.links) < PER_SOCKET), None)
-            if router is None:
-                _, router = await self.loop.create_datagram_endpoint(Router, local_addr=("0.0.0.0", 0))
-                self._routers.append(router)
+        # Every session of a fan-out asks at once: while a socket is being opened they all wait for that one
+        # opening together (a lock would wake them one loop turn apiece, a thousand turns for a thousand BMCs).
+        while (router := self._room_for(peer)) is None:
+            if self._opening is None:
+                self._opening = asyncio.ensure_future(self._open_router())
+            await asyncio.shield(self._opening)
         transport = router.transport
         assert transport is not None
         link = Link(lambda packet: transport.sendto(packet, peer))
         router.links[peer] = link
         return link, router
+
+    def _room_for(self, peer: tuple[str, int]) -> Router | None:
+        return next((r for r in self._routers if peer not in r.links and len(r.links) < PER_SOCKET), None)
+
+    async def _open_router(self) -> None:
+        try:
+            _, router = await self.loop.create_datagram_endpoint(Router, local_addr=("0.0.0.0", 0))
+            self._routers.append(router)
+        finally:
+            self._opening = None
 
     def release(self, router: Router, link: Link) -> None:
         for peer, known in list(router.links.items()):
@@ -87,6 +99,11 @@ class Engine:
 
     def submit(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Run `coroutine` on the loop without waiting for it (closing sessions)."""
+        if _running_loop() is self.loop:  # a task on the loop itself: no wake-up through the loop's pipe
+            task = self.loop.create_task(coroutine)
+            self._closing.add(task)  # the loop keeps only a weak reference to a task
+            task.add_done_callback(self._closing.discard)
+            return
         asyncio.run_coroutine_threadsafe(coroutine, self.loop)
 
 
@@ -105,9 +122,19 @@ _engine: tuple[int, Engine] | None = None
 _starting = threading.Lock()
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def engine() -> Engine:
     """This process's engine, started on first use (and again in a forked child, whose thread is gone)."""
     global _engine
+    started = _engine
+    if started is not None and started[0] == os.getpid():  # every session asks: no lock once it runs
+        return started[1]
     with _starting:
         if _engine is None or _engine[0] != os.getpid():
             _engine = (os.getpid(), Engine())

@@ -84,14 +84,22 @@ class Session:
         self._rq_seq = 0
         self._tag = 0
         self._privilege = wire.USER
+        self._greeted = False
 
     @property
     def open(self) -> bool:
         return self._keys is not None
 
+    async def greet(self, deadline: float) -> None:
+        """Get Channel Authentication Capabilities until `deadline`: the BMC's first answer, and whether it
+        offers IPMI v2.0. A fan-out uses it as the presence check, so a live BMC pays no separate ping."""
+        if not self._greeted:
+            await self._retrying(self._check_channel, deadline, resend=True)
+            self._greeted = True
+
     async def log_on(self, deadline: float) -> None:
-        """Channel capabilities, then open session and RAKP 1-4; again from the start after silence."""
-        await self._retrying(self._check_channel, deadline, resend=True)
+        """Channel capabilities (once), then open session and RAKP 1-4; again from the start after silence."""
+        await self.greet(deadline)
         await self._retrying(self._set_up, deadline, resend=True)
 
     async def _retrying(self, step: Callable[[float], object], deadline: float, resend: bool) -> None:

@@ -7,7 +7,6 @@ transaction open, and results are recorded in another short transaction.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from rackctl import fanout, fanout_loop
 from rackctl import targets as targets_module
 from rackctl.config import Settings, load_settings
-from rackctl.drivers import rmcp, rmcp_async
+from rackctl.drivers import rmcp
 from rackctl.drivers.base import PowerReadAsync
 from rackctl.drivers.registry import driver_class
 from rackctl.errors import ConfigError, ConnectError, NotFound, RackctlError, Unsupported
@@ -173,9 +172,9 @@ def with_driver(operation: Callable[[Any], T]) -> Callable[[BmcTarget], T]:
     return run
 
 
-def _with_driver_async(operation: Callable[[Any], Awaitable[T]]) -> Callable[[BmcTarget], Awaitable[T]]:
-    async def run(target: BmcTarget) -> T:
-        bmc = driver_for(target)
+def _with_driver_async(operation: Callable[[Any], Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    async def run(target: BmcTarget, bmc: Any = None) -> T:
+        bmc = bmc or driver_for(target)  # a driver already greeted by the presence check, or a new one
         try:
             await bmc.open_async()
             return await operation(bmc)
@@ -226,7 +225,7 @@ def execute(
     named = [t for t in targets if t.endpoint.address not in unknown]
     ping_s = min(1.0, options.timeout)
     on_loop = _on_loop(operation, named)
-    if on_loop is not None:  # each session starts at its own BMC's pong: none waits for the slowest ping
+    if on_loop is not None:  # each session starts at its own BMC's first answer: none waits for the slowest
         done = {r.target: r for r in on_loop(named, options, ping_s if precheck else None)}
     else:
         alive = reachable(named, timeout=ping_s) if precheck else {t.name for t in targets}
@@ -262,33 +261,55 @@ OnLoop = Callable[[list[BmcTarget], fanout.Options, "float | None"], list[fanout
 
 def _on_loop(operation: Callable[[BmcTarget], Any], targets: list[BmcTarget]) -> OnLoop | None:
     """For an operation with a coroutine variant (`on_loop`) over BMCs whose driver runs it: the run as
-    tasks on the driver's loop, each target admitted at its ping's answer (ping_s None: not pinged)."""
+    tasks on the driver's loop, each target admitted at its BMC's first answer (ping_s None: no check)."""
     variant, driver = getattr(operation, _ON_LOOP, None), _async_driver(targets)
     if variant is None or driver is None:
         return None
 
     def run(live: list[BmcTarget], options: fanout.Options, ping_s: float | None) -> list[fanout.Result[Any]]:
-        admit = _Pongs(live, ping_s).refusal if ping_s is not None else None
-        return fanout_loop.run(variant, live, driver.event_loop(), [t.name for t in live], options, admit)
+        greetings = _Greetings(ping_s or 0.0)
+
+        async def session(target: BmcTarget) -> Any:
+            return await variant(target, greetings.drivers.pop(target.name, None))
+
+        admit = greetings.refusal if ping_s is not None else None
+        try:
+            return fanout_loop.run(session, live, driver.event_loop(), [t.name for t in live], options, admit)
+        finally:
+            greetings.close()
 
     return run
 
 
-class _Pongs:
-    """The targets' presence pings, sent (on the loop) when the first target asks for its answer."""
+class _Greetings:
+    """The presence check of a loop fan-out: each BMC's driver sends the session's first request before the
+    target waits for a slot, and a BMC silent for `within` seconds is refused there (as the RMCP ping
+    check does for the other fan-outs). A live BMC's session goes on from that answer: no extra round trip,
+    and a dead one holds no slot."""
 
-    def __init__(self, targets: list[BmcTarget], timeout: float) -> None:
-        self._addresses = {_rmcp_address(t) for t in targets}
-        self._timeout = timeout
-        self._answers: asyncio.Future[dict[tuple[str, int], asyncio.Future[bool]]] | None = None
+    def __init__(self, within: float) -> None:
+        self.within = within
+        self.drivers: dict[str, Any] = {}
 
     async def refusal(self, target: BmcTarget) -> BaseException | None:
-        if self._answers is None:
-            self._answers = asyncio.ensure_future(rmcp_async.pinged(self._addresses, self._timeout))
-        answers = await asyncio.shield(self._answers)  # shared by every target: one's cancellation is its own
-        if await asyncio.shield(answers[_rmcp_address(target)]):
-            return None
-        return ConnectError(f"BMC {target.endpoint.address} does not answer")
+        try:
+            bmc = driver_for(target)
+        except Exception as exc:  # a target's failure is its result (a secret that cannot be read)
+            return exc
+        try:
+            await bmc.greet_async(self.within)
+        except ConnectError:
+            return ConnectError(f"BMC {target.endpoint.address} does not answer")
+        except Exception as exc:
+            return exc
+        self.drivers[target.name] = bmc
+        return None
+
+    def close(self) -> None:
+        """Let go of the drivers of targets that never started (a stop): their links, no session yet."""
+        for bmc in self.drivers.values():
+            bmc.__exit__(None, None, None)
+        self.drivers.clear()
 
 
 def _rmcp_address(target: BmcTarget) -> tuple[str, int]:

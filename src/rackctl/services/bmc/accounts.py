@@ -16,6 +16,7 @@ import string
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from rackctl.drivers.base import AccountControl, PowerControl
@@ -157,9 +158,19 @@ def rotate_one(target: BmcTarget, reference: str, length: int) -> Rotated:
         else:
             exc.args = (f"{exc.args[0]}; the new password is kept in {pending}",)
         raise
-    store.write_reference(reference, new.value)
-    pending.unlink(missing_ok=True)
+    _rewrite(reference, new, pending)
     return Rotated(f"rotated (account {account}); {reference} rewritten", {"account": account, "working": "new"})
+
+
+def _rewrite(reference: str, new: Secret, pending: Path) -> None:
+    """Write the proven password to the reference; if that fails now, the BMC still has a working credential
+    (the new one, kept in the pending file) and the result says so."""
+    try:
+        store.write_reference(reference, new.value)
+    except RackctlError as exc:
+        message = f"the new password works but {reference} could not be rewritten ({exc}); it is kept in {pending}"
+        raise RotationFailed(message, "new") from None
+    pending.unlink(missing_ok=True)
 
 
 def rotate_shared(targets: Sequence[BmcTarget], reference: str, length: int) -> list[Rotated | RotationFailed]:
@@ -174,8 +185,10 @@ def rotate_shared(targets: Sequence[BmcTarget], reference: str, length: int) -> 
         except RotationFailed as exc:
             outcomes.append(exc)
     if all(isinstance(o, Rotated) for o in outcomes):
-        store.write_reference(reference, new.value)
-        pending.unlink(missing_ok=True)
+        try:
+            _rewrite(reference, new, pending)
+        except RotationFailed as exc:
+            return [exc for _ in targets]
         return [Rotated(f"rotated ({o}); shared {reference} rewritten", {"working": "new"}) for o in outcomes]
     return _set_back(targets, outcomes, reference, new, pending)
 

@@ -146,4 +146,11 @@ class _Batch:
         except RackctlError as exc:
             raise StepFailed(f"{update.message}, but: {exc}", update.detail) from None
         versions = ", ".join(f"{s.kind} {s.wanted.version}" for s in node_plan.steps)
-        return NodeUpdate(f"at the baseline: {versions}", {**update.detail, **detail(node_plan, after)})
+        logged = {**update.detail, **detail(node_plan, after), **_wave(reboot)}
+        return NodeUpdate(f"at the baseline: {versions}", logged)
+
+
+def _wave(reboot: fanout.Result[Any] | None) -> dict[str, int]:
+    """Which power-sequenced reboot wave the node was in, for the log (nothing when it was not rebooted)."""
+    wave = getattr(reboot.value, "detail", {}).get("wave") if reboot is not None else None
+    return {"reboot_wave": wave} if isinstance(wave, int) else {}

@@ -5,6 +5,7 @@ at once than the PDUs and feeds can carry (the same plan `rackctl power on --seq
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from rackctl import fanout
@@ -33,7 +34,15 @@ def reboot_in_waves(
     for wave in plan.waves:
         wave_targets = [by_name[name] for name in wave.devices if name in by_name]
         operation = with_driver(power.action(PowerAction.CYCLE, wait_s, boot_if_off=True))
-        results += execute(f"reboot wave {wave.number}", wave_targets, operation, options).results
+        done = execute(f"reboot wave {wave.number}", wave_targets, operation, options).results
+        results += [_in_wave(result, wave.number) for result in done]
     for device, why in plan.blocked:
         results.append(fanout.Result(device, error=CommandError(f"not rebooted: {why}"), attempts=0))
     return results
+
+
+def _in_wave(result: fanout.Result[Any], number: int) -> fanout.Result[Any]:
+    """The result with the wave the node rebooted in, so the log shows the sequencing that was followed."""
+    if not isinstance(result.value, power.PowerResult):
+        return result
+    return replace(result, value=replace(result.value, detail={**result.value.detail, "wave": number}))
