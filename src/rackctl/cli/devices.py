@@ -131,7 +131,7 @@ def device_set(
         str | None, typer.Option(help="Redfish over https, or http (credentials then travel in clear text).")
     ] = None,
     pdu_unit: Annotated[
-        int | None,
+        str | None,  # checked by the inventory's rule (ASCII digits, 1-64), not coerced here
         typer.Option(help="Which unit of a PDU daisy chain this PDU's outlets are (1: the unit the network reaches)."),
     ] = None,
 ) -> None:

@@ -39,7 +39,7 @@ class DeviceChanges:
     # Redfish: the BMC certificate's SHA-256 pin ('' removes it) and https/http (endpoint options).
     tls_fingerprint: str | None = None
     redfish_scheme: str | None = None
-    pdu_unit: int | None = None  # which unit of a PDU daisy chain the device's outlets are (endpoint option)
+    pdu_unit: int | str | None = None  # which unit of a PDU daisy chain the device's outlets are (endpoint option)
 
     def touches_mgmt(self) -> bool:
         return any(getattr(self, f.name) is not None for f in fields(self) if f.name.startswith(_MGMT_FIELDS))

@@ -37,7 +37,7 @@ def port(value: int | str, where: Location) -> int:
 def pdu_unit(value: int | str, where: Location) -> int:
     """A PDU's position in a daisy chain, counted from 1 (the unit the network reaches)."""
     text = str(value).strip()
-    if not text.isdigit() or not PDU_UNITS[0] <= int(text) <= PDU_UNITS[1]:
+    if not (text.isascii() and text.isdigit()) or not PDU_UNITS[0] <= int(text) <= PDU_UNITS[1]:
         low, high = PDU_UNITS
         raise ValidationError(f"{shown(text)} is not a unit of a PDU daisy chain ({low}-{high})", where)
     return int(text)
