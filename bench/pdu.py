@@ -135,6 +135,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     os.environ[SECRET_ENV] = COMMUNITY
+    loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="rackctl-bench-pdu-") as tmp:
         folder = Path(tmp)
         agents, pids = start_agents(folder, args.pdus)
@@ -145,13 +146,14 @@ def main() -> None:
             for _ in range(args.runs):  # alternate, so both see the same machine load
                 ours.append(rackctl_readings(db, names, args.workers))
                 theirs.append(netsnmp_walks(placed, args.workers))
+                loads.append(os.getloadavg()[0])
         finally:
             processes.stop(pids)
     tables_walked = sum(len(tables(a.family)) for a in placed.values())
     ours_s, theirs_s = statistics.median(ours), statistics.median(theirs)
     agents_n = len(recorded.LAB_WALKS)
     print(f"PDUs: {len(placed)} (each its own address, {agents_n} snmpsim agents), {args.workers} at once", end="")
-    print(f", {args.runs} runs (medians)")
+    print(f", {args.runs} runs (medians), load {min(loads):.1f}-{max(loads):.1f}")
     print(f"rackctl pdu readings (identity + every level): {ours_s:.2f} s")
     print(f"net-snmp snmpbulkwalk of the same {tables_walked} tables:  {theirs_s:.2f} s")
     print(f"ratio rackctl / net-snmp: {ours_s / theirs_s:.2f}")

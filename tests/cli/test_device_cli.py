@@ -3,6 +3,7 @@ secrets stay out of the output and the database."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from rackctl.inventory.db import Base, Database
 from rackctl.inventory.models import Rack
+from rackctl.inventory.templates.loader import load_template
 from rackctl.inventory.validate import CHECKS
 from rackctl.services.oplog import TargetResult, record
 
@@ -161,6 +163,57 @@ def test_device_set_identity_profile_and_management(r12: Cli) -> None:
     assert refused.exit_code == 2 and "--serial name(s) one device only, not 4" in _error(refused)
     bad_state = r12("device", "set", "gpu-r12-u27", "--state", "broken")
     assert bad_state.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("device", "platform", "stored"),
+    [
+        ("pdu-r12-a1", "PX3", "px3"),  # an alias of a PDU family, stored lowercase
+        ("pdu-r12-b1", "auto", "auto"),
+        ("leaf-r12-a", "sonic", "sonic"),
+        ("mgmt-r12", "cumulus", "cumulus"),
+        ("con-r12", "opengear", "opengear"),
+        ("gpu-r12-u03", "ubuntu-24.04", "ubuntu-24.04"),
+    ],
+)
+def test_device_set_platform_on_every_kind_of_device(r12: Cli, device: str, platform: str, stored: str) -> None:
+    assert r12("device", "set", device, "--platform", platform).exit_code == 0
+    assert r12("device", "show", device, "--json").json()["platform"] == stored
+    assert r12("device", "set", device, "--platform", "").exit_code == 0
+    assert not r12("device", "show", device, "--json").json()["platform"]
+
+
+def test_device_set_platform_refuses_one_of_another_role(r12: Cli) -> None:
+    refused = r12("device", "set", "leaf-r12-a", "--platform", "raritan")
+    assert refused.exit_code == 2 and "'raritan' is not a leaf platform" in _error(refused)
+    refused = r12("device", "set", "pdu-r12-a1", "--platform", "sonic")
+    assert refused.exit_code == 2 and "'sonic' is not a pdu platform" in _error(refused)
+
+
+def test_device_set_pdu_unit_names_a_pdus_place_in_its_daisy_chain(r12: Cli) -> None:
+    assert r12("device", "set", "pdu-r12-b2", "--pdu-unit", "2").exit_code == 0
+    assert r12("device", "show", "pdu-r12-b2", "--json").json()["mgmt"]["pdu_unit"] == 2
+    refused = r12("device", "set", "gpu-r12-u03", "--pdu-unit", "2")
+    assert refused.exit_code == 2 and _error(refused) == "--pdu-unit: gpu-r12-u03 is not a PDU"
+
+
+@pytest.mark.parametrize("value", ["0", "65", "-1", "2$(reboot)", "1e3", " ", "\uff12"])  # a fullwidth 2
+def test_device_set_pdu_unit_refuses_what_is_not_a_unit(r12: Cli, value: str) -> None:
+    before = r12("device", "show", "pdu-r12-b2", "--json").json()["mgmt"]
+    refused = r12("device", "set", "pdu-r12-b2", "--pdu-unit", value)
+    assert refused.exit_code == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert r12("device", "show", "pdu-r12-b2", "--json").json()["mgmt"] == before
+
+
+def test_a_template_pdu_unit_is_checked_like_device_set(r12: Cli, tmp_path: Path) -> None:
+    data = json.loads(json.dumps(load_template("h100-4node-air").data))  # plain dicts, no line tracking
+    pdu = next(d for d in data["devices"] if d.get("role") == "pdu" and d.get("management"))
+    pdu["management"]["options"] = {"unit": 0}
+    path = tmp_path / "chained.yaml"
+    path.write_text(json.dumps(data))  # YAML is a superset of JSON
+    result = r12("rack", "create", "r13", "-t", str(path), "-s", "fra1")
+    assert result.exit_code == 2 and "is not a unit of a PDU daisy chain (1-64)" in result.stderr
+    assert "unit" in result.stderr and "Traceback" not in result.stderr
 
 
 def _all_rows_as_text(db: Database) -> str:

@@ -141,8 +141,15 @@ def test_readings_follow_the_load_in_each_mibs_units(agent: Agent) -> None:
     assert set(phases) == {1, 2, 3}
     assert phases[1].current_a == pytest.approx(700 / 240, abs=0.05)
     assert readings.load_w == pytest.approx(1400, abs=15)
-    if agent.family in ("apc", "servertech"):
+    if agent.family in ("apc", "raritan", "servertech"):  # banks: APC banks, Raritan OCPs, Sentry4 branches
         assert readings.banks[0].current_a == pytest.approx(1400 / 240, abs=0.05)  # outlets 1 and 2: bank 1
+
+
+def test_raritan_over_current_protectors_are_breakers_with_their_ratings(agents: dict[str, Agent]) -> None:
+    with _pdu(agents["raritan"]) as pdu:
+        probe = pdu.probe()
+    # overCurrentProtectorLabel C1..C6 and overCurrentProtectorRatedCurrent "20A" in the lab's PDU2-MIB walk
+    assert probe.banks == 6 and probe.breakers == {f"C{b}": 20.0 for b in range(1, 7)}
 
 
 def test_readings_drop_when_an_outlet_goes_off(agent: Agent) -> None:

@@ -163,3 +163,17 @@ def test_an_apc_daisy_chain_is_read_unit_by_unit() -> None:
     meters = pdu_tables.meters(apc, "phase", walked)
     assert [(m.unit, m.number, m.current_a) for m in meters] == [(1, 1, 5.4), (1, 2, 2.0), (2, 1, 3.3)]
     assert meters[2].sources["current_a"] == f"{base}.5.3"
+
+
+def test_raritan_chained_units_are_told_apart_by_pdu_id() -> None:
+    """PDU2-MIB indexes every table by pduId first (measurementsOutletSensorValue.pduId.outletId.sensorType),
+    and scales each value by the decimal digits of the same index."""
+    raritan = families()["raritan"]
+    current = raritan.levels["outlet"].metrics["current_a"]
+    walked = {
+        current.oid: [("1.3.1", 1234), ("1.3.4", 230), ("2.5.1", 500)],  # rmsCurrent(1), rmsVoltage(4)
+        current.digits: [("1.3.1", 3), ("1.3.4", 0), ("2.5.1", 2)],
+    }
+    meters = pdu_tables.meters(raritan, "outlet", walked)
+    assert [(m.unit, m.number, m.current_a, m.voltage_v) for m in meters] == [(1, 3, 1.234, 230), (2, 5, 5.0, None)]
+    assert not any(m.problems for m in meters)

@@ -130,6 +130,10 @@ def device_set(
     redfish_scheme: Annotated[
         str | None, typer.Option(help="Redfish over https, or http (credentials then travel in clear text).")
     ] = None,
+    pdu_unit: Annotated[
+        str | None,  # checked by the inventory's rule (ASCII digits, 1-64), not coerced here
+        typer.Option(help="Which unit of a PDU daisy chain this PDU's outlets are (1: the unit the network reaches)."),
+    ] = None,
 ) -> None:
     """Change devices: lifecycle state, profile, identity, management endpoint."""
     if clear_tls_fingerprint and tls_fingerprint is not None:
@@ -149,6 +153,7 @@ def device_set(
         platform=platform,
         tls_fingerprint="" if clear_tls_fingerprint else tls_fingerprint,
         redfish_scheme=redfish_scheme,
+        pdu_unit=pdu_unit,
     )
     with transaction() as session:
         found = queries.devices(session, targets.resolve(session, target))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import object_session
 
 from rackctl.inventory import powermodel as pm
 from rackctl.inventory.models import Cable, Device, Interface
+from rackctl.types import DeviceRole
 
 
 def mgmt_summary(device: Device) -> str:
@@ -66,6 +67,7 @@ def describe_device(device: Device) -> dict[str, Any]:
             "verify_tls": mgmt.verify_tls,
             "scheme": (mgmt.options or {}).get("scheme"),
             "tls_fingerprint": (mgmt.options or {}).get("tls_fingerprint"),
+            **({"pdu_unit": (mgmt.options or {}).get("unit", 1)} if device.role == DeviceRole.PDU else {}),
         }
         if mgmt
         else None,

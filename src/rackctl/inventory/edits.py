@@ -14,10 +14,10 @@ from rackctl.inventory.models import Device, ManagementEndpoint, Rack
 from rackctl.inventory.names import check_name, check_text, check_token
 from rackctl.inventory.platforms import check_platform
 from rackctl.secrets import check_reference
-from rackctl.types import MgmtProtocol, NodeState
+from rackctl.types import DeviceRole, MgmtProtocol, NodeState
 
 _ONE_DEVICE_ONLY = ("serial", "asset_tag", "mgmt_address", "mgmt_port")
-_MGMT_FIELDS = ("mgmt_", "tls_fingerprint", "redfish_scheme")
+_MGMT_FIELDS = ("mgmt_", "tls_fingerprint", "redfish_scheme", "pdu_unit")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class DeviceChanges:
     # Redfish: the BMC certificate's SHA-256 pin ('' removes it) and https/http (endpoint options).
     tls_fingerprint: str | None = None
     redfish_scheme: str | None = None
+    pdu_unit: int | str | None = None  # which unit of a PDU daisy chain the device's outlets are (endpoint option)
 
     def touches_mgmt(self) -> bool:
         return any(getattr(self, f.name) is not None for f in fields(self) if f.name.startswith(_MGMT_FIELDS))
@@ -58,8 +59,8 @@ def update_devices(session: Session, devices: list[Device], changes: DeviceChang
     if not changes.given():
         raise ValidationError(
             "nothing to change",
-            hint="give --state, --profile, --serial, --asset-tag, --platform, a --mgmt-... option, --tls-fingerprint"
-            " or --redfish-scheme",
+            hint="give --state, --profile, --serial, --asset-tag, --platform, a --mgmt-... option, --tls-fingerprint,"
+            " --redfish-scheme or --pdu-unit",
         )
     if len(devices) > 1:
         given = [f"--{f.replace('_', '-')}" for f in _ONE_DEVICE_ONLY if getattr(changes, f) is not None]
@@ -83,6 +84,8 @@ def _check_values(session: Session, devices: list[Device], changes: DeviceChange
     if changes.platform and changes.platform.strip():
         for device in devices:
             check_platform(device.role, changes.platform)
+    if changes.pdu_unit is not None and (other := next((d for d in devices if d.role != DeviceRole.PDU), None)):
+        raise ValidationError(f"--pdu-unit: {other.name} is not a PDU")
     endpoint_options(changes)
     if changes.mgmt_port is not None:
         checks.port(changes.mgmt_port, Location(field="--mgmt-port"))
@@ -126,14 +129,16 @@ def _assign(target: object, name: str, value: object) -> bool:
     return True
 
 
-def endpoint_options(changes: DeviceChanges) -> dict[str, str | None]:
+def endpoint_options(changes: DeviceChanges) -> dict[str, str | int | None]:
     """The endpoint options the changes set, checked (None: the option is removed)."""
-    wanted: dict[str, str | None] = {}
+    wanted: dict[str, str | int | None] = {}
     if changes.tls_fingerprint is not None:
         pin = changes.tls_fingerprint
         wanted["tls_fingerprint"] = checks.tls_fingerprint(pin, Location(field="--tls-fingerprint")) if pin else None
     if changes.redfish_scheme is not None:
         wanted["scheme"] = checks.redfish_scheme(changes.redfish_scheme, Location(field="--redfish-scheme"))
+    if changes.pdu_unit is not None:
+        wanted["unit"] = checks.pdu_unit(changes.pdu_unit, Location(field="--pdu-unit"))
     return wanted
 
 

@@ -17,6 +17,7 @@ from rackctl.inventory.models import Device, Interface, IpAddress, ManagementEnd
 from rackctl.inventory.names import shown
 
 PORT_RANGE = (1, 65535)
+PDU_UNITS = (1, 64)  # a daisy chain's positions: APC 4, Raritan 8, Eaton 8, Sentry4 link units A-Z
 # Values no two devices may share, keyed as `import csv` names its columns.
 UNIQUE_KEYS = ("serial", "asset_tag", "bmc_address", "mac")
 
@@ -31,6 +32,15 @@ def port(value: int | str, where: Location) -> int:
     if not is_port(value):
         raise ValidationError(f"{shown(str(value))} is not a port number (1-65535)", where)
     return int(str(value).strip())
+
+
+def pdu_unit(value: int | str, where: Location) -> int:
+    """A PDU's position in a daisy chain, counted from 1 (the unit the network reaches)."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or not PDU_UNITS[0] <= int(text) <= PDU_UNITS[1]:
+        low, high = PDU_UNITS
+        raise ValidationError(f"{shown(text)} is not a unit of a PDU daisy chain ({low}-{high})", where)
+    return int(text)
 
 
 def ip_address(value: str, where: Location) -> str:

@@ -100,11 +100,21 @@ def _raritan(spec: PduSpec) -> _Walk:
         w.dynamic(f"{base}.5.2.4.1.4.1.1.{pole}.1", GAUGE, live("phase_current", n=pole, unit=0.001))
         w.add(f"{base}.5.2.4.1.4.1.1.{pole}.4", GAUGE, spec.volts)
         w.dynamic(f"{base}.5.2.4.1.4.1.1.{pole}.5", GAUGE, live("phase_power", n=pole, unit=1))
+    _raritan_ocps(w, base)
     w.per_outlet(f"{base}.5.4.3.1.3.1.{{n}}.14", INTEGER, lambda n: live("state", n=n, on=7, off=8), True)
     w.per_outlet(f"{base}.5.4.3.1.4.1.{{n}}.1", GAUGE, lambda n: live("current", n=n, unit=0.001), True)
     w.per_outlet(f"{base}.5.4.3.1.4.1.{{n}}.4", GAUGE, lambda _n: spec.volts)
     w.per_outlet(f"{base}.5.4.3.1.4.1.{{n}}.5", GAUGE, lambda n: live("power", n=n, unit=1), True)
     return w
+
+
+def _raritan_ocps(w: _Walk, base: str) -> None:
+    """Over-current protectors (one per bank of outlets): label, rated current, and rmsCurrent in mA."""
+    for b in range(1, BANKS + 1):
+        w.add(f"{base}.3.4.3.1.2.1.{b}", OCTETS, f"C{b}")  # overCurrentProtectorLabel
+        w.add(f"{base}.3.4.3.1.5.1.{b}", OCTETS, "20A")  # overCurrentProtectorRatedCurrent
+        w.add(f"{base}.3.4.4.1.7.1.{b}.1", INTEGER, 3)  # overCurrentProtectorSensorDecimalDigits: rmsCurrent
+        w.dynamic(f"{base}.5.3.3.1.4.1.{b}.1", GAUGE, live("bank_current", n=b, unit=0.001))
 
 
 def _apc(spec: PduSpec) -> _Walk:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from rackctl import fanout
 from rackctl.drivers.base import OutletControl, OutletStatus, PduIdentity, PduMeter, PduReadings
@@ -32,7 +32,7 @@ from rackctl.errors import (
 )
 from rackctl.inventory import queries
 from rackctl.inventory.db import Database
-from rackctl.inventory.models import Device
+from rackctl.inventory.models import Device, PduOutlet, PowerPort
 from rackctl.services import pduplan, power
 from rackctl.services.bmc import Outcome, record, require
 from rackctl.services.endpoints import management_endpoint, unresolvable
@@ -118,9 +118,17 @@ def load_jobs(session: Session, spec: str) -> list[Job]:
     return jobs_for_plan(session, pduplan.plan(session, spec))
 
 
+# Every PDU's endpoint, outlets and what they feed in one query per relationship, not several per PDU.
+_JOB_LOAD = (
+    selectinload(Device.mgmt),
+    selectinload(Device.outlets).selectinload(PduOutlet.power_port).selectinload(PowerPort.device),
+)
+
+
 def jobs_for_plan(session: Session, planned: Sequence[pduplan.PlannedPdu]) -> list[Job]:
     """Jobs (secrets resolved now) for planned PDUs."""
-    jobs = [Job(target_of(queries.device(session, p.name)), p.numbers) for p in planned]
+    devices = queries.devices(session, [p.name for p in planned], *_JOB_LOAD)
+    jobs = [Job(target_of(device), p.numbers) for device, p in zip(devices, planned, strict=True)]
     for protocol in {j.target.endpoint.protocol for j in jobs}:
         driver_class("rackctl.pdu", protocol)  # a missing extra: one line now, not one per outlet
     return jobs

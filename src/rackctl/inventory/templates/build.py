@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -292,8 +293,13 @@ def _management(spec: dict[str, Any], built: Built, index: int) -> ManagementEnd
             where = built.template.where("devices", index, "management", "options", key)
             check_reference(str(spec["options"][key]), str(where), built.settings)
     options = dict(spec.get("options") or {})
-    for key, check in (("tls_fingerprint", fields.tls_fingerprint), ("scheme", fields.redfish_scheme)):
-        if options.get(key):  # the checks `device set` applies, the value kept as it stores it
+    checks: tuple[tuple[str, Callable[[str, Any], object]], ...] = (
+        ("tls_fingerprint", fields.tls_fingerprint),
+        ("scheme", fields.redfish_scheme),
+        ("unit", fields.pdu_unit),  # a PDU's position in its daisy chain
+    )
+    for key, check in checks:
+        if options.get(key) not in (None, ""):  # the checks `device set` applies, kept as it stores them
             where = built.template.where("devices", index, "management", "options", key)
             options[key] = check(str(options[key]), where)
     return ManagementEndpoint(
