@@ -76,7 +76,10 @@ def chains(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Chain
         for (family, (text, config)), address in zip(served.items(), free_loopback(PDU_NET, 2, port), strict=True):
             pids.append(snmp.serve(root / family, address, port, COMMUNITY, text, config))
             started[family] = Chain(family, address, port, root / family)
-        silent = snmp.wait_answering([(c.address, c.port, COMMUNITY) for c in started.values()], timeout=120)
+        alive = dict(zip((c.address for c in started.values()), pids, strict=True))  # the lab's bound; dead: at once
+        silent = snmp.wait_answering(
+            [(c.address, c.port, COMMUNITY) for c in started.values()], running=lambda a: processes.alive(alive[a])
+        )
         assert not silent, f"snmpsim did not answer on {silent}: see {root}/*/snmpsim.log"
         yield started
     finally:

@@ -52,7 +52,10 @@ def lab_pdus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Lab
             text, config = recorded.lab_pdu(family, folder)
             pid = snmp.serve(folder, address, port, COMMUNITY, text, config)
             started[family] = LabPdu(family, address, port, folder, pid)
-        silent = snmp.wait_answering([(p.address, p.port, COMMUNITY) for p in started.values()], timeout=120)
+        pids = {p.address: p.pid for p in started.values()}  # the lab's bound; a dead simulator given up at once
+        silent = snmp.wait_answering(
+            [(p.address, p.port, COMMUNITY) for p in started.values()], running=lambda a: processes.alive(pids[a])
+        )
         assert not silent, f"snmpsim did not answer on {silent}: see {root}/*/snmpsim.log"
         yield started
     finally:
