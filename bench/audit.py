@@ -3,8 +3,9 @@
 Each node is a lab host (a network namespace with OpenSSH's sshd and a persona answering like the
 inventory's node). rackctl's audit (probe over paramiko, parse, compare, store) is set against the
 reference: OpenSSH's own client running the same probe, with the same arguments (each host's interfaces,
-units and health URL), on every host with the same fan-out, with no parsing, comparison or storage. Then the BMC layer over --bmcs simulated IPMI BMCs (ipmi_sim through the
-lab), against FreeIPMI's ipmipower reading just the power state of the same BMCs.
+units and health URL), on every host with the same fan-out, with no parsing, comparison or storage. Then
+the BMC layer over --bmcs simulated IPMI BMCs (ipmi_sim through the lab), against FreeIPMI's ipmipower
+reading just the power state of the same BMCs.
 
 sudo python bench/audit.py [--hosts 50 200] [--bmcs 1000] [--workers 64]
 """
