@@ -30,6 +30,8 @@ from rackctl.lab.processes import LabError
 LOAD_FACTOR = 0.7  # running nodes draw this share of their maximum (the BMC's PSU sensors say the same)
 STANDBY_W = 20.0  # per PSU with input, node off: BMC and fans at idle
 SNAPSHOT_S = 0.25
+# A node whose console did not answer (a starved machine) is told again: a real PSU always sees its input go.
+TELL_ATTEMPTS = 3
 
 
 def _spec(text: str) -> dict[str, str]:
@@ -162,10 +164,14 @@ class Simulator:
             path, on = self._events.get()
             if powerdomain.outlet_is_on(path) != on:
                 continue  # a later command is queued and wins
-            try:
-                powerdomain.outlet_changed(Path(self.config["lab"]), path, on)
-            except LabError as exc:  # one node that could not be told must not stop every later reaction
-                print(f"outlet {path} {'on' if on else 'off'}: {exc}", file=sys.stderr, flush=True)
+            for attempt in range(1, TELL_ATTEMPTS + 1):
+                try:
+                    powerdomain.outlet_changed(Path(self.config["lab"]), path, on)
+                    break
+                except LabError as exc:  # one node that could not be told must not stop every later reaction
+                    print(f"outlet {path} {'on' if on else 'off'} (try {attempt}): {exc}", file=sys.stderr, flush=True)
+                if powerdomain.outlet_is_on(path) != on:
+                    break  # switched again meanwhile: that later command's reaction is queued
 
     def _locked(self, number: int) -> bool:
         try:
