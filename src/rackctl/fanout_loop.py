@@ -86,7 +86,7 @@ def run(
     """fn over every item as tasks on `loop` (running in another thread), at most `options.workers` at once.
 
     `admit(item)`, awaited before an item waits for a slot, may refuse it: its error is the item's result
-    (a BMC that does not answer a ping), and the others start as soon as each is admitted."""
+    (a BMC that does not answer its first request), and the others start as soon as each is admitted."""
     options = options or Options()
     labels = list(names) if names is not None else [str(i) for i in items]
     state: RunState[T, R] = RunState(None, items, labels, options)

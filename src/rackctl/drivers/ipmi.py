@@ -10,7 +10,7 @@ own deadline around every use of this driver.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from types import TracebackType
 from typing import Any, TypeVar
@@ -160,16 +160,15 @@ class IpmiBmc(IpmiAccounts):
     event_loop = staticmethod(rmcpplus.Client.event_loop)
 
     async def greet_async(self, within: float) -> None:
-        try:
-            await self._rmcp.greet_async(within)
-        except BaseException:
-            self._rmcp.close()
-            raise
+        await self._closed_on_failure(self._rmcp.greet_async(within))
 
     async def open_async(self) -> None:
+        await self._closed_on_failure(self._rmcp.open_async())
+
+    async def _closed_on_failure(self, step: Awaitable[object]) -> None:
         try:
-            await self._rmcp.open_async()
-        except BaseException:
+            await step
+        except BaseException:  # cancelled at the deadline too: the session (and its link) goes
             self._rmcp.close()
             raise
 

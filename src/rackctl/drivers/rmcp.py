@@ -76,11 +76,11 @@ def _receive(sock: socket.socket, pending: set[tuple[str, int]], answered: set[t
             data, source = sock.recvfrom(512)
         except (BlockingIOError, ConnectionRefusedError):
             return
-        if is_pong(data) and source in pending:
+        if _is_pong(data) and source in pending:
             answered.add(source)
 
 
-def is_pong(data: bytes) -> bool:
+def _is_pong(data: bytes) -> bool:
     return len(data) >= 9 and data[3] == 0x06 and data[8] == PONG_TYPE
 
 

@@ -125,7 +125,7 @@ def reachable(targets: Sequence[BmcTarget], timeout: float = 1.0) -> set[str]:
     ipmi: dict[tuple[str, int], list[str]] = {}  # nodes may share a BMC address (another user, a chassis)
     for t in targets:
         if t.protocol != MgmtProtocol.REDFISH:
-            ipmi.setdefault(_rmcp_address(t), []).append(t.name)
+            ipmi.setdefault((t.endpoint.address, t.endpoint.port or 623), []).append(t.name)
     answered = {name for a in rmcp.ping_many(ipmi, timeout=timeout) for name in ipmi[a]} if ipmi else set()
     others = [t for t in targets if t.protocol != MgmtProtocol.IPMI and t.name not in answered]
     with ThreadPoolExecutor(max_workers=64) as pool:
@@ -310,10 +310,6 @@ class _Greetings:
         for bmc in self.drivers.values():
             bmc.__exit__(None, None, None)
         self.drivers.clear()
-
-
-def _rmcp_address(target: BmcTarget) -> tuple[str, int]:
-    return target.endpoint.address, target.endpoint.port or 623
 
 
 def _async_driver(live: list[BmcTarget]) -> Any:
