@@ -9,6 +9,8 @@ Starts N ipmi_sim BMCs through the lab, then, in several rounds run alternately 
            (a fresh process: start-up, inventory, reachability check, fan-out, log, the printed table);
            without it the service the CLI calls, in this process
   ipmipower `--stat` over the same hosts (IPMI 2.0, fan-out 64, credentials in a 0600 config file)
+  floor    (with --cli) a Python process that imports SQLAlchemy's ORM, then runs that same ipmipower:
+           the least any Python command that reads an SQL inventory first can take end to end
 and the same with half of the BMCs dead (stopped). Target: rackctl no slower than ipmipower, and with
 half the fleet dead finished within one per-target timeout plus two seconds. Then Redfish status over
 --redfish sushy-tools BMCs. The load average is printed beside each figure; the ratio
@@ -71,9 +73,16 @@ def ipmipower_config(folder: Path, password: str) -> Path:
     return path
 
 
-def ipmipower_status(addresses: list[str], config: Path, timeout: float) -> tuple[float, int]:
+# A Python process that imports SQLAlchemy's ORM (what any command reading the inventory needs) and then
+# hands the whole job to ipmipower: the least a Python command with an SQL inventory can take end to end.
+FLOOR = "import sqlalchemy.orm, subprocess, sys; sys.exit(subprocess.run(sys.argv[1:], check=False).returncode)"
+
+
+def ipmipower_status(addresses: list[str], config: Path, timeout: float, floor: bool = False) -> tuple[float, int]:
     argv = ["ipmipower", "--config-file", str(config), "--stat", "-F", "64"]
     argv += ["--session-timeout", str(int(timeout * 1000)), "-h", ",".join(addresses)]
+    if floor:
+        argv = [sys.executable, "-c", FLOOR, *argv]
     started = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
@@ -134,11 +143,16 @@ def ipmi_phase(args: argparse.Namespace, state_dir: Path) -> None:
             else (lambda: rackctl_status(built, args.timeout, 64)),
             "ipmipower --stat": lambda: ipmipower_status(addresses, config, args.timeout),
         }
+        if args.cli:
+            runs["floor: python + sqlalchemy.orm, ipmipower"] = lambda: ipmipower_status(
+                addresses, config, args.timeout, floor=True
+            )
         if args.baseline:  # another checkout's rackctl in the same rounds: before/after at the same load
             base = str(Path(args.baseline).resolve() / "src")
             runs[f"baseline {args.baseline}"] = lambda: rackctl_cli_status(built, args.timeout, base)
         medians = measure(runs, args.rounds)
         healthy = medians[label] / medians["ipmipower --stat"]
+        floor = medians.get("floor: python + sqlalchemy.orm, ipmipower", 0.0) / medians["ipmipower --stat"]
         for name in built.nodes[::2]:
             faults.inject(lab.folder, name, "bmc-dead")
         print(f"half the fleet dead ({len(built.nodes[::2])} BMCs stopped), per-target timeout {args.timeout:g} s:")
@@ -147,6 +161,8 @@ def ipmi_phase(args: argparse.Namespace, state_dir: Path) -> None:
         print(f"  target timeout + 2 s = {args.timeout + 2:g} s: {verdict}")
         print(f"ratio rackctl/ipmipower, healthy: {healthy:.2f}")
         print(f"ratio rackctl/ipmipower, half dead: {medians[label] / medians['ipmipower --stat']:.2f}")
+        if args.cli:
+            print(f"ratio floor/ipmipower, healthy: {floor:.2f} (least for Python reading an SQL inventory)")
     finally:
         started = time.perf_counter()
         problems = core.down(built.db, state_dir, "bench")

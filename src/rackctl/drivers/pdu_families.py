@@ -168,7 +168,10 @@ def _family(name: str, data: dict[str, Any]) -> Family:
 
 @cache
 def _raw() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((data_dir("") / "pdu_families.yaml").read_text())
+    # libyaml's parser where PyYAML has it: this file is read by every PDU command and template build,
+    # and the pure-Python parser takes ten times as long over it (~40 ms). NOTE(security): both are safe loaders.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loaded: dict[str, Any] = yaml.load((data_dir("") / "pdu_families.yaml").read_text(), Loader=loader)
     return loaded
 
 

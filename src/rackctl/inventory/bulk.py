@@ -4,8 +4,9 @@ The ORM's unit of work inserts one row per statement on SQLite (it needs each ne
 SQLite's RETURNING gives no order for a multi-row INSERT) and keeps state and history for every object;
 for the hundreds of interfaces, outlets and cables of a rack that cost more than everything else. A
 `Part` is a row's values, with other rows (Parts, or ORM objects already flushed) as references; `write`
-gives every Part its id first, then inserts each table's rows through the ORM bulk INSERT, so the model
-guard checks every value and the change log records every row (guard.py, changelog.py).
+gives every Part its id first, has the model guard check every value and the change log record every row
+(guard.py, changelog.py), then inserts each table's rows with one Core INSERT (executemany): the ORM's
+bulk INSERT would walk every row through its per-object insert planning again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from rackctl.inventory import changelog, guard
 from rackctl.inventory.db import Base
 
 
@@ -77,7 +79,7 @@ def _depth(part: Part) -> int:
 
 
 def write(session: Session, parts: Iterable[Part]) -> None:
-    """Insert every Part, referenced tables first, one ORM bulk INSERT per table (and self-reference depth)."""
+    """Insert every Part, referenced tables first, one INSERT per table (and self-reference depth)."""
     by_model: dict[type[Base], list[Part]] = defaultdict(list)
     for part in parts:
         by_model[part.model].append(part)
@@ -91,4 +93,6 @@ def write(session: Session, parts: Iterable[Part]) -> None:
             row = {**_fill(model), **{k: _resolved(v) for k, v in part.values.items()}, "id": part.id}
             layers[_depth(part)].append(row)
         for depth in sorted(layers):  # a row's own-table references are inserted before it (foreign keys)
-            session.execute(insert(model), layers[depth])
+            guard.check_rows(model, layers[depth])
+            changelog.record_inserts(session, model, layers[depth])
+            session.connection().execute(insert(model.__table__), layers[depth])

@@ -171,12 +171,18 @@ def _bulk(state: ORMExecuteState) -> None:
         )
     given: Any = state.parameters
     rows: list[dict[str, Any]] = list(given) if isinstance(given, list | tuple) else [dict(given or {})]
-    pending = _pending(state.session)
+    record_inserts(state.session, mapper.class_, rows)
+
+
+def record_inserts(session: Session, model: type[Base], rows: Iterable[dict[str, Any]]) -> None:
+    """Log rows inserted by a statement rather than as objects (an ORM bulk INSERT, inventory/bulk.py)."""
+    if not tracked(model):
+        return
+    pending = _pending(session)
     for row in rows:
         # NULLs left out, as a flushed object's snapshot leaves out the columns nobody set (bulk.py fills them).
         values = {k: plain(v) for k, v in row.items() if v is not None}
-        key = ("bulk", next(_bulk_keys))
-        pending[key] = Pending("create", mapper.class_, values.get("id"), {}, values, dict(values))
+        pending[("bulk", next(_bulk_keys))] = Pending("create", model, values.get("id"), {}, values, dict(values))
 
 
 @event.listens_for(Session, "before_flush")

@@ -141,13 +141,16 @@ def _rows(state: ORMExecuteState) -> Iterable[Mapping[str, Any]]:
         yield statement.compile().params
 
 
-def _guard_bulk(state: ORMExecuteState) -> None:
-    if not isinstance(state.statement, Insert | Update) or state.bind_mapper is None:
-        return
-    model = state.bind_mapper.class_
+def check_rows(model: type, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Check the rows of a bulk INSERT or UPDATE of `model` (keys: attribute names or columns)."""
     if model in GUARDED:
-        for row in _rows(state):
+        for row in rows:
             check_values(model, {str(getattr(k, "key", k)): v for k, v in row.items()})
+
+
+def _guard_bulk(state: ORMExecuteState) -> None:
+    if isinstance(state.statement, Insert | Update) and state.bind_mapper is not None:
+        check_rows(state.bind_mapper.class_, _rows(state))
 
 
 for _model, _attributes in GUARDED.items():
