@@ -96,30 +96,42 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def _jiffies() -> tuple[int, int]:
+    """The whole machine's (busy, all) CPU ticks: how close a round came to using every core."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
 def measure(runs: dict[str, Run], rounds: int) -> dict[str, float]:
-    """Each run once per round, alternating; prints the medians (wall, CPU), every round and the load average.
+    """Each run once per round, alternating; prints the medians (wall, CPU, how busy the whole machine was:
+    near 100% the round was short of CPU, simulated BMCs included), every round and the load average.
 
     CPU counts what the contender itself burns (not the simulated BMCs'): on a loaded machine wall time
     follows its CPU share, so the CPU ratio is the one that carries from machine to machine."""
     times: dict[str, list[float]] = {label: [] for label in runs}
     cpus: dict[str, list[float]] = {label: [] for label in runs}
     counts: dict[str, list[int]] = {label: [] for label in runs}
+    busy: dict[str, list[float]] = {label: [] for label in runs}
     loads = []
     for run in runs.values():  # one untimed round: caches (bytecode, ARP, the BMCs' own) as in daily use
         run()
     for _ in range(rounds):
         for label, run in runs.items():
             loads.append(os.getloadavg()[0])
-            cpu = _cpu()
+            cpu, (busy_before, all_before) = _cpu(), _jiffies()
             elapsed, ok = run()
             cpus[label].append(_cpu() - cpu)
+            busy_after, all_after = _jiffies()
+            busy[label].append((busy_after - busy_before) / max(1, all_after - all_before))
             times[label].append(elapsed)
             counts[label].append(ok)
     medians = {label: statistics.median(values) for label, values in times.items()}
     for label, values in times.items():
         print(
             f"  {label:<34} median {medians[label]:6.2f} s  (rounds: {', '.join(f'{t:.2f}' for t in values)}; "
-            f"answered {min(counts[label])}-{max(counts[label])}); CPU median {statistics.median(cpus[label]):.2f} s"
+            f"answered {min(counts[label])}-{max(counts[label])}); CPU median {statistics.median(cpus[label]):.2f} s; "
+            f"machine busy {statistics.median(busy[label]):.0%}"
         )
     print(f"  load average during the rounds: {min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} CPUs")
     return medians
@@ -143,16 +155,16 @@ def ipmi_phase(args: argparse.Namespace, state_dir: Path) -> None:
             else (lambda: rackctl_status(built, args.timeout, 64)),
             "ipmipower --stat": lambda: ipmipower_status(addresses, config, args.timeout),
         }
+        floor_label = "floor: python+ORM, then ipmipower"
         if args.cli:
-            runs["floor: python + sqlalchemy.orm, ipmipower"] = lambda: ipmipower_status(
-                addresses, config, args.timeout, floor=True
-            )
+            runs[floor_label] = lambda: ipmipower_status(addresses, config, args.timeout, floor=True)
         if args.baseline:  # another checkout's rackctl in the same rounds: before/after at the same load
             base = str(Path(args.baseline).resolve() / "src")
             runs[f"baseline {args.baseline}"] = lambda: rackctl_cli_status(built, args.timeout, base)
         medians = measure(runs, args.rounds)
         healthy = medians[label] / medians["ipmipower --stat"]
-        floor = medians.get("floor: python + sqlalchemy.orm, ipmipower", 0.0) / medians["ipmipower --stat"]
+        floor = medians.pop(floor_label, 0.0) / medians["ipmipower --stat"]
+        runs.pop(floor_label, None)  # dead BMCs: ipmipower's own timeouts, nothing more to learn
         for name in built.nodes[::2]:
             faults.inject(lab.folder, name, "bmc-dead")
         print(f"half the fleet dead ({len(built.nodes[::2])} BMCs stopped), per-target timeout {args.timeout:g} s:")
