@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -14,6 +14,15 @@ from rackctl.inventory.db import Base
 from rackctl.inventory.models import Device, DeviceType, Profile, Rack, Site
 
 T = TypeVar("T", bound=Base)
+V = TypeVar("V")
+
+IN_BATCH = 500  # values in one `IN (...)`: far below SQLite's bound-parameter limit
+
+
+def in_batches(values: Sequence[V], size: int = IN_BATCH) -> Iterator[Sequence[V]]:
+    """`values` in slices one `IN (...)` query can take on every database."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _one(session: Session, model: type[T], column: str, value: str, what: str, hint: str | None = None) -> T:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from rackctl.inventory import powermodel as pm
+from rackctl.inventory import queries
 from rackctl.inventory.models import (
     Cable,
     Device,
@@ -195,13 +196,23 @@ def check_cooling(rack: Rack) -> Iterable[Check]:
 def check_cabling(session: Session, devices: list[Device]) -> Iterable[Check]:
     cabled = set(session.scalars(select(Cable.a_id))) | set(session.scalars(select(Cable.b_id)))
     wanted = {InterfaceKind.ETHERNET, InterfaceKind.INFINIBAND, InterfaceKind.BMC, InterfaceKind.CONSOLE}
-    for device in (d for d in devices if d.role == DeviceRole.GPU_NODE):
-        loose = [i.name for i in device.interfaces if i.kind in wanted and i.id not in cabled]
+    nodes = [d for d in devices if d.role == DeviceRole.GPU_NODE]
+    # Each node's interfaces as plain rows: as objects they were most of a validation's time (a rack's
+    # switch ports included, which this check never reads).
+    ports: dict[int, list[tuple[str, InterfaceKind, int]]] = defaultdict(list)
+    for batch in queries.in_batches([d.id for d in nodes]):
+        columns = select(Interface.device_id, Interface.name, Interface.kind, Interface.id)
+        for device_id, name, kind, ident in session.execute(
+            columns.where(Interface.device_id.in_(batch)).order_by(Interface.id)
+        ):
+            ports[device_id].append((name, kind, ident))
+    for device in nodes:
+        loose = [name for name, kind, ident in ports[device.id] if kind in wanted and ident not in cabled]
         yield Check(
             "cabling",
             device.name,
             not loose,
-            f"not cabled: {', '.join(loose)}" if loose else f"{len(device.interfaces)} interfaces cabled",
+            f"not cabled: {', '.join(loose)}" if loose else f"{len(ports[device.id])} interfaces cabled",
         )
 
 
@@ -243,12 +254,10 @@ def _load_racks(session: Session, racks: list[Rack]) -> None:
         devices.joinedload(Device.device_type),
         devices.selectinload(Device.power_ports).joinedload(PowerPort.outlet),
         devices.selectinload(Device.outlets).joinedload(PduOutlet.power_port).joinedload(PowerPort.device),
-        devices.selectinload(Device.interfaces),
         selectinload(Rack.feeds).selectinload(PowerFeed.pdus),
     )
-    ids = [r.id for r in racks]
-    for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit, with room to spare
-        session.scalars(select(Rack).where(Rack.id.in_(ids[start : start + 500])).options(*options)).all()
+    for batch in queries.in_batches([r.id for r in racks]):
+        session.scalars(select(Rack).where(Rack.id.in_(batch)).options(*options)).all()
 
 
 def validate(session: Session, devices: list[Device]) -> list[Check]:

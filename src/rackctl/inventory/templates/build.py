@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from rackctl.config import Settings, load_settings
 from rackctl.drivers.pdu_families import AUTO
 from rackctl.errors import Conflict, NotFound, ValidationError
-from rackctl.inventory import bulk, fields
+from rackctl.inventory import bulk, fields, queries
 from rackctl.inventory.bulk import Part
 from rackctl.inventory.components import Components, components_by_type
 from rackctl.inventory.lifecycle import record_initial_state
@@ -234,9 +234,8 @@ def _device(
 
 def _refuse_taken_names(session: Session, built: Built) -> None:
     """One query for every new name (the build's own duplicates were refused as they came)."""
-    names = list(built.entry_of)
-    for start in range(0, len(names), 500):  # SQLite's bound-parameter limit, with room to spare
-        taken = session.scalars(select(Device.name).where(Device.name.in_(names[start : start + 500]))).first()
+    for batch in queries.in_batches(list(built.entry_of)):
+        taken = session.scalars(select(Device.name).where(Device.name.in_(batch))).first()
         if taken is not None:
             raise _taken(built, built.entry_of[taken], taken)
 

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from rackctl.inventory import powermodel as pm
+from rackctl.inventory import queries
 from rackctl.inventory.models import Cable, Device, Interface, Profile, Rack
 from rackctl.services.audit.compare_common import ENERGISED
 from rackctl.services.audit.state import (
@@ -35,8 +36,7 @@ def cable_map(session: Session, devices: Iterable[Device]) -> CableMap:
     """Interface id -> its cable, for every interface of the devices (one query per 500 interfaces)."""
     ids = [i.id for d in devices for i in d.interfaces]
     found: CableMap = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in queries.in_batches(ids):
         query = select(Cable).where(or_(Cable.a_id.in_(chunk), Cable.b_id.in_(chunk))).options(*_FAR_ENDS)
         for cable in session.scalars(query):
             found[cable.a_id] = found[cable.b_id] = cable

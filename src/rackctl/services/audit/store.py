@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rackctl.errors import NotFound
+from rackctl.inventory import queries
 from rackctl.inventory.models import AuditFinding, AuditResult, AuditRun, AuditSighting
 from rackctl.services.audit.outcome import NOT_AUDITED, AuditReport, Outcome
 from rackctl.types import Finding, Layer
@@ -26,10 +27,8 @@ def _key(row: AuditFinding) -> Key:
 
 def _open_findings(session: Session, devices: Sequence[str]) -> dict[Key, AuditFinding]:
     found: dict[Key, AuditFinding] = {}
-    for start in range(0, len(devices), 500):
-        query = select(AuditFinding).where(
-            AuditFinding.device.in_(devices[start : start + 500]), AuditFinding.resolved_at.is_(None)
-        )
+    for batch in queries.in_batches(devices):
+        query = select(AuditFinding).where(AuditFinding.device.in_(batch), AuditFinding.resolved_at.is_(None))
         found.update((_key(row), row) for row in session.scalars(query))
     return found
 
