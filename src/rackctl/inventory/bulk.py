@@ -95,4 +95,4 @@ def write(session: Session, parts: Iterable[Part]) -> None:
         for depth in sorted(layers):  # a row's own-table references are inserted before it (foreign keys)
             guard.check_rows(model, layers[depth])
             changelog.record_inserts(session, model, layers[depth])
-            session.connection().execute(insert(model.__table__), layers[depth])
+            session.connection().execute(insert(Base.metadata.tables[model.__tablename__]), layers[depth])
