@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from rackctl.config import Settings, load_settings
 from rackctl.errors import NotFound, ValidationError
+from rackctl.inventory import queries
 from rackctl.inventory.models import Device, DeviceType, Profile, Rack, Site
 from rackctl.inventory.names import is_name, shown
 from rackctl.types import DeviceRole, NodeState
@@ -229,8 +230,7 @@ def existing(session: Session, names: list[str]) -> set[str]:
         # Most of the inventory asked for: one pass over its names costs a third of a hundred IN queries.
         return set(session.execute(select(Device.__table__.c.name)).scalars().all()).intersection(names)
     found: set[str] = set()
-    for start in range(0, len(names), CHUNK):
-        chunk = names[start : start + CHUNK]
+    for chunk in queries.in_batches(names, CHUNK):
         found.update(session.scalars(select(Device.name).where(Device.name.in_(chunk))))
     return found
 

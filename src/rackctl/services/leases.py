@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from rackctl import fanout
 from rackctl.errors import Busy
+from rackctl.inventory import queries
 from rackctl.inventory.db import Database, utcnow
 from rackctl.inventory.locking import advisory
 from rackctl.inventory.models import Lease
@@ -121,8 +122,8 @@ def holders(session: Session, subjects: Sequence[str]) -> dict[str, Lease]:
 def _live_holders(session: Session, subjects: list[str], purge: bool = True) -> dict[str, Lease]:
     """Leases on the subjects that still count; with `purge`, lapsed ones are deleted."""
     now, live = utcnow(), {}
-    for start in range(0, len(subjects), CHUNK):
-        for row in session.scalars(select(Lease).where(Lease.subject.in_(subjects[start : start + CHUNK]))):
+    for chunk in queries.in_batches(subjects, CHUNK):
+        for row in session.scalars(select(Lease).where(Lease.subject.in_(chunk))):
             if row.expires_at > now and not _holder_gone(row):
                 live[row.subject] = row
             elif purge:

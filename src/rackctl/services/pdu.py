@@ -118,16 +118,15 @@ def load_jobs(session: Session, spec: str) -> list[Job]:
     return jobs_for_plan(session, pduplan.plan(session, spec))
 
 
-# Every PDU's endpoint, outlets and what they feed in one query per relationship, not several per PDU.
-_JOB_LOAD = (
-    selectinload(Device.mgmt),
-    selectinload(Device.outlets).selectinload(PduOutlet.power_port).selectinload(PowerPort.device),
-)
-
-
 def jobs_for_plan(session: Session, planned: Sequence[pduplan.PlannedPdu]) -> list[Job]:
     """Jobs (secrets resolved now) for planned PDUs."""
-    devices = queries.devices(session, [p.name for p in planned], *_JOB_LOAD)
+    # Every PDU's endpoint, outlets and what they feed in one query per relationship, not several per PDU.
+    # Built here, not at import: a loader option sets up every mapper, which `--help` should not pay for.
+    load = (
+        selectinload(Device.mgmt),
+        selectinload(Device.outlets).selectinload(PduOutlet.power_port).selectinload(PowerPort.device),
+    )
+    devices = queries.devices(session, [p.name for p in planned], *load)
     jobs = [Job(target_of(device), p.numbers) for device, p in zip(devices, planned, strict=True)]
     for protocol in {j.target.endpoint.protocol for j in jobs}:
         driver_class("rackctl.pdu", protocol)  # a missing extra: one line now, not one per outlet
